@@ -1,0 +1,30 @@
+/**
+ * Periodic and scheduled events on NATS JetStream: clocks that emit an event
+ * at every tick of a schedule, exactly once however many of them run.
+ *
+ * @example Run a clock that emits `minute-passed` every minute
+ * ```ts ignore
+ * import { Clock, Events } from "@walnats/clock";
+ *
+ * const clock = new Clock();
+ * await using conn = await new Events(clock.event).connect({ servers: "nats://127.0.0.1:4222" });
+ * await conn.register();
+ * await clock.run(conn, { onTick: (report) => console.log(report.outcome, report.tick) });
+ * ```
+ *
+ * @module
+ */
+export { Clock } from "./src/clock.ts";
+export { ErrorCode, StreamConflictError, WalnatsError } from "./src/errors.ts";
+export { Event } from "./src/event.ts";
+export { Events } from "./src/events.ts";
+export { formatInstant } from "./src/serializer.ts";
+export { systemTime } from "./src/time_source.ts";
+
+export type { ClockOptions, MissedReason, RunOptions, TickReport } from "./src/clock.ts";
+export type { EventOptions, Limits } from "./src/event.ts";
+export type { ConnectOptions, NatsClient } from "./src/nats/connect.ts";
+export type { EmitOptions, EventsConnection } from "./src/nats/connection.ts";
+export type { Publisher, PublishResult, TickMessage } from "./src/publisher.ts";
+export type { Payload, Schema, Serializer } from "./src/serializer.ts";
+export type { TimeSource } from "./src/time_source.ts";

@@ -1,0 +1,33 @@
+import { describe } from "./_describe.ts";
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const RESERVED = /^(nats|walnats)-/i;
+
+/**
+ * Checks user meta headers: names are header tokens (no spaces, no `:`), not
+ * reserved (`Nats-*`, `Walnats-*`); values are strings without line breaks.
+ * Returns a frozen copy.
+ */
+export function validateMeta(
+  meta: Record<string, string> | undefined,
+  where: string,
+): Readonly<Record<string, string>> {
+  if (meta === undefined) return Object.freeze({});
+  if (typeof meta !== "object" || meta === null || Array.isArray(meta)) {
+    throw new TypeError(`${where}: 'meta' must be an object of header names to strings, got ${describe(meta)}`);
+  }
+  for (const [name, value] of Object.entries(meta)) {
+    if (!HEADER_NAME.test(name)) {
+      throw new TypeError(`${where}: 'meta' header name must be a token without spaces or ':', got '${name}'`);
+    }
+    if (RESERVED.test(name)) {
+      throw new TypeError(`${where}: 'meta' header name must not start with 'Nats-' or 'Walnats-', got '${name}'`);
+    }
+    if (typeof value !== "string" || /[\r\n]/.test(value)) {
+      throw new TypeError(
+        `${where}: 'meta' value of '${name}' must be a string without line breaks, got ${describe(value)}`,
+      );
+    }
+  }
+  return Object.freeze({ ...meta });
+}

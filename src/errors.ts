@@ -1,0 +1,107 @@
+/**
+ * The stable codes of {@link WalnatsError}. Compare `error.code` with these
+ * values; the messages may change between versions, the codes do not.
+ *
+ * @example Telling a conflict apart from other failures
+ * ```ts
+ * import { ErrorCode, WalnatsError } from "@walnats/clock";
+ *
+ * const error: unknown = new WalnatsError(ErrorCode.StreamConflict, "Stream 'x' differs");
+ * if (error instanceof WalnatsError && error.code === ErrorCode.StreamConflict) {
+ *   // leave the stream alone and tell a person
+ * }
+ * ```
+ */
+export const ErrorCode = {
+  /** The server could not be reached, or the connection was closed. */
+  ConnectionFailed: "CONNECTION_FAILED",
+  /** The server answers, but JetStream is not enabled on it or for the account. */
+  JetStreamNotEnabled: "JETSTREAM_NOT_ENABLED",
+  /** The server is older than the oldest version this library supports (2.9.0). */
+  ServerTooOld: "SERVER_TOO_OLD",
+  /** A stream with the event's name exists with a configuration that cannot be updated to the event's. */
+  StreamConflict: "STREAM_CONFLICT",
+  /** The event's stream does not exist: register the event first. */
+  StreamNotFound: "STREAM_NOT_FOUND",
+  /** The server refused a request; `cause` holds its error. */
+  RequestFailed: "REQUEST_FAILED",
+} as const;
+
+/** One of the values of {@link ErrorCode}. */
+export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];
+
+/**
+ * The base class of the errors a caller may want to catch: failures of the
+ * server or of its state, never of the arguments (those are `TypeError` and
+ * `RangeError`, thrown at once).
+ *
+ * @example Catching a domain failure by its code
+ * ```ts
+ * import { ErrorCode, WalnatsError } from "@walnats/clock";
+ *
+ * const error = new WalnatsError(ErrorCode.StreamNotFound, "Stream 'x' does not exist");
+ * console.assert(error.code === "STREAM_NOT_FOUND");
+ * ```
+ */
+export class WalnatsError extends Error {
+  /** The stable code of the failure. */
+  readonly code: ErrorCode;
+
+  /**
+   * Creates an error with a code.
+   *
+   * @param code the stable code of the failure
+   * @param message a sentence for a person
+   * @param options `cause`: the underlying error, if any
+   */
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "WalnatsError";
+    this.code = code;
+  }
+}
+
+/**
+ * A stream named like the event exists, and one of its settings cannot be
+ * changed to the event's. Nothing was changed: neither this stream nor the
+ * streams of the other events being registered.
+ *
+ * @example Reading which setting is in the way
+ * ```ts
+ * import { StreamConflictError } from "@walnats/clock";
+ *
+ * const error = new StreamConflictError("minute-passed", "storage", "file", "memory");
+ * console.assert(error.field === "storage");
+ * ```
+ */
+export class StreamConflictError extends WalnatsError {
+  /** The name of the stream. */
+  readonly stream: string;
+  /** The stream configuration field that conflicts, as the server names it. */
+  readonly field: string;
+  /** The value the event needs. */
+  readonly expected: unknown;
+  /** The value the existing stream has. */
+  readonly actual: unknown;
+
+  /**
+   * Creates the error for one conflicting field.
+   *
+   * @param stream the stream's name
+   * @param field the conflicting configuration field
+   * @param expected the value the event needs
+   * @param actual the value the stream has
+   */
+  constructor(stream: string, field: string, expected: unknown, actual: unknown) {
+    super(
+      ErrorCode.StreamConflict,
+      `Stream '${stream}' exists with ${field} ${JSON.stringify(actual)}, ` +
+        `but the event needs ${JSON.stringify(expected)}; the stream was left as it was`,
+    );
+    this.name = "StreamConflictError";
+    this.stream = stream;
+    this.field = field;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}

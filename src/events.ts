@@ -1,0 +1,62 @@
+import { describe } from "./_describe.ts";
+import { Event } from "./event.ts";
+import { type ConnectOptions, type NatsClient, openConnection } from "./nats/connect.ts";
+import type { EventsConnection } from "./nats/connection.ts";
+
+/**
+ * The events an application uses. Connect it to a NATS server to register
+ * their streams, emit events, and run clocks.
+ *
+ * @example Register two clock events and emit one tick by hand
+ * ```ts ignore
+ * import { Clock, Event, Events } from "@walnats/clock";
+ *
+ * const clock = new Clock();
+ * const clock5m = new Clock({ event: new Event("5m-passed", Date), period: 5 * 60 });
+ * const events = new Events(clock.event, clock5m.event);
+ * await using conn = await events.connect({ servers: "nats://127.0.0.1:4222" });
+ * await conn.register();
+ * await conn.emit(clock.event, new Date());
+ * ```
+ */
+export class Events {
+  /** The events, in the order given. */
+  readonly events: readonly Event[];
+
+  /**
+   * Collects events to connect them together.
+   *
+   * @param events the events; no two with the same stream name
+   * @throws {TypeError} when an argument is not an Event, or two share a stream
+   */
+  constructor(...events: Event[]) {
+    const streams = new Map<string, string>();
+    for (const [index, event] of events.entries()) {
+      if (!(event instanceof Event)) {
+        throw new TypeError(`Cannot create Events: argument ${index + 1} must be an Event, got ${describe(event)}`);
+      }
+      const other = streams.get(event.stream);
+      if (other !== undefined) {
+        throw new TypeError(
+          `Cannot create Events: events '${other}' and '${event.name}' share stream '${event.stream}'`,
+        );
+      }
+      streams.set(event.stream, event.name);
+    }
+    this.events = Object.freeze([...events]);
+  }
+
+  /**
+   * Connects to a NATS server with JetStream (nats-server 2.9 or newer), or
+   * adopts a connection you opened with nats.js. A connection opened here
+   * reconnects for ever and is closed by `close()`; one you pass in is left
+   * open.
+   *
+   * @param target connect options, or an open nats.js `NatsConnection`
+   * @returns the connection
+   * @throws {WalnatsError} `CONNECTION_FAILED` (with the URL), `SERVER_TOO_OLD`, `JETSTREAM_NOT_ENABLED`
+   */
+  connect(target: ConnectOptions | NatsClient): Promise<EventsConnection> {
+    return openConnection(this.events, target);
+  }
+}

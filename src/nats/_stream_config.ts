@@ -1,0 +1,75 @@
+import type { StreamConfig } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/nats-core";
+import type { Event } from "../event.ts";
+
+/** The server's default duplicate window, in seconds. */
+const DEFAULT_DUPLICATE_WINDOW_S = 120;
+
+/** The settings of an event's stream that this library manages. */
+export type ManagedConfig =
+  & Pick<
+    StreamConfig,
+    | "name"
+    | "subjects"
+    | "retention"
+    | "storage"
+    | "discard"
+    | "max_age"
+    | "max_consumers"
+    | "max_msgs"
+    | "max_bytes"
+    | "max_msg_size"
+    | "num_replicas"
+    | "duplicate_window"
+  >
+  & { description?: string };
+
+/**
+ * The stream an event needs: one subject (the event's name), limits
+ * retention (the last tick stays stored: it is the clock's ledger), file
+ * storage, oldest messages discarded first.
+ */
+export function streamConfig(event: Event): ManagedConfig {
+  const { age, consumers, messages, bytes, messageSize, replicas, duplicateWindow } = event.limits;
+  return {
+    name: event.stream,
+    subjects: [event.subject],
+    ...(event.description === undefined ? {} : { description: event.description }),
+    retention: "limits" as StreamConfig["retention"],
+    storage: "file" as StreamConfig["storage"],
+    discard: "old" as StreamConfig["discard"],
+    max_age: age === undefined ? 0 : nanos(age * 1000),
+    max_consumers: consumers ?? -1,
+    max_msgs: messages ?? -1,
+    max_bytes: bytes ?? -1,
+    max_msg_size: messageSize ?? -1,
+    num_replicas: replicas ?? 1,
+    duplicate_window: nanos((duplicateWindow ?? DEFAULT_DUPLICATE_WINDOW_S) * 1000),
+  };
+}
+
+/** Settings an update cannot change, or must not: the stream would stop being the event's. */
+const FIXED: readonly (keyof ManagedConfig)[] = ["subjects", "retention", "storage", "max_consumers"];
+
+/**
+ * The first setting of an existing stream that conflicts with the event's,
+ * or `undefined` when the stream can be updated to the event's settings.
+ */
+export function findConflict(
+  wanted: ManagedConfig,
+  existing: Partial<StreamConfig>,
+): { field: string; expected: unknown; actual: unknown } | undefined {
+  for (const field of FIXED) {
+    const expected = wanted[field];
+    const actual = existing[field];
+    if (JSON.stringify(expected) !== JSON.stringify(actual)) return { field, expected, actual };
+  }
+  return undefined;
+}
+
+/** Whether the existing stream already has every managed setting the event wants. */
+export function isUpToDate(wanted: ManagedConfig, existing: Partial<StreamConfig>): boolean {
+  return (Object.keys(wanted) as (keyof ManagedConfig)[]).every((field) =>
+    JSON.stringify(wanted[field]) === JSON.stringify(existing[field])
+  );
+}

@@ -1,0 +1,252 @@
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StoredMsg,
+} from "@nats-io/jetstream";
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
+import { validateMeta } from "../_headers.ts";
+import { ErrorCode, StreamConflictError, WalnatsError } from "../errors.ts";
+import type { Event } from "../event.ts";
+import type { Publisher, PublishResult, TickMessage } from "../publisher.ts";
+import type { Payload, Schema } from "../serializer.ts";
+import { CLOCK_HEADER, TICK_HEADER } from "../tick.ts";
+import { findConflict, isUpToDate, streamConfig } from "./_stream_config.ts";
+
+/** Options of {@link EventsConnection.emit}. */
+export interface EmitOptions {
+  /**
+   * The message's id (`Nats-Msg-Id`): a second emit with the same id within
+   * the stream's duplicate window is dropped.
+   */
+  uid?: string;
+  /** Headers added to the message, copied verbatim. */
+  meta?: Record<string, string>;
+}
+
+/**
+ * A connection to a NATS server for a set of events, from `Events.connect()`.
+ * Pass it to `Clock.run()`; close it (or let `await using` do it) when done.
+ */
+export interface EventsConnection extends Publisher, AsyncDisposable {
+  /**
+   * Creates the stream of every event, or updates it to the event's settings.
+   * Checks every stream before changing any: when one conflicts, none is
+   * created or changed.
+   *
+   * @throws {StreamConflictError} when a stream exists with settings that cannot be updated
+   * @throws {WalnatsError} when the server refuses
+   */
+  register(): Promise<void>;
+  /**
+   * Publishes one message and waits for JetStream to store it.
+   *
+   * @param event the event
+   * @param value the payload
+   * @param options `uid`: the dedup id; `meta`: headers
+   * @returns the stream sequence, and whether it was a duplicate
+   * @throws {TypeError} when the value or options are not usable
+   * @throws {WalnatsError} `STREAM_NOT_FOUND` when the event is not registered
+   */
+  emit<S extends Schema>(event: Event<S>, value: Payload<S>, options?: EmitOptions): Promise<PublishResult>;
+  /** Closes the connection if `connect()` opened it; a connection you passed in stays open. */
+  close(): Promise<void>;
+}
+
+/** Publish rounds per attempt when other writers keep moving the subject's last sequence. */
+const MAX_ROUNDS = 3;
+
+/** The NATS side of {@link EventsConnection}. Only this folder imports nats.js. */
+export class NatsEventsConnection implements EventsConnection {
+  readonly #nc: NatsConnection;
+  readonly #owned: boolean;
+  readonly #events: readonly Event[];
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  /** The last sequence this connection saw on each tick subject: the expectation of its next publish. */
+  readonly #lastSeq = new Map<string, number>();
+
+  constructor(
+    nc: NatsConnection,
+    owned: boolean,
+    events: readonly Event[],
+    js: JetStreamClient,
+    jsm: JetStreamManager,
+  ) {
+    this.#nc = nc;
+    this.#owned = owned;
+    this.#events = events;
+    this.#js = js;
+    this.#jsm = jsm;
+  }
+
+  async register(): Promise<void> {
+    const plans = [];
+    for (const event of this.#events) {
+      const wanted = streamConfig(event);
+      const existing = await this.#streamConfig(wanted.name);
+      if (existing) {
+        const conflict = findConflict(wanted, existing);
+        if (conflict) throw new StreamConflictError(wanted.name, conflict.field, conflict.expected, conflict.actual);
+      }
+      plans.push({ wanted, existing });
+    }
+    for (const { wanted, existing } of plans) {
+      if (existing && isUpToDate(wanted, existing)) continue;
+      await request(
+        `Cannot register stream '${wanted.name}'`,
+        () => existing ? this.#jsm.streams.update(wanted.name, wanted) : this.#addOrUpdate(wanted),
+      );
+    }
+  }
+
+  async emit<S extends Schema>(event: Event<S>, value: Payload<S>, options: EmitOptions = {}): Promise<PublishResult> {
+    const { uid, meta = {} } = options;
+    if (uid !== undefined && (typeof uid !== "string" || uid === "")) {
+      throw new TypeError(`Cannot emit: 'uid' must be a non-empty string, got ${JSON.stringify(uid)}`);
+    }
+    const headers = toHeaders(validateMeta(meta, "Cannot emit"));
+    const payload = event.encode(value);
+    const ack = await request(
+      `Cannot emit '${event.name}'`,
+      () => this.#js.publish(event.subject, payload, { headers, ...(uid === undefined ? {} : { msgID: uid }) }),
+    );
+    return { seq: ack.seq, duplicate: ack.duplicate };
+  }
+
+  /**
+   * The tick ledger is the last message on the event's subject: a tick is
+   * published only while the subject's last sequence is the one this
+   * connection saw last, so the server itself refuses a tick that another
+   * clock stored meanwhile, however long ago (a paused process, a server
+   * restart, an expired duplicate window). In the steady state this is one
+   * round trip.
+   */
+  async publishTick(message: TickMessage, { timeoutMs }: { timeoutMs: number }): Promise<PublishResult> {
+    const headers = toHeaders(message.headers);
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      let expected = this.#lastSeq.get(message.subject);
+      if (expected === undefined) {
+        const last = await this.#lastTick(message);
+        if (last.covers) return last.result;
+        expected = last.seq;
+      }
+      try {
+        const ack = await this.#js.publish(message.subject, message.payload, {
+          msgID: message.msgId,
+          headers,
+          expect: { lastSubjectSequence: expected },
+          timeout: timeoutMs,
+        });
+        if (!ack.duplicate) {
+          this.#lastSeq.set(message.subject, ack.seq);
+          return { seq: ack.seq, duplicate: false };
+        }
+        // Stored already: by another clock, or by an attempt of this one whose answer was lost.
+        const last = await this.#lastTick(message);
+        return last.covers ? last.result : { seq: ack.seq, duplicate: true };
+      } catch (error) {
+        if (!isWrongLastSequence(error)) throw isStreamMissing(error) ? streamNotFound(message.stream, error) : error;
+      }
+      // Someone else wrote to the subject since this connection last looked: read what is there,
+      // and try again only if it is older than this tick.
+      const last = await this.#lastTick(message);
+      if (last.covers) return last.result;
+    }
+    throw new Error(`Subject '${message.subject}' kept changing during ${MAX_ROUNDS} publish rounds`);
+  }
+
+  async close(): Promise<void> {
+    if (this.#owned && !this.#nc.isClosed()) await this.#nc.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Reads the subject's last message and tells whether it covers (is at or past) the tick. */
+  async #lastTick(message: TickMessage): Promise<{ seq: number; covers: boolean; result: PublishResult }> {
+    let stored: StoredMsg | null;
+    try {
+      stored = await this.#jsm.streams.getMessage(message.stream, { last_by_subj: message.subject });
+    } catch (error) {
+      throw isStreamMissing(error) ? streamNotFound(message.stream, error) : error;
+    }
+    const seq = stored?.seq ?? 0;
+    this.#lastSeq.set(message.subject, seq);
+    const lastTick = Number(stored?.header?.get(TICK_HEADER) || NaN);
+    if (!(lastTick >= message.tickMs)) return { seq, covers: false, result: { seq: 0, duplicate: false } };
+    const same = lastTick === message.tickMs;
+    const ours = same && stored?.header?.get(CLOCK_HEADER) === message.headers[CLOCK_HEADER];
+    return { seq, covers: true, result: { seq: same ? seq : 0, duplicate: !ours } };
+  }
+
+  async #streamConfig(name: string) {
+    try {
+      return (await this.#jsm.streams.info(name)).config;
+    } catch (error) {
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return undefined;
+      throw new WalnatsError(ErrorCode.RequestFailed, `Cannot read stream '${name}': ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Adds the stream; when another process added it first, checks it and updates it. */
+  async #addOrUpdate(wanted: ReturnType<typeof streamConfig>) {
+    try {
+      return await this.#jsm.streams.add(wanted);
+    } catch (error) {
+      const existing = await this.#streamConfig(wanted.name);
+      if (!existing) throw error;
+      const conflict = findConflict(wanted, existing);
+      if (conflict) throw new StreamConflictError(wanted.name, conflict.field, conflict.expected, conflict.actual);
+      return await this.#jsm.streams.update(wanted.name, wanted);
+    }
+  }
+}
+
+function toHeaders(values: Readonly<Record<string, string>>): MsgHdrs {
+  const headers = natsHeaders();
+  for (const [name, value] of Object.entries(values)) headers.set(name, value);
+  return headers;
+}
+
+function isWrongLastSequence(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence;
+}
+
+/** nats.js's `JetStreamNotEnabled`, which its main entry point does not export. */
+export function isJetStreamNotEnabled(error: unknown): boolean {
+  return error instanceof Error && error.name === "JetStreamNotEnabled";
+}
+
+/** nats.js reports a publish that no stream answers as "JetStream not enabled". */
+function isStreamMissing(error: unknown): boolean {
+  return isJetStreamNotEnabled(error) ||
+    error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
+}
+
+function streamNotFound(stream: string, cause: unknown): WalnatsError {
+  return new WalnatsError(ErrorCode.StreamNotFound, `Stream '${stream}' does not exist: register the event first`, {
+    cause,
+  });
+}
+
+/** Runs a request, turning a failure into a {@link WalnatsError} that says what was tried. */
+async function request<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof WalnatsError) throw error;
+    const [code, why] = isStreamMissing(error)
+      ? [ErrorCode.StreamNotFound, "no stream stores it; register the event first"]
+      : [ErrorCode.RequestFailed, messageOf(error)];
+    throw new WalnatsError(code, `${what}: ${why}`, { cause: error });
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
