@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { startNatsServer } from "../cli/_nats_server.ts";
+import { systemTime, type TickReport } from "../mod.ts";
+import { clock, clock5m, runClocks } from "../examples/clocks.ts";
+
+Deno.test("examples/clocks.ts emits minute-passed and 5m-passed with its header", async () => {
+  await using server = await startNatsServer();
+  // Shift the example's time to 300 ms before a 5-minute boundary, where both clocks tick.
+  const boundary = Math.ceil((Date.now() + 1_000) / 300_000) * 300_000;
+  const offset = boundary - 300 - Date.now();
+  const time = { now: () => Date.now() + offset, sleep: systemTime.sleep };
+  const stop = new AbortController();
+  const reports: TickReport[] = [];
+  await runClocks(server.url, stop.signal, (report) => {
+    reports.push(report);
+    if (reports.length === 2) stop.abort();
+  }, time);
+
+  assert.deepEqual(reports.map((r) => [r.event, r.tick.getTime(), r.outcome]).sort(), [
+    ["5m-passed", boundary, "emitted"],
+    ["minute-passed", boundary, "emitted"],
+  ]);
+  const nc = await connect({ servers: server.url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const tick = await jsm.streams.getMessage(clock5m.event.stream, { seq: 1 });
+    assert.equal(tick?.header.get("team"), "ops");
+    assert.equal(new TextDecoder().decode(tick?.data), new Date(boundary).toISOString().replace("Z", "+00:00"));
+    assert.equal((await jsm.streams.info(clock.event.stream)).state.messages, 1);
+  } finally {
+    await nc.close();
+  }
+});
+
+Deno.test("examples/emit.ts stores the event once and drops the second emit as a duplicate", async () => {
+  await using server = await startNatsServer();
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../examples/emit.ts", import.meta.url).pathname],
+    env: { NATS_URL: server.url, NO_COLOR: "1" },
+  }).output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  assert.equal(new TextDecoder().decode(stdout).trim(), "stored as 1, second emit duplicate: true");
+});
