@@ -50,10 +50,11 @@ const consoleOutput: Output = { out: (line) => console.log(line), err: (line) =>
  *
  * @example Print the usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { main } from "@walnats/clock/cli";
  *
  * const code = await main(["--help"], { out: () => {}, err: () => {} });
- * console.assert(code === 0);
+ * assert.equal(code, 0);
  * ```
  *
  * @param args the command-line arguments

@@ -86,16 +86,17 @@ export interface TickReport {
  *
  * @example Emit one 5-minute tick against an in-memory stream
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Clock, Event } from "@walnats/clock";
  * import { FakeTime, MemoryPublisher } from "@walnats/clock/testing";
  *
  * const clock = new Clock({ event: new Event("5m-passed", Date), period: 5 * 60 });
  * using time = new FakeTime("2026-11-26T16:14:00Z");
- * const stream = new MemoryPublisher(time);
+ * const stream = new MemoryPublisher();
  * const done = clock.run(stream, { burst: true, time });
  * await time.tickAsync(60_000);
  * await done;
- * console.assert(stream.messages[0]?.msgId === "5m-passed:1795709700000");
+ * assert.equal(stream.messages[0]?.msgId, "5m-passed:1795709700000");
  * ```
  */
 export class Clock {

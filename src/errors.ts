@@ -37,10 +37,11 @@ export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];
  *
  * @example Catching a domain failure by its code
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ErrorCode, WalnatsError } from "@walnats/clock";
  *
  * const error = new WalnatsError(ErrorCode.StreamNotFound, "Stream 'x' does not exist");
- * console.assert(error.code === "STREAM_NOT_FOUND");
+ * assert.equal(error.code, "STREAM_NOT_FOUND");
  * ```
  */
 export class WalnatsError extends Error {
@@ -68,10 +69,11 @@ export class WalnatsError extends Error {
  *
  * @example Reading which setting is in the way
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StreamConflictError } from "@walnats/clock";
  *
  * const error = new StreamConflictError("minute-passed", "storage", "file", "memory");
- * console.assert(error.field === "storage");
+ * assert.equal(error.field, "storage");
  * ```
  */
 export class StreamConflictError extends WalnatsError {

@@ -45,11 +45,12 @@ const MAX_STREAM_NAME = 255;
  *
  * @example Events with a built-in schema and with limits
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Event } from "@walnats/clock";
  *
  * const fiveMinutes = new Event("5m-passed", Date, { description: "Every 5 minutes" });
  * const ordered = new Event("order.placed", Object, { limits: { age: 7 * 24 * 3600 } });
- * console.assert(ordered.stream === "order-placed");
+ * assert.equal(ordered.stream, "order-placed");
  * ```
  */
 export class Event<S extends Schema = Schema> {

@@ -29,11 +29,12 @@ export interface TimeSource {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { systemTime } from "@walnats/clock";
  *
  * const before = systemTime.now();
  * await systemTime.sleep(1);
- * console.assert(systemTime.now() >= before);
+ * assert.ok(systemTime.now() >= before);
  * ```
  */
 export const systemTime: TimeSource = {

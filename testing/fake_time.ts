@@ -9,6 +9,7 @@ import type { TimeSource } from "../src/time_source.ts";
  *
  * @example Move time by hand
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FakeTime } from "@walnats/clock/testing";
  *
  * using time = new FakeTime("2026-03-29T00:59:00Z");
@@ -16,7 +17,8 @@ import type { TimeSource } from "../src/time_source.ts";
  * const sleeping = time.sleep(60_000).then(() => woke = true);
  * await time.tickAsync(60_000);
  * await sleeping;
- * console.assert(woke && time.now() === Date.parse("2026-03-29T01:00:00Z"));
+ * assert.ok(woke);
+ * assert.equal(time.now(), Date.parse("2026-03-29T01:00:00Z"));
  * ```
  */
 export class FakeTime implements TimeSource, Disposable {

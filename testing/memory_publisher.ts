@@ -7,6 +7,7 @@ import type { Publisher, PublishResult, TickMessage } from "../src/publisher.ts"
  *
  * @example Two clocks, one stream, each tick once
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemoryPublisher } from "@walnats/clock/testing";
  *
  * const stream = new MemoryPublisher();
@@ -14,9 +15,10 @@ import type { Publisher, PublishResult, TickMessage } from "../src/publisher.ts"
  *   subject: "minute-passed", stream: "minute-passed", tickMs: 60_000,
  *   msgId: "minute-passed:60000", payload: new Uint8Array(), headers: {},
  * };
- * await stream.publishTick(tick, { timeoutMs: 1000 });
- * const again = await stream.publishTick(tick, { timeoutMs: 1000 });
- * console.assert(again.duplicate && stream.messages.length === 1);
+ * await stream.publishTick(tick);
+ * const again = await stream.publishTick(tick);
+ * assert.ok(again.duplicate);
+ * assert.equal(stream.messages.length, 1);
  * ```
  */
 export class MemoryPublisher implements Publisher {
