@@ -3,7 +3,7 @@ import { validateMeta } from "./_headers.ts";
 import { isAbort } from "./_async.ts";
 import { wholeMs } from "./_units.ts";
 import { Event } from "./event.ts";
-import type { Publisher, TickMessage } from "./publisher.ts";
+import type { Publisher, PublishResult, TickMessage } from "./publisher.ts";
 import { PeriodSchedule, type Schedule } from "./schedule.ts";
 import { tickMessage } from "./tick.ts";
 import { systemTime, type TimeSource } from "./time_source.ts";
@@ -15,6 +15,8 @@ const ATTEMPT_TIMEOUT_MS = 1_000;
 /** Pauses between failed publish attempts: 50 ms, doubling, at most 1 s. */
 const RETRY_BASE_MS = 50;
 const RETRY_MAX_MS = 1_000;
+/** The shortest message age a clock's event may have: the server's smallest duplicate window. */
+const MIN_AGE_S = 0.1;
 /** The smallest duplicate window a clock gives its event: the server's default. */
 const MIN_DUPLICATE_WINDOW_S = 120;
 
@@ -130,10 +132,10 @@ export class Clock {
       );
     }
     const age = event.limits.age;
-    if (age !== undefined && age < period) {
+    if (age !== undefined && age < Math.max(period, MIN_AGE_S)) {
       throw new RangeError(
         `Cannot create Clock: event '${event.name}' keeps messages for ${age} s ('limits.age'), ` +
-          `less than the period ${period} s; the clock finds the last tick in the stream`,
+          `less than the period ${period} s (or ${MIN_AGE_S} s); the clock finds the last tick in the stream`,
       );
     }
     this.meta = validateMeta(options.meta, "Cannot create Clock");
@@ -188,13 +190,15 @@ export class Clock {
       attempts++;
       try {
         const timeoutMs = Math.max(1, Math.min(ATTEMPT_TIMEOUT_MS, deadline - now));
-        const { seq, duplicate } = await publisher.publishTick(message, { timeoutMs });
+        const { seq, duplicate } = await publishOnce(publisher, message, timeoutMs, time);
         const outcome = duplicate ? "duplicate" : "emitted";
         return this.#report(message.tickMs, time.now(), seq > 0 ? { outcome, attempts, seq } : { outcome, attempts });
       } catch (failure) {
         error = failure;
       }
-      const pauseMs = Math.min(RETRY_BASE_MS * 2 ** (attempts - 1), RETRY_MAX_MS, deadline - time.now());
+      const remainingMs = deadline - time.now();
+      if (remainingMs <= 0) break;
+      const pauseMs = Math.min(RETRY_BASE_MS * 2 ** (attempts - 1), RETRY_MAX_MS, remainingMs);
       try {
         if (signal?.aborted) throw signal.reason;
         await time.sleep(pauseMs, signal);
@@ -212,6 +216,28 @@ export class Clock {
     details: Pick<TickReport, "outcome" | "attempts" | "seq" | "reason" | "error">,
   ): TickReport {
     return { event: this.event.name, tick: new Date(tickMs), lagMs: nowMs - tickMs, ...details };
+  }
+}
+
+/**
+ * One publish attempt, given up after `timeoutMs` of the time source's time
+ * even when the publisher does not keep to its own timeout.
+ */
+async function publishOnce(
+  publisher: Publisher,
+  message: TickMessage,
+  timeoutMs: number,
+  time: TimeSource,
+): Promise<PublishResult> {
+  const published = publisher.publishTick(message, { timeoutMs });
+  const timer = new AbortController();
+  const timedOut = time.sleep(timeoutMs, timer.signal).then(() => {
+    throw new Error(`Tick '${message.msgId}' got no answer within ${timeoutMs} ms`);
+  });
+  try {
+    return await Promise.race([published, timedOut]);
+  } finally {
+    timer.abort();
   }
 }
 

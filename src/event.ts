@@ -123,7 +123,7 @@ function validateName(name: unknown): asserts name is string {
     : name === ""
     ? "must not be empty"
     : name.length > MAX_STREAM_NAME
-    ? `must be at most ${MAX_STREAM_NAME} characters (its stream's name is limited), got ${name.length}`
+    ? `must be at most ${MAX_STREAM_NAME} characters (its stream's name is limited)`
     : name.startsWith("$")
     ? "must not start with '$' (reserved for the server's own subjects)"
     // deno-lint-ignore no-control-regex
@@ -133,7 +133,10 @@ function validateName(name: unknown): asserts name is string {
     ? "must not start or end with '.' nor contain '..'"
     : undefined;
   if (problem) {
-    throw new TypeError(`Cannot create Event: 'name' ${problem}, got ${describe(name)}`);
+    const shown = typeof name === "string" && name.length > 40
+      ? `'${name.slice(0, 40)}…' (${name.length} characters)`
+      : describe(name);
+    throw new TypeError(`Cannot create Event: 'name' ${problem}, got ${shown}`);
   }
 }
 

@@ -110,14 +110,40 @@ function encodeDate(value: Date): string {
   return formatInstant(value.getTime());
 }
 
+function encodeString(value: string): string {
+  if (typeof value !== "string") throw new TypeError(`Cannot encode ${describe(value)} as a string`);
+  return value;
+}
+
+function encodeNumber(value: number): string {
+  if (typeof value !== "number") throw new TypeError(`Cannot encode ${describe(value)} as a number`);
+  return String(value);
+}
+
+function encodeBoolean(value: boolean): string {
+  if (typeof value !== "boolean") throw new TypeError(`Cannot encode ${describe(value)} as a boolean`);
+  return String(value);
+}
+
+function encodeJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new TypeError(`Cannot encode ${describe(value)} as JSON`);
+  return json;
+}
+
+function encodeBytes(value: Uint8Array): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new TypeError(`Cannot encode ${describe(value)} as bytes`);
+  return value;
+}
+
 // deno-lint-ignore no-explicit-any
 const builtins = new Map<Schema, Serializer<any>>([
   [Date, text(encodeDate, parseDate)],
-  [String, text(String, String)],
-  [Number, text(String, parseNumber)],
-  [Boolean, text(String, parseBoolean)],
-  [Object, text(JSON.stringify, JSON.parse)],
-  [Uint8Array, { encode: (value: Uint8Array) => value, decode: (data: Uint8Array) => data }],
+  [String, text(encodeString, String)],
+  [Number, text(encodeNumber, parseNumber)],
+  [Boolean, text(encodeBoolean, parseBoolean)],
+  [Object, text(encodeJson, JSON.parse)],
+  [Uint8Array, { encode: encodeBytes, decode: (data: Uint8Array) => data }],
 ]);
 
 /** The serializer that a schema stands for. */

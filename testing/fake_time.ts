@@ -84,7 +84,7 @@ export class FakeTime implements TimeSource, Disposable {
     this.#clock.setSystemTime(toEpochMs(instant, "Cannot set FakeTime: 'instant'"));
   }
 
-  /** Clears every pending fake timer. */
+  /** Clears every pending fake timer and moves time back to the start. */
   [Symbol.dispose](): void {
     this.#clock.reset();
   }

@@ -1,4 +1,5 @@
 import type { Publisher, PublishResult, TickMessage } from "../src/publisher.ts";
+import { CLOCK_HEADER } from "../src/tick.ts";
 
 /**
  * An in-memory stand-in for the event streams of a NATS server, with the
@@ -25,14 +26,22 @@ export class MemoryPublisher implements Publisher {
   /** Every stored tick, oldest first. */
   readonly messages: TickMessage[] = [];
 
-  /** Stores the tick unless this event already has it or a later tick. */
+  /**
+   * Stores the tick unless this event already has it or a later tick. Like
+   * the NATS connection, it answers `duplicate: false` when the stored tick
+   * came from the same clock run (an earlier attempt whose answer was lost),
+   * and numbers messages per stream.
+   */
   publishTick(message: TickMessage): Promise<PublishResult> {
-    const last = this.messages.findLast((stored) => stored.subject === message.subject);
+    const stream = this.messages.filter((stored) => stored.stream === message.stream);
+    const last = stream.findLast((stored) => stored.subject === message.subject);
     if (last && last.tickMs >= message.tickMs) {
-      const seq = last.tickMs === message.tickMs ? this.messages.indexOf(last) + 1 : 0;
-      return Promise.resolve({ seq, duplicate: true });
+      const same = last.tickMs === message.tickMs;
+      const clock = message.headers[CLOCK_HEADER];
+      const ours = same && clock !== undefined && last.headers[CLOCK_HEADER] === clock;
+      return Promise.resolve({ seq: same ? stream.indexOf(last) + 1 : 0, duplicate: !ours });
     }
     this.messages.push(message);
-    return Promise.resolve({ seq: this.messages.length, duplicate: false });
+    return Promise.resolve({ seq: stream.length + 1, duplicate: false });
   }
 }

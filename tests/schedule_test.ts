@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { PeriodSchedule, tickId } from "../src/schedule.ts";
+
+const T0 = Date.parse("2026-11-26T16:15:00Z");
+/** Instants that hit, straddle and miss tick boundaries for the periods below. */
+const INSTANTS = [0, 1, 6, 7, 8, 999, 1_000, 1_499, 1_500, 1_501, 59_999, 60_000, T0 - 1, T0, T0 + 1, T0 + 4_321];
+const PERIODS = [1, 7, 1_500, 60_000, 300_000];
+
+Deno.test("PeriodSchedule.next() returns the first multiple of the period strictly after the instant", () => {
+  for (const periodMs of PERIODS) {
+    const schedule = new PeriodSchedule(periodMs);
+    for (const at of INSTANTS) {
+      const next = schedule.next(at);
+      assert.ok(next > at, `period ${periodMs}: next(${at}) = ${next} is not after ${at}`);
+      assert.ok(next - at <= periodMs, `period ${periodMs}: next(${at}) = ${next} skips a tick`);
+      assert.equal(next % periodMs, 0, `period ${periodMs}: next(${at}) = ${next} is off the grid`);
+    }
+  }
+});
+
+Deno.test("PeriodSchedule.next() of a tick instant is the following tick, never the same one", () => {
+  const schedule = new PeriodSchedule(60_000);
+  assert.equal(schedule.next(T0), T0 + 60_000);
+  assert.equal(schedule.next(T0 - 1), T0);
+  assert.equal(schedule.next(T0 + 59_999), T0 + 60_000);
+});
+
+Deno.test("PeriodSchedule.latest() returns the last multiple of the period at or before the instant", () => {
+  for (const periodMs of PERIODS) {
+    const schedule = new PeriodSchedule(periodMs);
+    for (const at of INSTANTS) {
+      const latest = schedule.latest(at);
+      assert.ok(latest <= at, `period ${periodMs}: latest(${at}) = ${latest} is after ${at}`);
+      assert.ok(at - latest < periodMs, `period ${periodMs}: latest(${at}) = ${latest} is a period or more behind`);
+      assert.equal(latest % periodMs, 0, `period ${periodMs}: latest(${at}) = ${latest} is off the grid`);
+      assert.equal(schedule.next(latest), latest + periodMs);
+    }
+  }
+});
+
+Deno.test("PeriodSchedule.latest() of a tick instant is that tick", () => {
+  const schedule = new PeriodSchedule(60_000);
+  assert.equal(schedule.latest(T0), T0);
+  assert.equal(schedule.latest(T0 + 59_999), T0);
+  assert.equal(schedule.latest(T0 - 1), T0 - 60_000);
+});
+
+Deno.test("PeriodSchedule ticks every millisecond with a 1 ms period", () => {
+  const schedule = new PeriodSchedule(1);
+  assert.equal(schedule.next(T0), T0 + 1);
+  assert.equal(schedule.latest(T0), T0);
+  assert.equal(schedule.next(0), 1);
+});
+
+Deno.test("PeriodSchedule with a 1500 ms period ticks on the half seconds between whole 3-second marks", () => {
+  const schedule = new PeriodSchedule(1_500);
+  const ticks = [schedule.next(T0)];
+  for (let i = 0; i < 3; i++) ticks.push(schedule.next(ticks.at(-1)!));
+  assert.deepEqual(ticks, [T0 + 1_500, T0 + 3_000, T0 + 4_500, T0 + 6_000]);
+});
+
+Deno.test("PeriodSchedule with a 7 ms period stays on multiples of 7 since the epoch", () => {
+  const schedule = new PeriodSchedule(7);
+  // T0 is not a multiple of 7: the grid is anchored at the epoch, not at the start.
+  assert.notEqual(T0 % 7, 0);
+  const next = schedule.next(T0);
+  assert.equal(next % 7, 0);
+  assert.ok(next > T0 && next <= T0 + 7);
+  assert.equal(schedule.latest(T0), next - 7);
+});
+
+Deno.test("PeriodSchedule counts ticks before the epoch on the same grid", () => {
+  const schedule = new PeriodSchedule(1_000);
+  assert.equal(schedule.next(-1), 0);
+  assert.equal(schedule.next(-1_000), 0);
+  assert.equal(schedule.latest(-1), -1_000);
+});
+
+Deno.test("PeriodSchedule keeps its period in milliseconds", () => {
+  assert.equal(new PeriodSchedule(1_500).periodMs, 1_500);
+});
+
+Deno.test("tickId() joins the event name and the tick's epoch milliseconds with a colon", () => {
+  assert.equal(tickId("minute-passed", T0), "minute-passed:1795709700000");
+  assert.equal(tickId("clock.5m", 0), "clock.5m:0");
+});
