@@ -71,6 +71,17 @@ export interface NatsServerOptions {
 /** Signals accepted by {@linkcode NatsServer.restart}. */
 export type NatsServerRestartSignal = "SIGTERM" | "SIGKILL";
 
+/** Options for {@linkcode NatsServer.restart}. */
+export interface NatsServerRestartOptions {
+  /** How to stop the running process. Default: `"SIGTERM"` (then SIGKILL after 5 s). */
+  signal?: NatsServerRestartSignal;
+  /**
+   * Milliseconds to stay down between the old process's exit and the new
+   * one's start: an outage of at least this long. Default: 0.
+   */
+  downMs?: number;
+}
+
 /** One running `nats-server` process and its output drains. */
 interface Proc {
   child: Deno.ChildProcess;
@@ -122,11 +133,12 @@ export interface NatsServer extends AsyncDisposable {
   stop(): Promise<void>;
   /**
    * Stops the process with `signal` (default `"SIGTERM"`, then SIGKILL
-   * after 5 s) and starts it again on the same port with the same store
-   * directory; resolves once it accepts clients again (at most 10 s).
-   * Rejects after {@linkcode NatsServer.stop}.
+   * after 5 s), waits `downMs` (default 0), and starts it again on the same
+   * port with the same store directory; resolves once it accepts clients
+   * again (at most 10 s after the start). Rejects after
+   * {@linkcode NatsServer.stop}.
    */
-  restart(options?: { signal?: NatsServerRestartSignal }): Promise<void>;
+  restart(options?: NatsServerRestartOptions): Promise<void>;
   /**
    * Sends `signal` (default `"SIGTERM"`) to the current process; does not
    * wait or restart. Throws if no process is running.
@@ -194,12 +206,17 @@ class NatsServerProcess implements NatsServer {
     });
   }
 
-  restart(options: { signal?: NatsServerRestartSignal } = {}): Promise<void> {
+  restart(options: NatsServerRestartOptions = {}): Promise<void> {
     if (this.#closed) {
       return Promise.reject(new Error("NATS server was stopped"));
     }
+    const { signal = "SIGTERM", downMs = 0 } = options;
+    if (!(Number.isFinite(downMs) && downMs >= 0)) {
+      return Promise.reject(new RangeError(`'downMs' must be a finite number >= 0, got ${downMs}`));
+    }
     return this.#serial(async () => {
-      await this.#terminate(options.signal ?? "SIGTERM");
+      await this.#terminate(signal);
+      if (downMs > 0) await sleep(downMs);
       await this.#spawnAndWaitReady();
     });
   }

@@ -66,6 +66,32 @@ Deno.test("restart keeps port and store dir, server answers again", async () => 
   assert.match(await readFirstLine(port), /^INFO /);
 });
 
+Deno.test("restart with downMs stays down that long, then answers on the same port", async () => {
+  await using server = await startNatsServer();
+  const { port, storeDir } = server;
+  const firstPid = server.pid;
+  const started = performance.now();
+  const restarted = server.restart({ signal: "SIGKILL", downMs: 500 });
+  // Once the old process is gone and before the new one starts, the port refuses clients.
+  let refused = false;
+  while (!refused && performance.now() - started < 400) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } catch {
+      refused = true;
+    }
+  }
+  await restarted;
+  assert.ok(refused, "the port kept accepting connections during the outage");
+  assert.ok(performance.now() - started >= 500);
+  assert.equal(server.port, port);
+  assert.equal(server.storeDir, storeDir);
+  assert.notEqual(server.pid, firstPid);
+  assert.match(await readFirstLine(port), /^INFO /);
+  await assert.rejects(server.restart({ downMs: -1 }), RangeError);
+});
+
 Deno.test("stop removes the temp store dir it created and is idempotent", async () => {
   const server = await startNatsServer();
   const storeDir = server.storeDir;

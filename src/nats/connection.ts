@@ -36,7 +36,8 @@ export interface EventsConnection extends Publisher, AsyncDisposable {
    * created or changed.
    *
    * @throws {StreamConflictError} when a stream exists with settings that cannot be updated
-   * @throws {WalnatsError} when the server refuses
+   * @throws {WalnatsError} `STREAM_CONFLICT` when another stream stores an event's subject already;
+   *   `REQUEST_FAILED` when the server refuses
    */
   register(): Promise<void>;
   /**
@@ -64,8 +65,11 @@ export class NatsEventsConnection implements EventsConnection {
   readonly #events: readonly Event[];
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
-  /** The last sequence this connection saw on each tick subject: the expectation of its next publish. */
-  readonly #lastSeq = new Map<string, number>();
+  /**
+   * The last message this connection saw on each tick subject: its sequence is the expectation of the
+   * next publish, its tick (NaN when it is not a tick) tells whether that expectation may be used.
+   */
+  readonly #lastSeen = new Map<string, { seq: number; tickMs: number }>();
 
   constructor(
     nc: NatsConnection,
@@ -89,6 +93,17 @@ export class NatsEventsConnection implements EventsConnection {
       if (existing) {
         const conflict = findConflict(wanted, existing);
         if (conflict) throw new StreamConflictError(wanted.name, conflict.field, conflict.expected, conflict.actual);
+      } else {
+        // The server refuses a stream whose subject another stream stores already: find out now, before
+        // any stream is created, so that a conflict leaves every stream as it was.
+        const owner = await this.#otherStreamOf(event.subject, wanted.name);
+        if (owner !== undefined) {
+          throw new WalnatsError(
+            ErrorCode.StreamConflict,
+            `Cannot register stream '${wanted.name}': stream '${owner}' stores its subject '${event.subject}' ` +
+              "already; no stream was created or changed",
+          );
+        }
       }
       plans.push({ wanted, existing });
     }
@@ -126,11 +141,16 @@ export class NatsEventsConnection implements EventsConnection {
   async publishTick(message: TickMessage, { timeoutMs }: { timeoutMs: number }): Promise<PublishResult> {
     const headers = toHeaders(message.headers);
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      let expected = this.#lastSeq.get(message.subject);
-      if (expected === undefined) {
+      // An expectation only guards against writes this connection has not seen: when what it saw last
+      // is this tick or a later one, publishing under that expectation would succeed. Read instead.
+      const seen = this.#lastSeen.get(message.subject);
+      let expected: number;
+      if (seen === undefined || seen.tickMs >= message.tickMs) {
         const last = await this.#lastTick(message);
         if (last.covers) return last.result;
         expected = last.seq;
+      } else {
+        expected = seen.seq;
       }
       try {
         const ack = await this.#js.publish(message.subject, message.payload, {
@@ -140,7 +160,7 @@ export class NatsEventsConnection implements EventsConnection {
           timeout: timeoutMs,
         });
         if (!ack.duplicate) {
-          this.#lastSeq.set(message.subject, ack.seq);
+          this.#lastSeen.set(message.subject, { seq: ack.seq, tickMs: message.tickMs });
           return { seq: ack.seq, duplicate: false };
         }
         // Stored already: by another clock, or by an attempt of this one whose answer was lost.
@@ -174,8 +194,8 @@ export class NatsEventsConnection implements EventsConnection {
       throw isStreamMissing(error) ? streamNotFound(message.stream, error) : error;
     }
     const seq = stored?.seq ?? 0;
-    this.#lastSeq.set(message.subject, seq);
     const lastTick = Number(stored?.header?.get(TICK_HEADER) || NaN);
+    this.#lastSeen.set(message.subject, { seq, tickMs: lastTick });
     if (!(lastTick >= message.tickMs)) return { seq, covers: false, result: { seq: 0, duplicate: false } };
     const same = lastTick === message.tickMs;
     const ours = same && stored?.header?.get(CLOCK_HEADER) === message.headers[CLOCK_HEADER];
@@ -188,6 +208,23 @@ export class NatsEventsConnection implements EventsConnection {
     } catch (error) {
       if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return undefined;
       throw new WalnatsError(ErrorCode.RequestFailed, `Cannot read stream '${name}': ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * The name of a stream other than `own` that stores `subject` (by one of its subjects or wildcards),
+   * if any. `own` may have appeared meanwhile: another process registering the same event.
+   */
+  async #otherStreamOf(subject: string, own: string): Promise<string | undefined> {
+    try {
+      for await (const name of this.#jsm.streams.names(subject)) {
+        if (name !== own) return name;
+      }
+      return undefined;
+    } catch (error) {
+      throw new WalnatsError(ErrorCode.RequestFailed, `Cannot list the streams of '${subject}': ${messageOf(error)}`, {
         cause: error,
       });
     }

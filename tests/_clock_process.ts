@@ -1,0 +1,71 @@
+/**
+ * One clock in a process of its own, for tests/exactly_once_test.ts.
+ *
+ *     deno run -A tests/_clock_process.ts --server nats://127.0.0.1:4222 --event ticks \
+ *       --period 1 [--skew-ms 500] [--duplicate-window 0.2]
+ *
+ * Connects, registers the event, prints `{"ready":true}` and then one JSON
+ * line per tick report (`tick` in epoch ms), and exits 0 on SIGTERM.
+ * `--skew-ms` shifts the clock's time source by that many milliseconds, as a
+ * host whose system clock is off would.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { Clock, Event, Events, systemTime, type TickReport, type TimeSource } from "../mod.ts";
+
+/** A tick report as one JSON line. */
+export interface ReportLine {
+  event: string;
+  tick: number;
+  outcome: TickReport["outcome"];
+  lagMs: number;
+  seq?: number;
+  attempts: number;
+  reason?: string;
+  error?: string;
+}
+
+const { values } = parseArgs({
+  options: {
+    server: { type: "string" },
+    event: { type: "string" },
+    period: { type: "string" },
+    "skew-ms": { type: "string", default: "0" },
+    "duplicate-window": { type: "string" },
+  },
+});
+const { server, event: name, period } = values;
+if (server === undefined || name === undefined || period === undefined) {
+  throw new TypeError("Usage: _clock_process.ts --server URL --event NAME --period SECONDS [--skew-ms MS]");
+}
+const skewMs = Number(values["skew-ms"]);
+const duplicateWindow = values["duplicate-window"] === undefined ? undefined : Number(values["duplicate-window"]);
+
+const stop = new AbortController();
+const onTerm = () => stop.abort();
+Deno.addSignalListener("SIGTERM", onTerm);
+
+const time: TimeSource = { now: () => systemTime.now() + skewMs, sleep: systemTime.sleep };
+const event = new Event(name, Date, duplicateWindow === undefined ? {} : { limits: { duplicateWindow } });
+const clock = new Clock({ event, period: Number(period) });
+try {
+  await using conn = await new Events(clock.event).connect({ servers: server, name: `clock-${Deno.pid}` });
+  await conn.register();
+  console.log(JSON.stringify({ ready: true }));
+  await clock.run(conn, {
+    signal: stop.signal,
+    time,
+    onTick: (report) => {
+      const { error, ...rest } = report;
+      const line: ReportLine = {
+        ...rest,
+        tick: report.tick.getTime(),
+        ...(error === undefined ? {} : { error: String(error) }),
+      };
+      console.log(JSON.stringify(line));
+    },
+  });
+} finally {
+  Deno.removeSignalListener("SIGTERM", onTerm);
+}

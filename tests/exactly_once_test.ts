@@ -1,0 +1,366 @@
+/**
+ * Exactly one message per tick with three clocks in three real processes,
+ * through a server restart, a paused process and skewed system clocks; and
+ * proof that the counting finds duplicates when there are some.
+ *
+ * Each case runs about 32 ticks of 1 s, then stops the clocks and reads
+ * every message of the event's stream by sequence.
+ */
+import assert from "node:assert/strict";
+import { startNatsServer } from "../cli/_nats_server.ts";
+import { delay } from "../src/_async.ts";
+import { Event, Events, type EventsConnection } from "../mod.ts";
+import type { ReportLine } from "./_clock_process.ts";
+import { isoTick, readStream, sleep, type StoredMessage } from "./_stream.ts";
+
+const PERIOD_MS = 1_000;
+/** How long the clocks run in each case: at least 30 ticks. */
+const RUN_MS = 32_000;
+/** The longest wait for a clock process to connect and register. */
+const READY_TIMEOUT_MS = 20_000;
+
+/** A clock process and what it printed. */
+interface ClockProcess {
+  readonly label: string;
+  readonly child: Deno.ChildProcess;
+  readonly reports: ReportLine[];
+  /** Resolves on the `ready` line; rejects if the process exits first. */
+  readonly ready: Promise<void>;
+  /** Resolves when stdout and stderr were read to their end. */
+  readonly drained: Promise<void>;
+  stderr: string;
+  exited: boolean;
+}
+
+function startClock(
+  label: string,
+  server: string,
+  event: string,
+  options: { skewMs?: number; duplicateWindow?: number } = {},
+): ClockProcess {
+  const args = ["run", "-A", new URL("./_clock_process.ts", import.meta.url).pathname];
+  args.push("--server", server, "--event", event, "--period", String(PERIOD_MS / 1_000));
+  if (options.skewMs !== undefined) args.push(`--skew-ms=${options.skewMs}`);
+  if (options.duplicateWindow !== undefined) args.push(`--duplicate-window=${options.duplicateWindow}`);
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  let markReady: () => void = () => {};
+  let failReady: (error: Error) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    failReady = reject;
+  });
+  const proc: ClockProcess = {
+    label,
+    child,
+    reports: [],
+    ready,
+    drained: Promise.resolve(),
+    stderr: "",
+    exited: false,
+  };
+  const stdout = (async () => {
+    let pending = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      pending += chunk;
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        if (line.trim() === "") continue;
+        const parsed = JSON.parse(line);
+        if (parsed.ready === true) markReady();
+        else proc.reports.push(parsed as ReportLine);
+      }
+    }
+  })();
+  const stderr = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) proc.stderr += chunk;
+  })();
+  child.status.then(() => {
+    proc.exited = true;
+    failReady(new Error(`Clock ${label} exited before it was ready:\n${proc.stderr}`));
+  });
+  (proc as { drained: Promise<void> }).drained = Promise.all([stdout, stderr]).then(() => {});
+  return proc;
+}
+
+/** Waits until every clock is ready, at most 20 s. */
+async function allReady(clocks: ClockProcess[]): Promise<void> {
+  const timer = new AbortController();
+  try {
+    await Promise.race([
+      Promise.all(clocks.map((clock) => clock.ready)),
+      delay(READY_TIMEOUT_MS, timer.signal).then(() => {
+        throw new Error(`Clocks not ready after ${READY_TIMEOUT_MS} ms:\n${clocks.map((c) => c.stderr).join("\n")}`);
+      }),
+    ]);
+  } finally {
+    timer.abort();
+  }
+}
+
+/** SIGTERM, and the exit status; the process must leave on its own, with code 0. */
+async function stopClock(clock: ClockProcess): Promise<void> {
+  clock.child.kill("SIGTERM");
+  const status = await clock.child.status;
+  await clock.drained;
+  assert.equal(status.code, 0, `clock ${clock.label} exited with ${status.code}:\n${clock.stderr}`);
+}
+
+/** For `finally`: SIGKILL whatever still runs (a stopped process too) and wait for it. */
+async function killAll(clocks: ClockProcess[]): Promise<void> {
+  for (const clock of clocks) {
+    if (!clock.exited) {
+      try {
+        clock.child.kill("SIGKILL");
+      } catch { /* exited meanwhile */ }
+    }
+  }
+  await Promise.all(clocks.map(async (clock) => {
+    await clock.child.status;
+    await clock.drained;
+  }));
+}
+
+/** Sleeps until `offsetMs` after the next tick instant of the real clock. */
+async function untilAfterTick(offsetMs: number): Promise<number> {
+  const tick = Math.floor((Date.now() - offsetMs) / PERIOD_MS) * PERIOD_MS + PERIOD_MS;
+  await sleep(tick + offsetMs - Date.now());
+  return tick;
+}
+
+/**
+ * How often each tick instant is stored: the payload's instant, rounded
+ * down to the period (a tick's payload is its instant; other writers' may
+ * be any instant within the tick).
+ */
+function countTicks(messages: StoredMessage[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const message of messages) {
+    const instant = Date.parse(message.payload);
+    assert.ok(!Number.isNaN(instant), `message ${message.seq} has no instant: ${message.payload}`);
+    const tick = Math.floor(instant / PERIOD_MS) * PERIOD_MS;
+    counts.set(tick, (counts.get(tick) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * Every tick from the first stored to the last is stored exactly once,
+ * except ticks that every clock reported as missed (`missedByAll`).
+ */
+function assertEachTickOnce(counts: Map<number, number>, missedByAll: ReadonlySet<number> = new Set()): void {
+  const duplicated = [...counts].filter(([, count]) => count > 1).map(([tick, count]) => `${isoTick(tick)} x${count}`);
+  assert.deepEqual(duplicated, [], `ticks stored more than once: ${duplicated.join(", ")}`);
+  const ticks = [...counts.keys()].sort((a, b) => a - b);
+  const first = ticks[0];
+  const last = ticks.at(-1);
+  assert.ok(first !== undefined && last !== undefined, "no tick was stored");
+  const gaps: string[] = [];
+  for (let tick = first; tick <= last; tick += PERIOD_MS) {
+    if (!counts.has(tick) && !missedByAll.has(tick)) gaps.push(isoTick(tick));
+  }
+  assert.deepEqual(gaps, [], `ticks missing, though some clock did not report them missed: ${gaps.join(", ")}`);
+}
+
+/** The wire format of each stored tick, and that the stream holds them in tick order. */
+function assertTickMessages(messages: StoredMessage[], event: string): void {
+  let previous = -Infinity;
+  for (const message of messages) {
+    const tick = Number(message.headers["Walnats-Tick"]);
+    assert.equal(message.subject, event);
+    assert.equal(tick % PERIOD_MS, 0, `message ${message.seq} has tick ${tick}, not on the period`);
+    assert.equal(message.payload, isoTick(tick));
+    assert.equal(message.headers["Nats-Msg-Id"], `${event}:${tick}`);
+    assert.ok(tick > previous, `message ${message.seq} (tick ${tick}) is not after the previous tick ${previous}`);
+    previous = tick;
+  }
+}
+
+/**
+ * Runs three clock processes for about 32 ticks, calls `during` while they
+ * run, stops them, and checks the stream: each tick once, and the clocks'
+ * reports agree with it (one `emitted` per stored tick, nothing more).
+ */
+async function runThreeClocks(
+  event: string,
+  options: { skews?: [number, number, number]; duplicateWindow?: number },
+  during: (context: { clocks: ClockProcess[]; restart: (signal: "SIGTERM" | "SIGKILL") => Promise<void> }) => Promise<
+    void
+  >,
+): Promise<{ clocks: ClockProcess[]; messages: StoredMessage[] }> {
+  await using server = await startNatsServer();
+  const clocks: ClockProcess[] = [];
+  try {
+    const skews = options.skews ?? [0, 0, 0];
+    for (const [index, skewMs] of skews.entries()) {
+      clocks.push(startClock(`#${index + 1} (skew ${skewMs} ms)`, server.url, event, {
+        skewMs,
+        ...(options.duplicateWindow === undefined ? {} : { duplicateWindow: options.duplicateWindow }),
+      }));
+    }
+    await allReady(clocks);
+    const started = Date.now();
+    await during({ clocks, restart: (signal) => server.restart({ signal }) });
+    await sleep(started + RUN_MS - Date.now());
+    // Stop between two publishes: clocks with skew 0 publish at x.000 s, with +-500 ms at x.500 s.
+    await untilAfterTick(250);
+    for (const clock of clocks) await stopClock(clock);
+    const messages = await readStream(server.url, new Event(event, Date).stream);
+    checkRun(clocks, messages, event);
+    return { clocks, messages };
+  } finally {
+    await killAll(clocks);
+  }
+}
+
+function checkRun(clocks: ClockProcess[], messages: StoredMessage[], event: string): void {
+  const reports = clocks.flatMap((clock) => clock.reports);
+  const missedByAll = new Set(
+    [...new Set(reports.map((r) => r.tick))].filter((tick) =>
+      clocks.every((clock) => clock.reports.some((r) => r.tick === tick && r.outcome === "missed"))
+    ),
+  );
+  const counts = countTicks(messages);
+  assertEachTickOnce(counts, missedByAll);
+  assertTickMessages(messages, event);
+  assert.ok(messages.length >= 30, `only ${messages.length} ticks were stored`);
+
+  // The reports agree with the stream: one clock says `emitted` for each stored tick, and a clock
+  // that says `duplicate` names a tick that is stored, or one before the first stored tick (a clock
+  // that starts behind the others finds a later tick stored already).
+  const emitted = reports.filter((r) => r.outcome === "emitted");
+  assert.equal(
+    emitted.length,
+    messages.length,
+    `the clocks reported ${emitted.length} ticks emitted, the stream stores ${messages.length}`,
+  );
+  assert.deepEqual(
+    emitted.map((r) => r.tick).sort((a, b) => a - b),
+    [...counts.keys()].sort((a, b) => a - b),
+  );
+  const firstStored = Math.min(...counts.keys());
+  for (const report of reports.filter((r) => r.outcome === "duplicate")) {
+    assert.ok(
+      counts.has(report.tick) || report.tick < firstStored,
+      `a clock reported ${isoTick(report.tick)} a duplicate; it is not stored`,
+    );
+  }
+  for (const report of emitted) {
+    const stored = messages.find((m) => Number(m.headers["Walnats-Tick"]) === report.tick);
+    assert.equal(report.seq, stored?.seq);
+  }
+}
+
+Deno.test("three clock processes store each tick once while the server restarts twice", async () => {
+  let restarted = 0;
+  const { messages } = await runThreeClocks("once-restart", {}, async ({ restart }) => {
+    await sleep(8_000);
+    // Just after a tick, so that no publish is in flight: one SIGKILL, one SIGTERM.
+    await untilAfterTick(150);
+    await restart("SIGKILL");
+    await sleep(8_000);
+    await untilAfterTick(150);
+    await restart("SIGTERM");
+    restarted = Date.now();
+  });
+  // The clocks came back after the second restart.
+  const after = messages.filter((m) => Number(m.headers["Walnats-Tick"]) > restarted);
+  assert.ok(after.length >= 10, `${after.length} ticks stored after the second restart`);
+});
+
+Deno.test("a clock paused longer than the duplicate window stores nothing when it resumes", async () => {
+  const windowMs = 200;
+  const paused: { tick: number }[] = [];
+  const { clocks } = await runThreeClocks("once-paused", { duplicateWindow: windowMs / 1_000 }, async ({ clocks }) => {
+    const clock = clocks[0];
+    assert.ok(clock !== undefined);
+    await sleep(5_000);
+    // Paused before tick T, resumed 500 ms after it: T was stored by the others 300 ms before and
+    // more, so the server no longer drops its id as a duplicate.
+    let tick = await untilAfterTick(-300);
+    clock.child.kill("SIGSTOP");
+    await sleep(800);
+    clock.child.kill("SIGCONT");
+    paused.push({ tick });
+    await sleep(5_000);
+    // Paused across ticks: it wakes 2.2 s after the first tick it slept for.
+    tick = await untilAfterTick(-300);
+    clock.child.kill("SIGSTOP");
+    await sleep(2_500);
+    clock.child.kill("SIGCONT");
+    paused.push({ tick: tick + 2 * PERIOD_MS });
+  });
+  const [resumed, ...others] = clocks as [ClockProcess, ...ClockProcess[]];
+  for (const { tick } of paused) {
+    // The resumed clock published the tick of the moment it woke, found it stored, and said so,
+    // more than the duplicate window after the others stored it.
+    const late = resumed.reports.find((r) => r.tick === tick);
+    const stored = others.flatMap((clock) => clock.reports).find((r) => r.tick === tick && r.outcome === "emitted");
+    assert.equal(late?.outcome, "duplicate", `resumed clock reported ${JSON.stringify(late)} for ${isoTick(tick)}`);
+    assert.ok(stored !== undefined, `no other clock emitted ${isoTick(tick)}`);
+    assert.ok(
+      late.lagMs - stored.lagMs > windowMs,
+      `resumed ${late.lagMs} ms, stored ${stored.lagMs} ms after the tick`,
+    );
+  }
+  // The long pause skipped two ticks of the resumed clock: it reports them missed, late.
+  const skipped = resumed.reports.filter((r) => r.outcome === "missed");
+  assert.deepEqual(skipped.map((r) => r.reason), ["late", "late"]);
+});
+
+Deno.test("three clock processes with system clocks 500 ms apart store each tick once", async () => {
+  // A duplicate window shorter than the skew: the server forgets an id before the last clock
+  // publishes it, so only the tick ledger keeps the tick out.
+  const { clocks } = await runThreeClocks(
+    "once-skewed",
+    { skews: [-500, 0, 500], duplicateWindow: 0.1 },
+    () => Promise.resolve(),
+  );
+  // The clock 500 ms ahead stores the ticks; the others find each tick stored.
+  const ahead = clocks[2];
+  assert.ok(ahead !== undefined);
+  const emittedByAhead = ahead.reports.filter((r) => r.outcome === "emitted").length;
+  assert.ok(emittedByAhead >= 30, `the clock ahead emitted ${emittedByAhead} ticks`);
+  const behind = clocks[0]?.reports.filter((r) => r.outcome === "duplicate") ?? [];
+  assert.ok(behind.length >= 25, `the clock behind found ${behind.length} ticks stored`);
+});
+
+Deno.test("the count finds duplicates: walnats-style ids from the time's remainder store a tick per clock", async () => {
+  await using server = await startNatsServer();
+  const event = new Event("walnats-style", Date);
+  const conns: EventsConnection[] = [];
+  const stop = new AbortController();
+  try {
+    for (let i = 0; i < 3; i++) conns.push(await new Events(event).connect({ servers: server.url }));
+    await conns[0]?.register();
+    // As walnats does: wake at each tick of this clock's time, and emit with the id
+    // `now % period` (sub-millisecond, as Python's float seconds), without any ledger.
+    const runs = [-500, 0, 500].map(async (skewMs, index) => {
+      const conn = conns[index];
+      assert.ok(conn !== undefined);
+      const now = () => performance.timeOrigin + performance.now() + skewMs;
+      for (let sent = 0; sent < 4; sent++) {
+        await delay(PERIOD_MS - (now() % PERIOD_MS), stop.signal);
+        const at = now();
+        await conn.emit(event, new Date(at), { uid: String(at % PERIOD_MS) });
+      }
+    });
+    for (const run of await Promise.allSettled(runs)) {
+      if (run.status === "rejected") throw run.reason;
+    }
+  } finally {
+    stop.abort();
+    await Promise.all(conns.map((conn) => conn.close()));
+  }
+  const messages = await readStream(server.url, event.stream);
+  const counts = countTicks(messages);
+  assert.equal(messages.length, 12, "every emit was stored: the ids never match");
+  assert.ok([...counts.values()].some((count) => count > 1));
+  assert.throws(() => assertEachTickOnce(counts), /ticks stored more than once/);
+});

@@ -1,0 +1,468 @@
+/**
+ * The NATS adapter against a real nats-server: streams, emit, errors, and
+ * the tick ledger of `publishTick()`.
+ */
+import assert from "node:assert/strict";
+import { jetstream, jetstreamManager, StorageType, type StreamConfig } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import { type NatsServer, startNatsServer } from "../cli/_nats_server.ts";
+import { ErrorCode, Event, Events, type EventsConnection, StreamConflictError, WalnatsError } from "../mod.ts";
+import { streamConfig } from "../src/nats/_stream_config.ts";
+import { tickMessage } from "../src/tick.ts";
+import { closedPort, isoTick, readStream, sleep } from "./_stream.ts";
+
+/** A tick instant on a whole second (2026-11-26T16:15:00Z) and the next ones, 1 s apart. */
+const T0 = 1_795_709_700_000;
+const T1 = T0 + 1_000;
+const T2 = T0 + 2_000;
+
+const NS_PER_S = 1_000_000_000;
+
+/** Runs `body` with a nats.js connection and JetStream manager of its own, closed afterwards. */
+async function withJsm<T>(
+  server: NatsServer,
+  body: (jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<T>,
+): Promise<T> {
+  const nc = await connect({ servers: server.url });
+  try {
+    return await body(await jetstreamManager(nc));
+  } finally {
+    await nc.close();
+  }
+}
+
+async function streamNames(server: NatsServer): Promise<string[]> {
+  return await withJsm(server, async (jsm) => {
+    const names: string[] = [];
+    for await (const name of jsm.streams.names()) names.push(name);
+    return names.sort();
+  });
+}
+
+async function configOf(server: NatsServer, stream: string): Promise<StreamConfig> {
+  return await withJsm(server, async (jsm) => (await jsm.streams.info(stream)).config);
+}
+
+/** Rejects with the error `promise` rejects with; fails when it resolves. */
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return await promise.then(
+    (value) => assert.fail(`expected a rejection, got ${JSON.stringify(value)}`),
+    (error: unknown) => error,
+  );
+}
+
+Deno.test("register() creates one stream per event, named like the event with '.' as '-', with its limits", async () => {
+  await using server = await startNatsServer();
+  const placed = new Event("order.placed", Object, {
+    description: "An order was placed",
+    limits: {
+      age: 3_600,
+      duplicateWindow: 30,
+      messages: 1_000,
+      bytes: 1_000_000,
+      messageSize: 4_096,
+      consumers: 5,
+      replicas: 1,
+    },
+  });
+  const minute = new Event("minute-passed", Date);
+  await using conn = await new Events(placed, minute).connect({ servers: server.url });
+  await conn.register();
+
+  assert.deepEqual(await streamNames(server), ["minute-passed", "order-placed"]);
+  const placedConfig = await configOf(server, "order-placed");
+  assert.deepEqual(
+    {
+      subjects: placedConfig.subjects,
+      description: placedConfig.description,
+      retention: placedConfig.retention,
+      storage: placedConfig.storage,
+      discard: placedConfig.discard,
+      max_age: placedConfig.max_age,
+      duplicate_window: placedConfig.duplicate_window,
+      max_msgs: placedConfig.max_msgs,
+      max_bytes: placedConfig.max_bytes,
+      max_msg_size: placedConfig.max_msg_size,
+      max_consumers: placedConfig.max_consumers,
+      num_replicas: placedConfig.num_replicas,
+    },
+    {
+      subjects: ["order.placed"],
+      description: "An order was placed",
+      retention: "limits",
+      storage: "file",
+      discard: "old",
+      max_age: 3_600 * NS_PER_S,
+      duplicate_window: 30 * NS_PER_S,
+      max_msgs: 1_000,
+      max_bytes: 1_000_000,
+      max_msg_size: 4_096,
+      max_consumers: 5,
+      num_replicas: 1,
+    },
+  );
+  // An event without limits gets the server's defaults: unlimited, a 2-minute duplicate window.
+  const minuteConfig = await configOf(server, "minute-passed");
+  assert.deepEqual(minuteConfig.subjects, ["minute-passed"]);
+  assert.equal(minuteConfig.max_age, 0);
+  assert.equal(minuteConfig.duplicate_window, 120 * NS_PER_S);
+  assert.equal(minuteConfig.max_msgs, -1);
+  assert.equal(minuteConfig.max_consumers, -1);
+});
+
+Deno.test("register() asks for the event's replicas; a single server refuses more than one", async () => {
+  const event = new Event("replicated", Date, { limits: { replicas: 3 } });
+  assert.equal(streamConfig(event).num_replicas, 3);
+  await using server = await startNatsServer();
+  await using conn = await new Events(event).connect({ servers: server.url });
+  const error = await rejection(conn.register());
+  assert.ok(error instanceof WalnatsError);
+  assert.equal(error.code, ErrorCode.RequestFailed);
+  assert.match(error.message, /replicas/);
+  assert.deepEqual(await streamNames(server), []);
+});
+
+Deno.test("register() twice changes nothing; a changed limit updates the stream and keeps its messages", async () => {
+  await using server = await startNatsServer();
+  const first = new Event("tick-a", Date, { limits: { messages: 10 } });
+  await using conn = await new Events(first).connect({ servers: server.url });
+  await conn.register();
+  await conn.emit(first, new Date(T0));
+  const before = await withJsm(server, (jsm) => jsm.streams.info("tick-a"));
+
+  await conn.register();
+  const again = await withJsm(server, (jsm) => jsm.streams.info("tick-a"));
+  assert.deepEqual(again.config, before.config);
+  assert.equal(again.created, before.created);
+
+  const changed = new Event("tick-a", Date, { limits: { messages: 20, duplicateWindow: 10, age: 3_600 } });
+  await using conn2 = await new Events(changed).connect({ servers: server.url });
+  await conn2.register();
+  const after = await withJsm(server, (jsm) => jsm.streams.info("tick-a"));
+  assert.equal(after.config.max_msgs, 20);
+  assert.equal(after.config.duplicate_window, 10 * NS_PER_S);
+  assert.equal(after.config.max_age, 3_600 * NS_PER_S);
+  assert.equal(after.created, before.created, "the stream was recreated instead of updated");
+  assert.equal(after.state.messages, 1);
+});
+
+Deno.test("register() refuses a stream created by hand with memory storage and leaves it as it was", async () => {
+  await using server = await startNatsServer();
+  await withJsm(
+    server,
+    (jsm) => jsm.streams.add({ name: "tick-a", subjects: ["tick-a"], storage: StorageType.Memory }),
+  );
+  const before = await configOf(server, "tick-a");
+
+  await using conn = await new Events(new Event("tick-a", Date, { limits: { messages: 5 } })).connect({
+    servers: server.url,
+  });
+  const error = await rejection(conn.register());
+  assert.ok(error instanceof StreamConflictError);
+  assert.equal(error.code, ErrorCode.StreamConflict);
+  assert.equal(error.stream, "tick-a");
+  assert.equal(error.field, "storage");
+  assert.equal(error.expected, "file");
+  assert.equal(error.actual, "memory");
+  assert.match(error.message, /storage/);
+  assert.deepEqual(await configOf(server, "tick-a"), before);
+});
+
+Deno.test("register() refuses a stream of the event's name with other subjects and leaves it as it was", async () => {
+  await using server = await startNatsServer();
+  await withJsm(server, (jsm) => jsm.streams.add({ name: "tick-a", subjects: ["tick-a", "tick-other"] }));
+  const before = await configOf(server, "tick-a");
+
+  await using conn = await new Events(new Event("tick-a", Date)).connect({ servers: server.url });
+  const error = await rejection(conn.register());
+  assert.ok(error instanceof StreamConflictError);
+  assert.equal(error.field, "subjects");
+  assert.deepEqual(error.expected, ["tick-a"]);
+  assert.deepEqual(error.actual, ["tick-a", "tick-other"]);
+  assert.match(error.message, /subjects/);
+  assert.deepEqual(await configOf(server, "tick-a"), before);
+});
+
+Deno.test("register() creates nothing when the second event's stream conflicts", async () => {
+  await using server = await startNatsServer();
+  await withJsm(
+    server,
+    (jsm) => jsm.streams.add({ name: "second", subjects: ["second"], storage: StorageType.Memory }),
+  );
+  const before = await configOf(server, "second");
+
+  await using conn = await new Events(new Event("first", Date), new Event("second", Date)).connect({
+    servers: server.url,
+  });
+  const error = await rejection(conn.register());
+  assert.ok(error instanceof StreamConflictError);
+  assert.equal(error.stream, "second");
+  assert.deepEqual(await streamNames(server), ["second"]);
+  assert.deepEqual(await configOf(server, "second"), before);
+});
+
+Deno.test("register() creates nothing when another stream already stores the second event's subject", async () => {
+  await using server = await startNatsServer();
+  await withJsm(server, (jsm) => jsm.streams.add({ name: "ALL", subjects: ["ticks.*"] }));
+
+  await using conn = await new Events(new Event("first", Date), new Event("ticks.b", Date)).connect({
+    servers: server.url,
+  });
+  const error = await rejection(conn.register());
+  assert.ok(error instanceof WalnatsError);
+  assert.equal(error.code, ErrorCode.StreamConflict);
+  assert.match(error.message, /stream 'ALL' stores its subject 'ticks\.b'/);
+  assert.deepEqual(await streamNames(server), ["ALL"]);
+});
+
+Deno.test("emit() returns the sequence, drops a second emit with the same uid, and sends meta headers", async () => {
+  await using server = await startNatsServer();
+  const placed = new Event("order.placed", Object);
+  await using conn = await new Events(placed).connect({ servers: server.url });
+  await conn.register();
+
+  assert.deepEqual(await conn.emit(placed, { id: 1 }), { seq: 1, duplicate: false });
+  assert.deepEqual(await conn.emit(placed, { id: 2 }, { uid: "order-2", meta: { team: "ops" } }), {
+    seq: 2,
+    duplicate: false,
+  });
+  const second = await conn.emit(placed, { id: 2, again: true }, { uid: "order-2" });
+  assert.equal(second.duplicate, true);
+  assert.deepEqual(await conn.emit(placed, { id: 3 }, { uid: "order-3" }), { seq: 3, duplicate: false });
+
+  const stored = await readStream(server.url, "order-placed");
+  assert.deepEqual(stored.map((m) => [m.seq, m.subject, m.payload]), [
+    [1, "order.placed", '{"id":1}'],
+    [2, "order.placed", '{"id":2}'],
+    [3, "order.placed", '{"id":3}'],
+  ]);
+  assert.equal(stored[1]?.headers["Nats-Msg-Id"], "order-2");
+  assert.equal(stored[1]?.headers["team"], "ops");
+  assert.equal(stored[0]?.headers["Nats-Msg-Id"], undefined);
+});
+
+Deno.test("emit() of an event whose stream does not exist fails with STREAM_NOT_FOUND", async () => {
+  await using server = await startNatsServer();
+  const unregistered = new Event("never-registered", Date);
+  await using conn = await new Events(unregistered).connect({ servers: server.url });
+  const error = await rejection(conn.emit(unregistered, new Date(T0)));
+  assert.ok(error instanceof WalnatsError);
+  assert.equal(error.code, ErrorCode.StreamNotFound);
+  assert.match(error.message, /never-registered/);
+  assert.deepEqual(await streamNames(server), []);
+});
+
+Deno.test("connect() to a port nobody listens on fails with CONNECTION_FAILED naming the URL", async () => {
+  const url = `nats://127.0.0.1:${closedPort()}`;
+  const error = await rejection(new Events(new Event("tick-a", Date)).connect({ servers: url, timeoutMs: 2_000 }));
+  assert.ok(error instanceof WalnatsError);
+  assert.equal(error.code, ErrorCode.ConnectionFailed);
+  assert.ok(error.message.includes(url), error.message);
+});
+
+Deno.test("connect() to a server without JetStream fails with JETSTREAM_NOT_ENABLED", async () => {
+  await using server = await startNatsServer({ jetstream: false });
+  const error = await rejection(new Events(new Event("tick-a", Date)).connect({ servers: server.url }));
+  assert.ok(error instanceof WalnatsError);
+  assert.equal(error.code, ErrorCode.JetStreamNotEnabled);
+  assert.match(error.message, /JetStream is not enabled/);
+});
+
+Deno.test("connect() adopts an open nats.js connection, and close() leaves it open", async () => {
+  await using server = await startNatsServer();
+  const nc = await connect({ servers: server.url });
+  try {
+    const event = new Event("tick-a", Date);
+    const conn = await new Events(event).connect(nc);
+    await conn.register();
+    assert.equal((await conn.emit(event, new Date(T0))).seq, 1);
+    await conn.close();
+    assert.equal(nc.isClosed(), false);
+    // Still usable: the stream's state is read through it.
+    const jsm = await jetstreamManager(nc);
+    assert.equal((await jsm.streams.info("tick-a")).state.messages, 1);
+  } finally {
+    await nc.close();
+  }
+});
+
+/** A 1-second-period tick event, and connections to it that close with the test. */
+async function tickConnections(
+  server: NatsServer,
+  event: Event<DateConstructor>,
+  count: number,
+): Promise<EventsConnection[]> {
+  const conns: EventsConnection[] = [];
+  for (let i = 0; i < count; i++) conns.push(await new Events(event).connect({ servers: server.url }));
+  await conns[0]?.register();
+  return conns;
+}
+
+/** Resolves at the connection's next status event of `type`; rejects if it closes first. */
+async function nextStatus(nc: NatsConnection, type: string): Promise<void> {
+  for await (const status of nc.status()) {
+    if (status.type === type) return;
+  }
+  throw new Error(`The connection closed before a '${type}' status`);
+}
+
+async function closeAll(conns: EventsConnection[]): Promise<void> {
+  await Promise.all(conns.map((conn) => conn.close()));
+}
+
+Deno.test("publishTick() stores the tick in the wire format a plain nats.js reader sees", async () => {
+  await using server = await startNatsServer();
+  const event = new Event("minute-passed", Date);
+  const [conn] = await tickConnections(server, event, 1);
+  const nc = await connect({ servers: server.url });
+  try {
+    assert.ok(conn);
+    const result = await conn.publishTick(tickMessage(event, T0, "clock-a", { team: "ops" }), { timeoutMs: 1_000 });
+    assert.deepEqual(result, { seq: 1, duplicate: false });
+
+    // A reader that knows nothing of this library: an ordered consumer of nats.js.
+    const consumer = await jetstream(nc).consumers.get("minute-passed");
+    const message = await consumer.next({ expires: 2_000 });
+    assert.ok(message !== null);
+    assert.equal(message.subject, "minute-passed");
+    assert.equal(message.seq, 1);
+    assert.equal(message.string(), "2026-11-26T16:15:00.000+00:00");
+    assert.equal(message.string(), isoTick(T0));
+    assert.equal(message.headers?.get("Nats-Msg-Id"), `minute-passed:${T0}`);
+    assert.equal(message.headers?.get("Walnats-Tick"), String(T0));
+    assert.equal(message.headers?.get("team"), "ops");
+  } finally {
+    await nc.close();
+    await conn?.close();
+  }
+});
+
+Deno.test("publishTick() of one tick from two connections stores it once", async () => {
+  await using server = await startNatsServer();
+  const event = new Event("tick-a", Date);
+  const conns = await tickConnections(server, event, 2);
+  try {
+    const [a, b] = conns as [EventsConnection, EventsConnection];
+    // Both at once: each expects an empty subject.
+    const results = await Promise.all([
+      a.publishTick(tickMessage(event, T0, "clock-a", {}), { timeoutMs: 1_000 }),
+      b.publishTick(tickMessage(event, T0, "clock-b", {}), { timeoutMs: 1_000 }),
+    ]);
+    assert.deepEqual(results.map((r) => r.duplicate).sort(), [false, true]);
+    // One after the other, each having seen the subject.
+    assert.deepEqual(await a.publishTick(tickMessage(event, T1, "clock-a", {}), { timeoutMs: 1_000 }), {
+      seq: 2,
+      duplicate: false,
+    });
+    assert.deepEqual(await b.publishTick(tickMessage(event, T1, "clock-b", {}), { timeoutMs: 1_000 }), {
+      seq: 2,
+      duplicate: true,
+    });
+    const stored = await readStream(server.url, "tick-a");
+    assert.deepEqual(stored.map((m) => m.headers["Walnats-Tick"]), [String(T0), String(T1)]);
+  } finally {
+    await closeAll(conns);
+  }
+});
+
+Deno.test("publishTick() from a stale connection stores nothing once the duplicate window expired", async () => {
+  await using server = await startNatsServer();
+  const event = new Event("tick-a", Date, { limits: { duplicateWindow: 0.2 } });
+  const conns = await tickConnections(server, event, 3);
+  const nc = await connect({ servers: server.url });
+  try {
+    const [a, stale, fresh] = conns as [EventsConnection, EventsConnection, EventsConnection];
+    assert.equal((await a.publishTick(tickMessage(event, T0, "a", {}), { timeoutMs: 1_000 })).duplicate, false);
+    // `stale` sees the subject at T0 (sequence 1) ...
+    assert.deepEqual(await stale.publishTick(tickMessage(event, T0, "stale", {}), { timeoutMs: 1_000 }), {
+      seq: 1,
+      duplicate: true,
+    });
+    // ... then `a` stores T1, and the duplicate window passes.
+    assert.equal((await a.publishTick(tickMessage(event, T1, "a", {}), { timeoutMs: 1_000 })).seq, 2);
+    await sleep(500);
+
+    // The stale connection expects sequence 1; the server refuses, and the last tick covers T1.
+    assert.deepEqual(await stale.publishTick(tickMessage(event, T1, "stale", {}), { timeoutMs: 1_000 }), {
+      seq: 2,
+      duplicate: true,
+    });
+    // So does a connection that never looked at the subject.
+    assert.deepEqual(await fresh.publishTick(tickMessage(event, T1, "fresh", {}), { timeoutMs: 1_000 }), {
+      seq: 2,
+      duplicate: true,
+    });
+    // An older tick than the last one is not stored either, although `stale` now knows the last sequence.
+    assert.deepEqual(await stale.publishTick(tickMessage(event, T0, "stale", {}), { timeoutMs: 1_000 }), {
+      seq: 0,
+      duplicate: true,
+    });
+    const stored = await readStream(server.url, "tick-a");
+    assert.deepEqual(stored.map((m) => [m.seq, m.headers["Walnats-Tick"]]), [[1, String(T0)], [2, String(T1)]]);
+
+    // Control: the window did expire, so only the ledger stopped the stale publishes; a plain
+    // publish with the same message id is stored now.
+    const ack = await jetstream(nc).publish("tick-a", isoTick(T1), { msgID: `tick-a:${T1}` });
+    assert.equal(ack.duplicate, false);
+  } finally {
+    await nc.close();
+    await closeAll(conns);
+  }
+});
+
+Deno.test("publishTick() after a server restart stores nothing for a tick already stored", async () => {
+  await using server = await startNatsServer();
+  // The stream keeps one message: older ticks are gone once T2 is stored, and a restart forgets their ids.
+  const event = new Event("tick-a", Date, { limits: { messages: 1 } });
+  const conns = await tickConnections(server, event, 1);
+  // The stale clock's connection is one of ours, so that the test can wait for it to reconnect.
+  const staleNc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  let nc: Awaited<ReturnType<typeof connect>> | undefined;
+  try {
+    const stale = await new Events(event).connect(staleNc);
+    const [a] = conns as [EventsConnection];
+    assert.equal((await a.publishTick(tickMessage(event, T0, "a", {}), { timeoutMs: 1_000 })).seq, 1);
+    // `stale` sees the subject at T0 (sequence 1), then falls behind.
+    assert.equal((await stale.publishTick(tickMessage(event, T0, "stale", {}), { timeoutMs: 1_000 })).duplicate, true);
+    assert.equal((await a.publishTick(tickMessage(event, T1, "a", {}), { timeoutMs: 1_000 })).seq, 2);
+    assert.equal((await a.publishTick(tickMessage(event, T2, "a", {}), { timeoutMs: 1_000 })).seq, 3);
+
+    const reconnected = nextStatus(staleNc, "reconnect");
+    await server.restart();
+    // nats.js drops a request made while it is disconnected: wait until it is back.
+    await reconnected;
+
+    assert.deepEqual(await stale.publishTick(tickMessage(event, T1, "stale", {}), { timeoutMs: 1_000 }), {
+      seq: 0,
+      duplicate: true,
+    });
+    const late = await new Events(event).connect({ servers: server.url });
+    conns.push(late);
+    assert.deepEqual(await late.publishTick(tickMessage(event, T1, "late", {}), { timeoutMs: 1_000 }), {
+      seq: 0,
+      duplicate: true,
+    });
+    assert.deepEqual(await late.publishTick(tickMessage(event, T2, "late", {}), { timeoutMs: 1_000 }), {
+      seq: 3,
+      duplicate: true,
+    });
+    // The next tick is stored as usual.
+    assert.deepEqual(await late.publishTick(tickMessage(event, T2 + 1_000, "late", {}), { timeoutMs: 1_000 }), {
+      seq: 4,
+      duplicate: false,
+    });
+    const stored = await readStream(server.url, "tick-a");
+    assert.deepEqual(stored.map((m) => [m.seq, m.headers["Walnats-Tick"]]), [[4, String(T2 + 1_000)]]);
+
+    // Control: the restart did forget T1's id, so only the ledger kept it out; a plain publish with
+    // that id is stored now.
+    nc = await connect({ servers: server.url });
+    const ack = await jetstream(nc).publish("tick-a", isoTick(T1), { msgID: `tick-a:${T1}` });
+    assert.equal(ack.duplicate, false);
+  } finally {
+    await nc?.close();
+    await staleNc.close();
+    await closeAll(conns);
+  }
+});
