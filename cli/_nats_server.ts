@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { delay } from "../src/_async.ts";
 
 /** How long to wait for the server to accept clients, in milliseconds. */
 const READY_TIMEOUT_MS = 10_000;
@@ -216,7 +217,7 @@ class NatsServerProcess implements NatsServer {
     }
     return this.#serial(async () => {
       await this.#terminate(signal);
-      if (downMs > 0) await sleep(downMs);
+      if (downMs > 0) await delay(downMs);
       await this.#spawnAndWaitReady();
     });
   }
@@ -315,7 +316,7 @@ class NatsServerProcess implements NatsServer {
         Math.min(left, PROBE_READ_TIMEOUT_MS),
       );
       if (info !== undefined && this.#isOurs(info)) return;
-      await sleep(POLL_INTERVAL_MS);
+      await delay(POLL_INTERVAL_MS);
     }
   }
 
@@ -425,10 +426,6 @@ function freeLoopbackPort(): number {
   } finally {
     listener.close();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Reads `stream` to its end, calling `onLine` for each line. */

@@ -1,15 +1,31 @@
+/** The two timer functions a delay needs: the global ones, or a fake clock's. */
+export interface Timers<Id> {
+  setTimeout(callback: () => void, ms: number): Id;
+  clearTimeout(id: Id): void;
+}
+
+const globalTimers: Timers<ReturnType<typeof setTimeout>> = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (id) => clearTimeout(id),
+};
+
 /**
- * Resolves after `ms` milliseconds (negative counts as 0), or rejects with the
- * signal's reason as soon as it aborts. Leaves no timer behind either way.
+ * Resolves after `ms` milliseconds (negative counts as 0) of `timers`' time,
+ * or rejects with the signal's reason as soon as it aborts. Leaves no timer
+ * behind either way.
  */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+export function delay<Id = ReturnType<typeof setTimeout>>(
+  ms: number,
+  signal?: AbortSignal,
+  timers: Timers<Id> = globalTimers as Timers<Id>,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const onAbort = () => {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       reject(signal?.reason);
     };
-    const timer = setTimeout(() => {
+    const timer = timers.setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
     }, Math.max(0, ms));

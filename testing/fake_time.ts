@@ -1,5 +1,6 @@
 // @ts-types="@types/sinonjs__fake-timers"
 import FakeTimers from "@sinonjs/fake-timers";
+import { delay } from "../src/_async.ts";
 import type { TimeSource } from "../src/time_source.ts";
 
 /**
@@ -45,18 +46,7 @@ export class FakeTime implements TimeSource, Disposable {
    * reason when it aborts first.
    */
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const onAbort = () => {
-        this.#clock.clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      const timer = this.#clock.setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, Math.max(0, ms));
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    return delay(ms, signal, this.#clock);
   }
 
   /** Moves time `ms` forward, firing due timers synchronously. */

@@ -53,8 +53,3 @@ export function closedPort(): number {
   listener.close();
   return port;
 }
-
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -11,7 +11,7 @@ import { startNatsServer } from "../cli/_nats_server.ts";
 import { delay } from "../src/_async.ts";
 import { Event, Events, type EventsConnection } from "../mod.ts";
 import type { ReportLine } from "./_clock_process.ts";
-import { isoTick, readStream, sleep, type StoredMessage } from "./_stream.ts";
+import { isoTick, readStream, type StoredMessage } from "./_stream.ts";
 
 const PERIOD_MS = 1_000;
 /** How long the clocks run in each case: at least 30 ticks. */
@@ -130,7 +130,7 @@ async function killAll(clocks: ClockProcess[]): Promise<void> {
 /** Sleeps until `offsetMs` after the next tick instant of the real clock. */
 async function untilAfterTick(offsetMs: number): Promise<number> {
   const tick = Math.floor((Date.now() - offsetMs) / PERIOD_MS) * PERIOD_MS + PERIOD_MS;
-  await sleep(tick + offsetMs - Date.now());
+  await delay(tick + offsetMs - Date.now());
   return tick;
 }
 
@@ -207,7 +207,7 @@ async function runThreeClocks(
     await allReady(clocks);
     const started = Date.now();
     await during({ clocks, restart: (signal) => server.restart({ signal }) });
-    await sleep(started + RUN_MS - Date.now());
+    await delay(started + RUN_MS - Date.now());
     // Stop between two publishes: clocks with skew 0 publish at x.000 s, with +-500 ms at x.500 s.
     await untilAfterTick(250);
     for (const clock of clocks) await stopClock(clock);
@@ -260,11 +260,11 @@ function checkRun(clocks: ClockProcess[], messages: StoredMessage[], event: stri
 Deno.test("three clock processes store each tick once while the server restarts twice", async () => {
   let restarted = 0;
   const { messages } = await runThreeClocks("once-restart", {}, async ({ restart }) => {
-    await sleep(8_000);
+    await delay(8_000);
     // Just after a tick, so that no publish is in flight: one SIGKILL, one SIGTERM.
     await untilAfterTick(150);
     await restart("SIGKILL");
-    await sleep(8_000);
+    await delay(8_000);
     await untilAfterTick(150);
     await restart("SIGTERM");
     restarted = Date.now();
@@ -280,19 +280,19 @@ Deno.test("a clock paused longer than the duplicate window stores nothing when i
   const { clocks } = await runThreeClocks("once-paused", { duplicateWindow: windowMs / 1_000 }, async ({ clocks }) => {
     const clock = clocks[0];
     assert.ok(clock !== undefined);
-    await sleep(5_000);
+    await delay(5_000);
     // Paused before tick T, resumed 500 ms after it: T was stored by the others 300 ms before and
     // more, so the server no longer drops its id as a duplicate.
     let tick = await untilAfterTick(-300);
     clock.child.kill("SIGSTOP");
-    await sleep(800);
+    await delay(800);
     clock.child.kill("SIGCONT");
     paused.push({ tick });
-    await sleep(5_000);
+    await delay(5_000);
     // Paused across ticks: it wakes 2.2 s after the first tick it slept for.
     tick = await untilAfterTick(-300);
     clock.child.kill("SIGSTOP");
-    await sleep(2_500);
+    await delay(2_500);
     clock.child.kill("SIGCONT");
     paused.push({ tick: tick + 2 * PERIOD_MS });
   });

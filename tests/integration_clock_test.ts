@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { startNatsServer } from "../cli/_nats_server.ts";
 import { delay } from "../src/_async.ts";
 import { Clock, Event, Events, type TickReport } from "../mod.ts";
-import { isoTick, readStream, sleep } from "./_stream.ts";
+import { isoTick, readStream } from "./_stream.ts";
 
 /** Rejects if `promise` is still pending after `ms`: a clock that does not stop would hang the test. */
 async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
@@ -73,12 +73,12 @@ Deno.test("a tick during a 1.5 s server outage is stored once, after the server 
 
   // The clocks' first tick at least 1.5 s away, and the server down from 500 ms before it to 1 s after it.
   const soon = Math.floor(Date.now() / 5_000) * 5_000 + 5_000;
-  if (soon - Date.now() < 1_500) await sleep(soon + 10 - Date.now());
+  if (soon - Date.now() < 1_500) await delay(soon + 10 - Date.now());
   const tick = Math.floor(Date.now() / 5_000) * 5_000 + 5_000;
   const reports: TickReport[] = [];
   const onTick = (report: TickReport) => reports.push(report);
   const runs = Promise.all([clock.run(a, { burst: true, onTick }), clock.run(b, { burst: true, onTick })]);
-  await sleep(tick - 500 - Date.now());
+  await delay(tick - 500 - Date.now());
   await server.restart({ downMs: 1_500 });
   await within(10_000, runs, "run()");
 
@@ -103,7 +103,7 @@ Deno.test("aborting the signal stops a sleeping clock at once", async () => {
   const stop = new AbortController();
   const reports: TickReport[] = [];
   const run = clock.run(conn, { signal: stop.signal, onTick: (report) => reports.push(report) });
-  await sleep(200);
+  await delay(200);
   stop.abort();
   // The next tick may be a minute away: run() must not wait for it.
   await within(5_000, run, "run() after abort");
@@ -118,13 +118,13 @@ Deno.test("aborting the signal while the server is gone ends the tick's attempts
   await server.stop();
 
   // Not right before a tick, so that the clock's first tick is the one computed here.
-  if (2_000 - Date.now() % 2_000 < 100) await sleep(200);
+  if (2_000 - Date.now() % 2_000 < 100) await delay(200);
   const tick = Math.floor(Date.now() / 2_000) * 2_000 + 2_000;
   const stop = new AbortController();
   const reports: TickReport[] = [];
   const run = clock.run(conn, { signal: stop.signal, onTick: (report) => reports.push(report) });
   // 300 ms into the tick's first attempt, which nobody answers.
-  await sleep(tick + 300 - Date.now());
+  await delay(tick + 300 - Date.now());
   stop.abort();
   // One attempt lasts at most 1 s; then the clock sees the signal instead of trying again.
   await within(5_000, run, "run() after abort");

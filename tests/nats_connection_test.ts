@@ -3,6 +3,7 @@
  * the tick ledger of `publishTick()`.
  */
 import assert from "node:assert/strict";
+import { delay } from "../src/_async.ts";
 import { jetstream, jetstreamManager, StorageType, type StreamConfig } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
@@ -10,7 +11,7 @@ import { type NatsServer, startNatsServer } from "../cli/_nats_server.ts";
 import { ErrorCode, Event, Events, type EventsConnection, StreamConflictError, WalnatsError } from "../mod.ts";
 import { streamConfig } from "../src/nats/_stream_config.ts";
 import { tickMessage } from "../src/tick.ts";
-import { closedPort, isoTick, readStream, sleep } from "./_stream.ts";
+import { closedPort, isoTick, readStream } from "./_stream.ts";
 
 /** A tick instant on a whole second (2026-11-26T16:15:00Z) and the next ones, 1 s apart. */
 const T0 = 1_795_709_700_000;
@@ -381,7 +382,7 @@ Deno.test("publishTick() from a stale connection stores nothing once the duplica
     });
     // ... then `a` stores T1, and the duplicate window passes.
     assert.equal((await a.publishTick(tickMessage(event, T1, "a", {}), { timeoutMs: 1_000 })).seq, 2);
-    await sleep(500);
+    await delay(500);
 
     // The stale connection expects sequence 1; the server refuses, and the last tick covers T1.
     assert.deepEqual(await stale.publishTick(tickMessage(event, T1, "stale", {}), { timeoutMs: 1_000 }), {

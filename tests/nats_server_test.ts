@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { delay } from "../src/_async.ts";
 import { NatsServerNotFoundError, startNatsServer } from "../cli/_nats_server.ts";
 
 /** Connects to 127.0.0.1:`port` and returns the first line the server sends. */
@@ -77,7 +78,7 @@ Deno.test("restart with downMs stays down that long, then answers on the same po
   while (!refused && performance.now() - started < 400) {
     try {
       (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await delay(20);
     } catch {
       refused = true;
     }
