@@ -27,6 +27,11 @@ however many clocks of the same event run.
 Options:
   --event NAME       the event to emit (default: minute-passed)
   --period SECONDS   seconds between ticks, ms resolution (default: 60)
+  --cron EXPR        a cron schedule instead of a period: 5 fields, or 6 with
+                     seconds first (e.g. "30 2 * * *", "*/10 * * * * *")
+  --timezone ZONE    the IANA time zone of --cron (default: UTC)
+  --catch-up N       after an outage, emit up to N missed ticks, oldest first
+                     (default: 0, missed ticks are skipped)
   --meta KEY=VALUE   a header added to every tick; repeatable
   --server URL       the NATS server (default: $NATS_URL; with neither, an
                      embedded nats-server is started and stopped on exit)
@@ -71,7 +76,14 @@ export async function main(args: string[], output: Output = consoleOutput, signa
       output.out(USAGE);
       return 0;
     }
-    clock = new Clock({ event: new Event(flags.event, Date), period: flags.period, meta: flags.meta });
+    clock = new Clock({
+      event: new Event(flags.event, Date),
+      ...(flags.period === undefined ? {} : { period: flags.period }),
+      ...(flags.cron === undefined ? {} : { cron: flags.cron }),
+      ...(flags.timezone === undefined ? {} : { timezone: flags.timezone }),
+      catchUp: flags.catchUp,
+      meta: flags.meta,
+    });
   } catch (error) {
     output.err(`${messageOf(error)}\n\n${USAGE}`);
     return 2;
@@ -99,7 +111,8 @@ async function runClock(clock: Clock, server: string | undefined, output: Output
       name: `walnats-clock ${clock.event.name}`,
     });
     await conn.register();
-    output.out(`Clock '${clock.event.name}' every ${clock.period} s on ${url}; SIGINT or SIGTERM stops it.`);
+    const schedule = clock.cron === undefined ? `every ${clock.period} s` : `'${clock.cron}' in ${clock.timezone}`;
+    output.out(`Clock '${clock.event.name}' ${schedule} on ${url}; SIGINT or SIGTERM stops it.`);
     await clock.run(conn, { signal, onTick: (report) => output.out(formatReport(report)) });
     output.out("Stopped.");
     return 0;
@@ -128,7 +141,10 @@ async function startEmbedded(output: Output) {
 interface Flags {
   help: boolean;
   event: string;
-  period: number;
+  period: number | undefined;
+  cron: string | undefined;
+  timezone: string | undefined;
+  catchUp: number;
   meta: Record<string, string>;
   server: string | undefined;
 }
@@ -140,17 +156,18 @@ function parseFlags(args: string[]): Flags {
     allowPositionals: true,
     options: {
       event: { type: "string", default: "minute-passed" },
-      period: { type: "string", default: "60" },
+      period: { type: "string" },
+      cron: { type: "string" },
+      timezone: { type: "string" },
+      "catch-up": { type: "string", default: "0" },
       meta: { type: "string", multiple: true, default: [] },
       server: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (positionals.length > 0) throw new TypeError(`Unexpected argument '${positionals[0]}'`);
-  const period = Number(values.period);
-  if (values.period.trim() === "" || Number.isNaN(period)) {
-    throw new RangeError(`--period must be a number of seconds, got '${values.period}'`);
-  }
+  const period = values.period === undefined ? undefined : number("--period", values.period);
+  const catchUp = number("--catch-up", values["catch-up"]);
   const meta: Record<string, string> = {};
   for (const pair of values.meta) {
     const at = pair.indexOf("=");
@@ -158,13 +175,21 @@ function parseFlags(args: string[]): Flags {
     meta[pair.slice(0, at)] = pair.slice(at + 1);
   }
   const server = values.server ?? (Deno.env.get("NATS_URL") || undefined);
-  return { help: values.help, event: values.event, period, meta, server };
+  const { help, event, cron, timezone } = values;
+  return { help, event, period, cron, timezone, catchUp, meta, server };
+}
+
+function number(flag: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || Number.isNaN(value)) throw new RangeError(`${flag} must be a number, got '${text}'`);
+  return value;
 }
 
 /** One line per tick: instant, outcome, lag, sequence (and why, for a missed tick). */
 function formatReport(report: TickReport): string {
   const parts = [formatInstant(report.tick.getTime()), report.outcome.padEnd(9), `lag ${report.lagMs} ms`];
   if (report.seq !== undefined) parts.push(`seq ${report.seq}`);
+  if (report.late) parts.push("(late: caught up)");
   if (report.reason !== undefined) {
     parts.push(`(${report.reason}${report.error ? `: ${messageOf(report.error)}` : ""})`);
   }

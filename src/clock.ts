@@ -1,20 +1,17 @@
 import { describe } from "./_describe.ts";
 import { validateMeta } from "./_headers.ts";
 import { isAbort } from "./_async.ts";
+import { type Retried, retryUntil } from "./_retry_until.ts";
+import { CronSchedule } from "./cron_schedule.ts";
 import { wholeMs } from "./_units.ts";
 import { Event } from "./event.ts";
-import type { Publisher, PublishResult, TickMessage } from "./publisher.ts";
+import type { Publisher, PublishResult } from "./publisher.ts";
 import { PeriodSchedule, type Schedule } from "./schedule.ts";
 import { tickMessage } from "./tick.ts";
 import { systemTime, type TimeSource } from "./time_source.ts";
 
 /** Longest single sleep: after it the clock reads the time again. */
 const MAX_SLEEP_MS = 30_000;
-/** Longest wait for one publish attempt's answer. */
-const ATTEMPT_TIMEOUT_MS = 1_000;
-/** Pauses between failed publish attempts: 50 ms, doubling, at most 1 s. */
-const RETRY_BASE_MS = 50;
-const RETRY_MAX_MS = 1_000;
 /** The shortest message age a clock's event may have: the server's smallest duplicate window. */
 const MIN_AGE_S = 0.1;
 /** The smallest duplicate window a clock gives its event: the server's default. */
@@ -26,9 +23,28 @@ export interface ClockOptions {
   event?: Event<DateConstructor>;
   /**
    * Seconds between ticks (ms resolution), default 60. Ticks fall on the
-   * instants `k * period` since the Unix epoch, UTC.
+   * instants `k * period` since the Unix epoch, UTC. Not with `cron`.
    */
   period?: number;
+  /**
+   * A cron expression: 5 fields, or 6 with seconds first; `L`, `W`, `#`,
+   * ranges, steps, names and nicknames such as `@daily`. Not with `period`.
+   */
+  cron?: string;
+  /** The IANA time zone of `cron`, default `UTC`. */
+  timezone?: string;
+  /**
+   * After an outage (no clock of the event running), emit up to this many of
+   * the most recent missed ticks, oldest first, each with its own instant and
+   * id and a `Walnats-Late: true` header. Default 0: missed ticks are skipped.
+   */
+  catchUp?: number;
+  /** No tick before this instant. */
+  startAt?: Date;
+  /** No tick after this instant; `run()` returns once it has passed. */
+  stopAt?: Date;
+  /** `run()` returns after this many scheduled ticks (catch-up ticks do not count). */
+  maxTicks?: number;
   /** Headers added to every tick, copied verbatim. Names must not start with `Nats-` or `Walnats-`. */
   meta?: Record<string, string>;
 }
@@ -76,6 +92,8 @@ export interface TickReport {
   reason?: MissedReason;
   /** The last error of a missed tick, if any. */
   error?: unknown;
+  /** True for a tick emitted late, to catch up after an outage. */
+  late?: boolean;
 }
 
 /**
@@ -104,61 +122,141 @@ export interface TickReport {
 export class Clock {
   /** The event the clock emits. */
   readonly event: Event<DateConstructor>;
-  /** Seconds between ticks. */
-  readonly period: number;
+  /** Seconds between ticks, or `undefined` for a cron clock. */
+  readonly period: number | undefined;
+  /** The cron expression, or `undefined` for a periodic clock. */
+  readonly cron: string | undefined;
+  /** The time zone of the cron expression. */
+  readonly timezone: string;
+  /** How many missed ticks the clock emits late after an outage. */
+  readonly catchUp: number;
   /** Headers added to every tick. */
   readonly meta: Readonly<Record<string, string>>;
   readonly #schedule: Schedule;
+  readonly #startMs: number;
+  readonly #stopMs: number;
+  readonly #maxTicks: number;
 
   /**
    * Creates a clock; nothing runs until {@link Clock.run}.
    *
-   * @param options the event, the period in seconds and the meta headers
-   * @throws {TypeError} when the event is not a Date event or meta is not usable
-   * @throws {RangeError} when the period is not a positive whole number of milliseconds,
-   *   or the event keeps its messages for less than one period
+   * @param options the event, the schedule (`period` or `cron` and `timezone`), its bounds, catch-up and meta
+   * @throws {TypeError} when the event is not a Date event, meta is not usable, both `period` and `cron`
+   *   are given, or the cron expression is invalid
+   * @throws {RangeError} when the period is not a positive whole number of milliseconds, the event keeps
+   *   its messages for less than one period, the time zone is unknown, the cron expression never fires,
+   *   `catchUp` or `maxTicks` is not a whole number (>= 0, >= 1), or `stopAt` is before `startAt`
    */
   constructor(options: ClockOptions = {}) {
-    const { event = new Event("minute-passed", Date), period = 60 } = options;
+    const { event = new Event("minute-passed", Date), cron, timezone, catchUp = 0, maxTicks = Infinity } = options;
     if (!(event instanceof Event) || event.schema !== Date) {
       throw new TypeError(`Cannot create Clock: 'event' must be an Event with the Date schema, got ${describe(event)}`);
     }
-    const periodMs = wholeMs(period);
-    if (periodMs === undefined) {
-      throw new RangeError(
-        `Cannot create Clock: 'period' must be a positive number of seconds in whole milliseconds, got ${
-          describe(period)
-        }`,
-      );
+    if (cron !== undefined && options.period !== undefined) {
+      throw new TypeError("Cannot create Clock: give either 'period' or 'cron', not both");
     }
-    const age = event.limits.age;
-    if (age !== undefined && age < Math.max(period, MIN_AGE_S)) {
+    if (timezone !== undefined && cron === undefined) {
+      throw new TypeError(`Cannot create Clock: 'timezone' goes with 'cron', got timezone ${describe(timezone)} alone`);
+    }
+    if (!(Number.isSafeInteger(catchUp) && catchUp >= 0)) {
+      throw new RangeError(`Cannot create Clock: 'catchUp' must be a whole number >= 0, got ${describe(catchUp)}`);
+    }
+    if (!(maxTicks === Infinity || Number.isSafeInteger(maxTicks) && maxTicks >= 1)) {
+      throw new RangeError(`Cannot create Clock: 'maxTicks' must be a whole number >= 1, got ${describe(maxTicks)}`);
+    }
+    this.#startMs = instantOf(options.startAt, "startAt") ?? -Infinity;
+    this.#stopMs = instantOf(options.stopAt, "stopAt") ?? Infinity;
+    if (this.#stopMs < this.#startMs) {
       throw new RangeError(
-        `Cannot create Clock: event '${event.name}' keeps messages for ${age} s ('limits.age'), ` +
-          `less than the period ${period} s (or ${MIN_AGE_S} s); the clock finds the last tick in the stream`,
+        `Cannot create Clock: 'stopAt' (${options.stopAt?.toISOString()}) is before 'startAt' (${options.startAt?.toISOString()})`,
       );
     }
     this.meta = validateMeta(options.meta, "Cannot create Clock");
-    this.period = period;
-    this.event = withDuplicateWindow(event, period);
-    this.#schedule = new PeriodSchedule(periodMs);
+    if (cron === undefined) {
+      const period = options.period === undefined ? 60 : options.period;
+      const periodMs = wholeMs(period);
+      if (periodMs === undefined) {
+        throw new RangeError(
+          `Cannot create Clock: 'period' must be a positive number of seconds in whole milliseconds, got ${
+            describe(period)
+          }`,
+        );
+      }
+      const age = event.limits.age;
+      if (age !== undefined && age < Math.max(period, MIN_AGE_S)) {
+        throw new RangeError(
+          `Cannot create Clock: event '${event.name}' keeps messages for ${age} s ('limits.age'), ` +
+            `less than the period ${period} s (or ${MIN_AGE_S} s); the clock finds the last tick in the stream`,
+        );
+      }
+      this.period = period;
+      this.event = withDuplicateWindow(event, period);
+      this.#schedule = new PeriodSchedule(periodMs);
+    } else {
+      this.period = undefined;
+      this.event = event;
+      this.#schedule = new CronSchedule(cron, timezone);
+    }
+    this.cron = cron;
+    this.timezone = timezone ?? "UTC";
+    this.catchUp = catchUp;
+    this.#maxTicks = maxTicks;
+  }
+
+  /**
+   * The next `count` ticks strictly after `from`, within `startAt` and
+   * `stopAt`: a preview of the schedule.
+   *
+   * @example The next three ticks of a Berlin cron clock
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Clock } from "@walnats/clock";
+   *
+   * const nightly = new Clock({ cron: "30 2 * * *", timezone: "Europe/Berlin" });
+   * const ticks = nightly.nextTicks(3, new Date("2026-03-28T12:00:00Z"));
+   * assert.deepEqual(ticks.map((tick) => tick.toISOString()), [
+   *   "2026-03-29T01:00:00.000Z", // 02:30 does not exist that day: just after the gap, 03:00 CEST
+   *   "2026-03-30T00:30:00.000Z",
+   *   "2026-03-31T00:30:00.000Z",
+   * ]);
+   * ```
+   *
+   * @param count how many ticks, a whole number >= 1
+   * @param from the instant to start after, default now
+   * @returns the instants, fewer than `count` when `stopAt` comes first
+   * @throws {RangeError} when `count` is not a whole number >= 1 or `from` is not a valid date
+   */
+  nextTicks(count: number, from: Date = new Date()): Date[] {
+    if (!(Number.isSafeInteger(count) && count >= 1)) {
+      throw new RangeError(`Cannot preview ticks: 'count' must be a whole number >= 1, got ${describe(count)}`);
+    }
+    const fromMs = instantOf(from, "from", "Cannot preview ticks");
+    const ticks: Date[] = [];
+    for (let tick = this.#next(fromMs ?? NaN); tick !== undefined && ticks.length < count; tick = this.#next(tick)) {
+      ticks.push(new Date(tick));
+    }
+    return ticks;
   }
 
   /**
    * Emits a tick at every instant of the schedule until `signal` aborts (or
-   * once, with `burst`). A publish that fails or hangs is tried again, in
-   * attempts of at most 1 s, until it is acknowledged or the next tick is
-   * due; then the tick is given up and reported as missed.
+   * once, with `burst`; or until `stopAt` or `maxTicks`). A publish that
+   * fails or hangs is tried again, in attempts of at most 1 s, until it is
+   * acknowledged or the next tick is due; then the tick is given up and
+   * reported as missed. With `catchUp`, the clock reads the tick ledger when
+   * it starts and after a missed tick, and emits the most recent ticks that
+   * no clock emitted first.
    *
    * @param publisher where ticks go: the connection of `Events.connect()`
    * @param options signal, burst, onTick, time
-   * @returns when stopped, or after one tick with `burst`
+   * @returns when stopped, after one tick with `burst`, or when the schedule is over
    */
   async run(publisher: Publisher, options: RunOptions = {}): Promise<void> {
     const { signal, burst = false, onTick = () => {}, time = systemTime } = options;
     const clockId = crypto.randomUUID();
-    let planned = this.#schedule.next(time.now());
-    while (!signal?.aborted) {
+    let handled = 0;
+    let catchUpDue = this.catchUp > 0;
+    for (let planned = this.#next(time.now()); planned !== undefined && !signal?.aborted;) {
       let now: number;
       try {
         now = await sleepUntil(time, planned, signal);
@@ -166,79 +264,113 @@ export class Clock {
         if (isAbort(error, signal)) return;
         throw error;
       }
-      const current = this.#schedule.latest(now);
-      for (let overslept = planned; overslept < current; overslept = this.#schedule.next(overslept)) {
-        onTick(this.#report(overslept, now, { outcome: "missed", reason: "late", attempts: 0 }));
+      // Every tick due by now: the last is emitted, those before it were overslept.
+      let current = planned;
+      const overslept: number[] = [];
+      for (let due = this.#next(current); due !== undefined && due <= now; due = this.#next(due)) {
+        overslept.push(current);
+        current = due;
       }
-      const message = tickMessage(this.event, current, clockId, this.meta);
-      onTick(await this.#emit(publisher, message, this.#schedule.next(current), time, signal));
-      if (burst) return;
-      planned = this.#schedule.next(current);
+      // A tick is given up when the next one of the schedule is due (stopAt or not).
+      const cycle: Cycle = { publisher, clockId, deadline: this.#schedule.next(current), time, signal, onTick };
+      catchUpDue ||= this.catchUp > 0 && overslept.length > 0;
+      if (!catchUpDue) {
+        for (const tick of overslept) {
+          onTick(this.#report(tick, { ok: false, reason: "late", attempts: 0, endedMs: now }, false));
+        }
+      }
+      // With catch-up, the ledger is read before the current tick goes out: once it has, older ticks cannot follow.
+      const ledger = catchUpDue
+        ? await retryUntil(() => publisher.lastTick(this.event), cycle.deadline, time, signal)
+        : undefined;
+      if (ledger?.ok === false) {
+        onTick(this.#report(current, { ...ledger, attempts: 0 }, false));
+      } else {
+        catchUpDue = false;
+        for (const tick of this.#missedAfter(ledger?.value, current)) await this.#emit(tick, true, cycle);
+        if (!(await this.#emit(current, false, cycle)) && this.catchUp > 0) catchUpDue = true;
+      }
+      handled++;
+      if (burst || handled >= this.#maxTicks) return;
+      planned = this.#next(current);
     }
   }
 
-  async #emit(
-    publisher: Publisher,
-    message: TickMessage,
-    deadline: number,
-    time: TimeSource,
-    signal: AbortSignal | undefined,
-  ): Promise<TickReport> {
-    let attempts = 0;
-    let error: unknown;
-    for (let now = time.now(); now < deadline; now = time.now()) {
-      attempts++;
-      try {
-        const timeoutMs = Math.max(1, Math.min(ATTEMPT_TIMEOUT_MS, deadline - now));
-        const { seq, duplicate } = await publishOnce(publisher, message, timeoutMs, time);
-        const outcome = duplicate ? "duplicate" : "emitted";
-        return this.#report(message.tickMs, time.now(), seq > 0 ? { outcome, attempts, seq } : { outcome, attempts });
-      } catch (failure) {
-        error = failure;
-      }
-      const remainingMs = deadline - time.now();
-      if (remainingMs <= 0) break;
-      const pauseMs = Math.min(RETRY_BASE_MS * 2 ** (attempts - 1), RETRY_MAX_MS, remainingMs);
-      try {
-        if (signal?.aborted) throw signal.reason;
-        await time.sleep(pauseMs, signal);
-      } catch (failure) {
-        if (!isAbort(failure, signal)) throw failure;
-        return this.#report(message.tickMs, time.now(), { outcome: "missed", reason: "stopped", attempts, error });
-      }
-    }
-    return this.#report(message.tickMs, time.now(), { outcome: "missed", reason: "unacknowledged", attempts, error });
+  /** Emits one tick, with retries until the cycle's deadline; reports it and tells whether it went out. */
+  async #emit(tickMs: number, late: boolean, cycle: Cycle): Promise<boolean> {
+    const message = tickMessage(this.event, tickMs, cycle.clockId, this.meta, late);
+    const { publisher, deadline, time, signal } = cycle;
+    const result = await retryUntil(
+      (timeoutMs) => publisher.publishTick(message, { timeoutMs }),
+      deadline,
+      time,
+      signal,
+    );
+    cycle.onTick(this.#report(tickMs, result, late));
+    return result.ok;
   }
 
-  #report(
-    tickMs: number,
-    nowMs: number,
-    details: Pick<TickReport, "outcome" | "attempts" | "seq" | "reason" | "error">,
-  ): TickReport {
-    return { event: this.event.name, tick: new Date(tickMs), lagMs: nowMs - tickMs, ...details };
+  /**
+   * The ticks after `last` and before `current`, at most `catchUp` of them
+   * (the most recent), oldest first. None for an event never emitted.
+   */
+  #missedAfter(last: number | undefined, current: number): number[] {
+    const missed: number[] = [];
+    if (last === undefined) return missed;
+    for (let tick = this.#next(last); tick !== undefined && tick < current; tick = this.#next(tick)) {
+      missed.push(tick);
+      if (missed.length > this.catchUp) missed.shift();
+    }
+    return missed;
+  }
+
+  #report(tickMs: number, result: Retried<PublishResult> | Overslept, late: boolean): TickReport {
+    const common = {
+      event: this.event.name,
+      tick: new Date(tickMs),
+      lagMs: result.endedMs - tickMs,
+      attempts: result.attempts,
+    };
+    const details = result.ok
+      ? {
+        outcome: result.value.duplicate ? "duplicate" as const : "emitted" as const,
+        ...(result.value.seq > 0 ? { seq: result.value.seq } : {}),
+      }
+      : {
+        outcome: "missed" as const,
+        reason: result.reason,
+        ...(result.error === undefined ? {} : { error: result.error }),
+      };
+    return { ...common, ...details, ...(late ? { late } : {}) };
+  }
+
+  /** The first tick strictly after `afterMs` within `startAt` and `stopAt`. */
+  #next(afterMs: number): number | undefined {
+    const tick = this.#schedule.next(Math.max(afterMs, this.#startMs - 1));
+    return tick > this.#stopMs ? undefined : tick;
   }
 }
 
-/**
- * One publish attempt, given up after `timeoutMs` of the time source's time
- * even when the publisher does not keep to its own timeout.
- */
-async function publishOnce(
-  publisher: Publisher,
-  message: TickMessage,
-  timeoutMs: number,
-  time: TimeSource,
-): Promise<PublishResult> {
-  const published = publisher.publishTick(message, { timeoutMs });
-  const timer = new AbortController();
-  const timedOut = time.sleep(timeoutMs, timer.signal).then(() => {
-    throw new Error(`Tick '${message.msgId}' got no answer within ${timeoutMs} ms`);
-  });
-  try {
-    return await Promise.race([published, timedOut]);
-  } finally {
-    timer.abort();
+/** What emitting the ticks of one cycle of `run()` needs. */
+interface Cycle {
+  publisher: Publisher;
+  clockId: string;
+  deadline: number;
+  time: TimeSource;
+  signal: AbortSignal | undefined;
+  onTick: (report: TickReport) => void;
+}
+
+/** A tick whose window had closed when the clock woke. */
+type Overslept = { ok: false; reason: "late"; attempts: 0; endedMs: number; error?: undefined };
+
+/** An optional Date option as epoch ms. */
+function instantOf(value: Date | undefined, name: string, where = "Cannot create Clock"): number | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    throw new RangeError(`${where}: '${name}' must be a valid Date, got ${describe(value)}`);
   }
+  return value.getTime();
 }
 
 /** Sleeps in chunks of at most 30 s until `instant`, reading the time after each; returns the time read last. */

@@ -13,7 +13,7 @@ export interface TickMessage {
   readonly msgId: string;
   /** The payload: the scheduled instant as ISO 8601 text. */
   readonly payload: Uint8Array;
-  /** Headers: `Walnats-Tick`, `Walnats-Clock` and the clock's meta. */
+  /** Headers: `Walnats-Tick`, `Walnats-Clock`, `Walnats-Late` on a catch-up tick, and the clock's meta. */
   readonly headers: Readonly<Record<string, string>>;
 }
 
@@ -44,6 +44,7 @@ export interface PublishResult {
  *     seen.push(message);
  *     return Promise.resolve({ seq: seen.length, duplicate: false });
  *   },
+ *   lastTick: () => Promise.resolve(seen.at(-1)?.tickMs),
  * };
  * ```
  */
@@ -57,4 +58,12 @@ export interface Publisher {
    * @param options `timeoutMs`: how long this attempt may wait for an answer
    */
   publishTick(message: TickMessage, options: { timeoutMs: number }): Promise<PublishResult>;
+  /**
+   * The scheduled instant (epoch ms) of the last tick stored on the subject:
+   * the tick ledger, which a clock reads to catch up after an outage.
+   * `undefined` when the subject is empty or its last message is not a tick.
+   *
+   * @param target the event's subject and stream
+   */
+  lastTick(target: { subject: string; stream: string }): Promise<number | undefined>;
 }

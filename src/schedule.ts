@@ -7,8 +7,6 @@
 export interface Schedule {
   /** The first tick strictly after `afterMs`. */
   next(afterMs: number): number;
-  /** The last tick at or before `atMs`. */
-  latest(atMs: number): number;
 }
 
 /**
@@ -27,11 +25,6 @@ export class PeriodSchedule implements Schedule {
   /** The first tick strictly after `afterMs`. */
   next(afterMs: number): number {
     return (Math.floor(afterMs / this.periodMs) + 1) * this.periodMs;
-  }
-
-  /** The last tick at or before `atMs`. */
-  latest(atMs: number): number {
-    return Math.floor(atMs / this.periodMs) * this.periodMs;
   }
 }
 

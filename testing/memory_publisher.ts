@@ -44,4 +44,12 @@ export class MemoryPublisher implements Publisher {
     this.messages.push(message);
     return Promise.resolve({ seq: stream.length + 1, duplicate: false });
   }
+
+  /** The scheduled instant of the last tick stored on the subject, if any. */
+  lastTick(target: { subject: string; stream: string }): Promise<number | undefined> {
+    const last = this.messages.findLast((stored) =>
+      stored.stream === target.stream && stored.subject === target.subject
+    );
+    return Promise.resolve(last?.tickMs);
+  }
 }

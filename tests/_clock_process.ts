@@ -2,7 +2,7 @@
  * One clock in a process of its own, for tests/exactly_once_test.ts.
  *
  *     deno run -A tests/_clock_process.ts --server nats://127.0.0.1:4222 --event ticks \
- *       --period 1 [--skew-ms 500] [--duplicate-window 0.2]
+ *       (--period 1 | --cron "* * * * * *") [--skew-ms 500] [--duplicate-window 0.2] [--catch-up 3]
  *
  * Connects, registers the event, prints `{"ready":true}` and then one JSON
  * line per tick report (`tick` in epoch ms), and exits 0 on SIGTERM.
@@ -24,6 +24,7 @@ export interface ReportLine {
   attempts: number;
   reason?: string;
   error?: string;
+  late?: boolean;
 }
 
 const { values } = parseArgs({
@@ -33,11 +34,15 @@ const { values } = parseArgs({
     period: { type: "string" },
     "skew-ms": { type: "string", default: "0" },
     "duplicate-window": { type: "string" },
+    cron: { type: "string" },
+    "catch-up": { type: "string", default: "0" },
   },
 });
-const { server, event: name, period } = values;
-if (server === undefined || name === undefined || period === undefined) {
-  throw new TypeError("Usage: _clock_process.ts --server URL --event NAME --period SECONDS [--skew-ms MS]");
+const { server, event: name, period, cron } = values;
+if (server === undefined || name === undefined || (period === undefined) === (cron === undefined)) {
+  throw new TypeError(
+    "Usage: _clock_process.ts --server URL --event NAME (--period SECONDS | --cron EXPR) [--skew-ms MS] [--catch-up N]",
+  );
 }
 const skewMs = Number(values["skew-ms"]);
 const duplicateWindow = values["duplicate-window"] === undefined ? undefined : Number(values["duplicate-window"]);
@@ -48,7 +53,8 @@ Deno.addSignalListener("SIGTERM", onTerm);
 
 const time: TimeSource = { now: () => systemTime.now() + skewMs, sleep: systemTime.sleep };
 const event = new Event(name, Date, duplicateWindow === undefined ? {} : { limits: { duplicateWindow } });
-const clock = new Clock({ event, period: Number(period) });
+const schedule = cron === undefined ? { period: Number(period) } : { cron };
+const clock = new Clock({ event, ...schedule, catchUp: Number(values["catch-up"]) });
 try {
   await using conn = await new Events(clock.event).connect({ servers: server, name: `clock-${Deno.pid}` });
   await conn.register();

@@ -115,3 +115,27 @@ Deno.test("deno task run without nats-server on PATH says how to install it", as
   assert.match(err, /apt-get install nats-server/);
   assert.match(err, /--server URL/);
 });
+
+Deno.test("deno task run --cron runs a cron clock in a time zone, one line per tick", async () => {
+  await using server = await startNatsServer();
+  const args = ["--server", server.url, "--event", "cli-cron", "--cron", "* * * * * *", "--timezone", "Europe/Berlin"];
+  const { child, lines, stderr } = spawnCli([...args, "--catch-up", "2"]);
+  const before = await readUntil(lines, TICK_LINE, 2);
+  child.kill("SIGTERM");
+  await rest(lines);
+  assert.equal((await child.status).code, 0, await stderr);
+  assert.match(before.join("\n"), /Clock 'cli-cron' '\* \* \* \* \* \*' in Europe\/Berlin/);
+});
+
+Deno.test("deno task run exits 2 for --cron with --period, an unknown --timezone or a bad --catch-up", async () => {
+  const server = ["--server", "nats://127.0.0.1:1"];
+  const both = await runToEnd([...server, "--cron", "* * * * *", "--period", "60"]);
+  assert.equal(both.code, 2);
+  assert.match(both.err, /give either 'period' or 'cron', not both/);
+  const zone = await runToEnd([...server, "--cron", "* * * * *", "--timezone", "Mars/Olympus"]);
+  assert.equal(zone.code, 2);
+  assert.match(zone.err, /'timezone' is not a known IANA time zone, got 'Mars\/Olympus'/);
+  const catchUp = await runToEnd([...server, "--catch-up=-1"]);
+  assert.equal(catchUp.code, 2);
+  assert.match(catchUp.err, /'catchUp' must be a whole number >= 0, got -1/);
+});

@@ -78,6 +78,7 @@ function scripted(
       const outcome = behave(message, attempt, attempts.length - 1);
       return outcome === "pass" ? inner.publishTick(message, options) : outcome;
     },
+    lastTick: (target) => inner.lastTick(target),
   };
 }
 
@@ -346,6 +347,7 @@ Deno.test("Clock.run() measures lagMs from the scheduled instant to the acknowle
       await fake.sleep(250);
       return stream.publishTick(message);
     },
+    lastTick: (target) => stream.lastTick(target),
   });
   const running = start(new Clock({ period: 60 }), slow, time, { burst: true });
   await fake.tickAsync(10_700 + 250);

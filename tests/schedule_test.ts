@@ -25,30 +25,9 @@ Deno.test("PeriodSchedule.next() of a tick instant is the following tick, never 
   assert.equal(schedule.next(T0 + 59_999), T0 + 60_000);
 });
 
-Deno.test("PeriodSchedule.latest() returns the last multiple of the period at or before the instant", () => {
-  for (const periodMs of PERIODS) {
-    const schedule = new PeriodSchedule(periodMs);
-    for (const at of INSTANTS) {
-      const latest = schedule.latest(at);
-      assert.ok(latest <= at, `period ${periodMs}: latest(${at}) = ${latest} is after ${at}`);
-      assert.ok(at - latest < periodMs, `period ${periodMs}: latest(${at}) = ${latest} is a period or more behind`);
-      assert.equal(latest % periodMs, 0, `period ${periodMs}: latest(${at}) = ${latest} is off the grid`);
-      assert.equal(schedule.next(latest), latest + periodMs);
-    }
-  }
-});
-
-Deno.test("PeriodSchedule.latest() of a tick instant is that tick", () => {
-  const schedule = new PeriodSchedule(60_000);
-  assert.equal(schedule.latest(T0), T0);
-  assert.equal(schedule.latest(T0 + 59_999), T0);
-  assert.equal(schedule.latest(T0 - 1), T0 - 60_000);
-});
-
 Deno.test("PeriodSchedule ticks every millisecond with a 1 ms period", () => {
   const schedule = new PeriodSchedule(1);
   assert.equal(schedule.next(T0), T0 + 1);
-  assert.equal(schedule.latest(T0), T0);
   assert.equal(schedule.next(0), 1);
 });
 
@@ -66,14 +45,12 @@ Deno.test("PeriodSchedule with a 7 ms period stays on multiples of 7 since the e
   const next = schedule.next(T0);
   assert.equal(next % 7, 0);
   assert.ok(next > T0 && next <= T0 + 7);
-  assert.equal(schedule.latest(T0), next - 7);
 });
 
 Deno.test("PeriodSchedule counts ticks before the epoch on the same grid", () => {
   const schedule = new PeriodSchedule(1_000);
   assert.equal(schedule.next(-1), 0);
   assert.equal(schedule.next(-1_000), 0);
-  assert.equal(schedule.latest(-1), -1_000);
 });
 
 Deno.test("PeriodSchedule keeps its period in milliseconds", () => {

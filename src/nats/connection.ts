@@ -185,21 +185,32 @@ export class NatsEventsConnection implements EventsConnection {
     await this.close();
   }
 
+  async lastTick(target: { subject: string; stream: string }): Promise<number | undefined> {
+    const { tickMs } = await this.#readLast(target);
+    return Number.isNaN(tickMs) ? undefined : tickMs;
+  }
+
   /** Reads the subject's last message and tells whether it covers (is at or past) the tick. */
   async #lastTick(message: TickMessage): Promise<{ seq: number; covers: boolean; result: PublishResult }> {
+    const { seq, tickMs, clock } = await this.#readLast(message);
+    if (!(tickMs >= message.tickMs)) return { seq, covers: false, result: { seq: 0, duplicate: false } };
+    const same = tickMs === message.tickMs;
+    const ours = same && clock === message.headers[CLOCK_HEADER];
+    return { seq, covers: true, result: { seq: same ? seq : 0, duplicate: !ours } };
+  }
+
+  /** The subject's last message: its sequence (0: none), tick (NaN: not a tick) and clock; remembered as seen. */
+  async #readLast(target: { subject: string; stream: string }) {
     let stored: StoredMsg | null;
     try {
-      stored = await this.#jsm.streams.getMessage(message.stream, { last_by_subj: message.subject });
+      stored = await this.#jsm.streams.getMessage(target.stream, { last_by_subj: target.subject });
     } catch (error) {
-      throw isStreamMissing(error) ? streamNotFound(message.stream, error) : error;
+      throw isStreamMissing(error) ? streamNotFound(target.stream, error) : error;
     }
     const seq = stored?.seq ?? 0;
-    const lastTick = Number(stored?.header?.get(TICK_HEADER) || NaN);
-    this.#lastSeen.set(message.subject, { seq, tickMs: lastTick });
-    if (!(lastTick >= message.tickMs)) return { seq, covers: false, result: { seq: 0, duplicate: false } };
-    const same = lastTick === message.tickMs;
-    const ours = same && stored?.header?.get(CLOCK_HEADER) === message.headers[CLOCK_HEADER];
-    return { seq, covers: true, result: { seq: same ? seq : 0, duplicate: !ours } };
+    const tickMs = Number(stored?.header?.get(TICK_HEADER) || NaN);
+    this.#lastSeen.set(target.subject, { seq, tickMs });
+    return { seq, tickMs, clock: stored?.header?.get(CLOCK_HEADER) };
   }
 
   async #streamConfig(name: string) {
