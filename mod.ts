@@ -18,11 +18,13 @@ export { Clock } from "./src/clock.ts";
 export { ErrorCode, StreamConflictError, WalnatsError } from "./src/errors.ts";
 export { Event } from "./src/event.ts";
 export { Events } from "./src/events.ts";
+export { filterTime } from "./src/filter_time.ts";
 export { formatInstant } from "./src/serializer.ts";
 export { systemTime } from "./src/time_source.ts";
 
 export type { ClockOptions, MissedReason, RunOptions, TickReport } from "./src/clock.ts";
 export type { EventOptions, Limits } from "./src/event.ts";
+export type { TimeFilter } from "./src/filter_time.ts";
 export type { ConnectOptions, NatsClient } from "./src/nats/connect.ts";
 export type { EmitOptions, EventsConnection } from "./src/nats/connection.ts";
 export type { Publisher, PublishResult, TickMessage } from "./src/publisher.ts";
