@@ -173,25 +173,10 @@ export class Clock {
     }
     this.meta = validateMeta(options.meta, "Cannot create Clock");
     if (cron === undefined) {
-      const period = options.period === undefined ? 60 : options.period;
-      const periodMs = wholeMs(period);
-      if (periodMs === undefined) {
-        throw new RangeError(
-          `Cannot create Clock: 'period' must be a positive number of seconds in whole milliseconds, got ${
-            describe(period)
-          }`,
-        );
-      }
-      const age = event.limits.age;
-      if (age !== undefined && age < Math.max(period, MIN_AGE_S)) {
-        throw new RangeError(
-          `Cannot create Clock: event '${event.name}' keeps messages for ${age} s ('limits.age'), ` +
-            `less than the period ${period} s (or ${MIN_AGE_S} s); the clock finds the last tick in the stream`,
-        );
-      }
-      this.period = period;
-      this.event = withDuplicateWindow(event, period);
-      this.#schedule = new PeriodSchedule(periodMs);
+      const periodic = periodicSchedule(options.period === undefined ? 60 : options.period, event);
+      this.period = periodic.period;
+      this.event = periodic.event;
+      this.#schedule = periodic.schedule;
     } else {
       this.period = undefined;
       this.event = event;
@@ -379,6 +364,26 @@ async function sleepUntil(time: TimeSource, instant: number, signal: AbortSignal
     if (now >= instant) return now;
     await time.sleep(Math.min(instant - now, MAX_SLEEP_MS), signal);
   }
+}
+
+/** The schedule of a periodic clock, and its event with a duplicate window of one period. */
+function periodicSchedule(period: number, event: Event<DateConstructor>) {
+  const periodMs = wholeMs(period);
+  if (periodMs === undefined) {
+    throw new RangeError(
+      `Cannot create Clock: 'period' must be a positive number of seconds in whole milliseconds, got ${
+        describe(period)
+      }`,
+    );
+  }
+  const age = event.limits.age;
+  if (age !== undefined && age < Math.max(period, MIN_AGE_S)) {
+    throw new RangeError(
+      `Cannot create Clock: event '${event.name}' keeps messages for ${age} s ('limits.age'), ` +
+        `less than the period ${period} s (or ${MIN_AGE_S} s); the clock finds the last tick in the stream`,
+    );
+  }
+  return { period, event: withDuplicateWindow(event, period), schedule: new PeriodSchedule(periodMs) };
 }
 
 /**
