@@ -54,3 +54,15 @@ Deno.test("A cron clock emits '30 1 * * *' once on the New York fall-back day, t
     "2026-11-02T06:30:00.000Z", // 01:30 EST
   ]);
 });
+
+Deno.test("A cron clock emits '30 * * * *' at the 23 real hours of the New York spring-forward day", async () => {
+  const clock = new Clock({ cron: "30 * * * *", timezone: "America/New_York" });
+  // 2026-03-08 in New York: from 00:00 EST (05:00Z) to 00:00 EDT the next day (04:00Z).
+  const { ticks } = await ticksBetween(clock, "2026-03-08T05:00:00Z", "2026-03-09T04:00:00Z");
+  assert.equal(ticks.length, 23);
+  assert.deepEqual(ticks.slice(0, 3), [
+    "2026-03-08T05:30:00.000Z", // 00:30 EST
+    "2026-03-08T06:30:00.000Z", // 01:30 EST
+    "2026-03-08T07:30:00.000Z", // 03:30 EDT: 02:30 does not exist
+  ]);
+});
