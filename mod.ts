@@ -14,14 +14,18 @@
  *
  * @module
  */
+export { Actor } from "./src/actor.ts";
+export { Actors } from "./src/actors.ts";
 export { Clock } from "./src/clock.ts";
-export { ErrorCode, StreamConflictError, WalnatsError } from "./src/errors.ts";
+export { ConsumerConflictError, ErrorCode, StreamConflictError, WalnatsError } from "./src/errors.ts";
 export { Event } from "./src/event.ts";
 export { Events } from "./src/events.ts";
 export { filterTime } from "./src/filter_time.ts";
 export { formatInstant } from "./src/serializer.ts";
 export { systemTime } from "./src/time_source.ts";
 
+export type { ActorOptions, Handler, JobContext, JobEvent } from "./src/actor.ts";
+export type { ActorsConnection, ListenOptions } from "./src/nats/actors_connection.ts";
 export type { ClockOptions, MissedReason, RunOptions, TickReport } from "./src/clock.ts";
 export type { EventOptions, Limits } from "./src/event.ts";
 export type { TimeFilter } from "./src/filter_time.ts";

@@ -31,3 +31,6 @@ export function validateMeta(
   }
   return Object.freeze({ ...meta });
 }
+
+/** The header of a delayed event: the epoch ms before which no actor handles it. */
+export const NOT_BEFORE_HEADER = "Walnats-Not-Before";

@@ -21,6 +21,8 @@ export const ErrorCode = {
   ServerTooOld: "SERVER_TOO_OLD",
   /** A stream with the event's name exists with a configuration that cannot be updated to the event's. */
   StreamConflict: "STREAM_CONFLICT",
+  /** A consumer with the actor's name exists with a configuration that cannot be updated to the actor's. */
+  ConsumerConflict: "CONSUMER_CONFLICT",
   /** The event's stream does not exist: register the event first. */
   StreamNotFound: "STREAM_NOT_FOUND",
   /** The server refused a request; `cause` holds its error. */
@@ -102,6 +104,55 @@ export class StreamConflictError extends WalnatsError {
     );
     this.name = "StreamConflictError";
     this.stream = stream;
+    this.field = field;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/**
+ * A consumer named like the actor exists, and one of its settings cannot be
+ * changed to the actor's. Nothing was changed.
+ *
+ * @example Reading which setting is in the way
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConsumerConflictError } from "@walnats/clock";
+ *
+ * const error = new ConsumerConflictError("order-placed", "email", "filter_subject", "order-placed", undefined);
+ * assert.equal(error.field, "filter_subject");
+ * ```
+ */
+export class ConsumerConflictError extends WalnatsError {
+  /** The name of the stream. */
+  readonly stream: string;
+  /** The name of the consumer: the actor's. */
+  readonly consumer: string;
+  /** The consumer configuration field that conflicts, as the server names it. */
+  readonly field: string;
+  /** The value the actor needs. */
+  readonly expected: unknown;
+  /** The value the existing consumer has. */
+  readonly actual: unknown;
+
+  /**
+   * Creates the error for one conflicting field.
+   *
+   * @param stream the stream's name
+   * @param consumer the consumer's name
+   * @param field the conflicting configuration field
+   * @param expected the value the actor needs
+   * @param actual the value the consumer has
+   */
+  constructor(stream: string, consumer: string, field: string, expected: unknown, actual: unknown) {
+    super(
+      ErrorCode.ConsumerConflict,
+      `Consumer '${consumer}' of stream '${stream}' exists with ${field} ${JSON.stringify(actual) ?? "unset"}, ` +
+        `but the actor needs ${JSON.stringify(expected)}; the consumer was left as it was`,
+    );
+    this.name = "ConsumerConflictError";
+    this.stream = stream;
+    this.consumer = consumer;
     this.field = field;
     this.expected = expected;
     this.actual = actual;

@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, type JetStreamClient, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import { ErrorCode, WalnatsError } from "../errors.ts";
@@ -41,10 +41,9 @@ export interface NatsClient {
 }
 
 /** Opens (or adopts) a NATS connection and checks the server: version 2.9 at least, JetStream enabled. */
-export async function openConnection(
-  events: readonly Event[],
+export async function dialOrAdopt(
   target: ConnectOptions | NatsClient,
-): Promise<EventsConnection> {
+): Promise<{ nc: NatsConnection; owned: boolean; js: JetStreamClient; jsm: JetStreamManager }> {
   const owned = !isClient(target);
   const nc = owned ? await dial(target) : target as unknown as NatsConnection;
   try {
@@ -57,11 +56,20 @@ export async function openConnection(
         { cause: error },
       );
     });
-    return new NatsEventsConnection(nc, owned, events, jetstream(nc, { timeout: REQUEST_TIMEOUT_MS }), jsm);
+    return { nc, owned, js: jetstream(nc, { timeout: REQUEST_TIMEOUT_MS }), jsm };
   } catch (error) {
     if (owned) await nc.close();
     throw error;
   }
+}
+
+/** An events connection on a new or adopted NATS connection. */
+export async function openConnection(
+  events: readonly Event[],
+  target: ConnectOptions | NatsClient,
+): Promise<EventsConnection> {
+  const { nc, owned, js, jsm } = await dialOrAdopt(target);
+  return new NatsEventsConnection(nc, owned, events, js, jsm);
 }
 
 function isClient(target: ConnectOptions | NatsClient): target is NatsClient {

@@ -6,7 +6,7 @@ import {
   type StoredMsg,
 } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
-import { validateMeta } from "../_headers.ts";
+import { NOT_BEFORE_HEADER, validateMeta } from "../_headers.ts";
 import { ErrorCode, StreamConflictError, WalnatsError } from "../errors.ts";
 import type { Event } from "../event.ts";
 import type { Publisher, PublishResult, TickMessage } from "../publisher.ts";
@@ -23,6 +23,10 @@ export interface EmitOptions {
   uid?: string;
   /** Headers added to the message, copied verbatim. */
   meta?: Record<string, string>;
+  /** Seconds from now before which no actor handles the message (a one-off schedule). Not with `at`. */
+  delay?: number;
+  /** The instant before which no actor handles the message. Not with `delay`. */
+  at?: Date;
 }
 
 /**
@@ -122,6 +126,8 @@ export class NatsEventsConnection implements EventsConnection {
       throw new TypeError(`Cannot emit: 'uid' must be a non-empty string, got ${JSON.stringify(uid)}`);
     }
     const headers = toHeaders(validateMeta(meta, "Cannot emit"));
+    const notBefore = notBeforeOf(options);
+    if (notBefore !== undefined) headers.set(NOT_BEFORE_HEADER, String(notBefore));
     const payload = event.encode(value);
     const ack = await request(
       `Cannot emit '${event.name}'`,
@@ -253,6 +259,26 @@ export class NatsEventsConnection implements EventsConnection {
       return await this.#jsm.streams.update(wanted.name, wanted);
     }
   }
+}
+
+/** The epoch ms of `delay` or `at`, if either is given. */
+function notBeforeOf({ delay, at }: EmitOptions): number | undefined {
+  if (delay !== undefined && at !== undefined) {
+    throw new TypeError("Cannot emit: give either 'delay' or 'at', not both");
+  }
+  if (delay !== undefined) {
+    if (typeof delay !== "number" || !(delay >= 0) || !Number.isFinite(delay)) {
+      throw new RangeError(`Cannot emit: 'delay' must be a number of seconds >= 0, got ${JSON.stringify(delay)}`);
+    }
+    return Date.now() + Math.round(delay * 1000);
+  }
+  if (at !== undefined) {
+    if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+      throw new RangeError(`Cannot emit: 'at' must be a valid Date, got ${String(at)}`);
+    }
+    return at.getTime();
+  }
+  return undefined;
 }
 
 function toHeaders(values: Readonly<Record<string, string>>): MsgHdrs {

@@ -1,0 +1,138 @@
+import { describe } from "./_describe.ts";
+import { wholeMs } from "./_units.ts";
+import { Event } from "./event.ts";
+import type { Payload, Schema } from "./serializer.ts";
+
+/** What a handler gets besides the payload. */
+export interface JobContext {
+  /** Which attempt this is, 1 for the first run (waiting out a delay is not an attempt). */
+  readonly attempt: number;
+  /** The message's stream sequence. */
+  readonly seq: number;
+  /** Aborts when `jobTimeout` passes. */
+  readonly signal: AbortSignal;
+  /** The message's headers. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Handles one event's payload; a throw or rejection is a failed attempt. */
+export type Handler<S extends Schema> = (payload: Payload<S>, context: JobContext) => unknown;
+
+/** Options of an {@link Actor}. Durations are in seconds. */
+export interface ActorOptions {
+  /** Attempts in all, the first included, before the message is terminated. Default 5. */
+  maxAttempts?: number;
+  /** Seconds to wait after the n-th failed attempt: `retryDelay[n-1]`, the last value repeating. Default 0.5, 1, 2, 4. */
+  retryDelay?: number | readonly number[];
+  /** Seconds the server waits for an ack before it redelivers (a crashed process's message). Default 30. */
+  ackWait?: number;
+  /** Handlers of this actor running at once in one process. Default 16. */
+  maxJobs?: number;
+  /** Seconds after which a running handler counts as failed; its `signal` aborts. Default: none. */
+  jobTimeout?: number;
+}
+
+/** Something that happened to a message of an actor, for `listen({ onEvent })`. */
+export type JobEvent =
+  | { type: "start"; actor: string; seq: number; attempt: number }
+  | { type: "success"; actor: string; seq: number; attempt: number; durationMs: number }
+  | { type: "failure"; actor: string; seq: number; attempt: number; error: unknown; retryInMs: number }
+  | { type: "terminated"; actor: string; seq: number; attempt: number; reason: "attempts" | "decode"; error: unknown }
+  | { type: "delayed"; actor: string; seq: number; dueMs: number }
+  | { type: "pull-failure"; actor: string; error: unknown };
+
+const NAME = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Work that runs on every message of an event, anywhere: one durable
+ * consumer per actor name, so the same actor in many processes shares the
+ * messages, and actors of different names each get every message.
+ *
+ * @example An actor that refreshes a cache every 5 minutes
+ * ```ts
+ * import { Actor, Event } from "@walnats/clock";
+ *
+ * const fiveMinutes = new Event("5m-passed", Date);
+ * const refresh = new Actor("refresh-orders-cache", fiveMinutes, async (tick) => {
+ *   console.debug("refreshing for", tick.toISOString());
+ * }, { maxAttempts: 3, retryDelay: [1, 5] });
+ * ```
+ */
+export class Actor<S extends Schema = Schema> {
+  /** The actor's name: its durable consumer's name. */
+  readonly name: string;
+  /** The event it handles. */
+  readonly event: Event<S>;
+  /** The handler. */
+  readonly handler: Handler<S>;
+  /** Attempts in all. */
+  readonly maxAttempts: number;
+  /** Milliseconds to wait after each failed attempt; the last repeats. */
+  readonly retryDelayMs: readonly number[];
+  /** Milliseconds the server waits for an ack. */
+  readonly ackWaitMs: number;
+  /** Handlers running at once in one process. */
+  readonly maxJobs: number;
+  /** Milliseconds a handler may run, or `Infinity`. */
+  readonly jobTimeoutMs: number;
+
+  /**
+   * Creates an actor; it runs in `Actors.connect()`'s `listen()`.
+   *
+   * @param name letters, digits, `-` and `_`
+   * @param event the event to handle
+   * @param handler called with the payload and a {@link JobContext}
+   * @param options retries, ack wait, concurrency and timeout
+   * @throws {TypeError} when the name, event or handler is not usable
+   * @throws {RangeError} when an option is out of range
+   */
+  constructor(name: string, event: Event<S>, handler: Handler<S>, options: ActorOptions = {}) {
+    if (typeof name !== "string" || !NAME.test(name)) {
+      throw new TypeError(
+        `Cannot create Actor: 'name' must be letters, digits, '-' and '_' (a consumer name), got ${describe(name)}`,
+      );
+    }
+    if (!(event instanceof Event)) {
+      throw new TypeError(`Cannot create Actor: 'event' must be an Event, got ${describe(event)}`);
+    }
+    if (typeof handler !== "function") {
+      throw new TypeError(`Cannot create Actor: 'handler' must be a function, got ${describe(handler)}`);
+    }
+    const { maxAttempts = 5, retryDelay = [0.5, 1, 2, 4], ackWait = 30, maxJobs = 16, jobTimeout } = options;
+    const delays = typeof retryDelay === "number" ? [retryDelay] : [...retryDelay];
+    const delaysMs = delays.map((s) => s === 0 ? 0 : wholeMs(s));
+    if (delaysMs.length === 0 || delaysMs.some((ms) => ms === undefined)) {
+      throw rangeError("retryDelay", "seconds >= 0 (a number or a non-empty list)", retryDelay);
+    }
+    const ackWaitMs = wholeMs(ackWait);
+    if (ackWaitMs === undefined) throw rangeError("ackWait", "a positive number of seconds", ackWait);
+    const jobTimeoutMs = jobTimeout === undefined ? Infinity : wholeMs(jobTimeout);
+    if (jobTimeoutMs === undefined) throw rangeError("jobTimeout", "a positive number of seconds", jobTimeout);
+    if (!(Number.isSafeInteger(maxAttempts) && maxAttempts >= 1)) {
+      throw rangeError("maxAttempts", "a whole number >= 1", maxAttempts);
+    }
+    if (!(Number.isSafeInteger(maxJobs) && maxJobs >= 1)) throw rangeError("maxJobs", "a whole number >= 1", maxJobs);
+    this.name = name;
+    this.event = event;
+    this.handler = handler;
+    this.maxAttempts = maxAttempts;
+    this.retryDelayMs = Object.freeze(delaysMs as number[]);
+    this.ackWaitMs = ackWaitMs;
+    this.maxJobs = maxJobs;
+    this.jobTimeoutMs = jobTimeoutMs;
+  }
+
+  /**
+   * Milliseconds to wait after the `attempt`-th failed attempt.
+   *
+   * @param attempt the failed attempt, 1 for the first
+   * @returns the delay before the next attempt
+   */
+  retryDelayAfter(attempt: number): number {
+    return this.retryDelayMs[Math.min(attempt, this.retryDelayMs.length) - 1] ?? 0;
+  }
+}
+
+function rangeError(option: string, rule: string, value: unknown): RangeError {
+  return new RangeError(`Cannot create Actor: '${option}' must be ${rule}, got ${describe(value)}`);
+}

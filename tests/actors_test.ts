@@ -1,0 +1,594 @@
+/**
+ * Actors against a real nats-server: delivery to each actor name, retries,
+ * attempts, timeouts, in-progress pulses, concurrency, undecodable payloads,
+ * delayed emits, registration errors, and stopping.
+ */
+import assert from "node:assert/strict";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import { startNatsServer } from "../cli/_nats_server.ts";
+import { delay } from "../src/_async.ts";
+import { Actor, Actors, type ActorsConnection, ErrorCode, Event, Events, type JobEvent, WalnatsError } from "../mod.ts";
+
+/** The longest wait for something a test expects to happen, in milliseconds. */
+const EXPECT_WITHIN_MS = 10_000;
+/** Tolerance for timer granularity when an interval must be at least some length, in milliseconds. */
+const TIMER_MARGIN_MS = 5;
+
+/** A job event and when the test saw it (`Date.now()`). */
+type Seen = Exclude<JobEvent, { type: "pull-failure" }> & { at: number };
+
+/** Records the job events of `listen()` and lets a test wait for a state. */
+class Recorder {
+  readonly events: Seen[] = [];
+  #waiters = new Set<() => void>();
+  readonly #tap: (event: JobEvent) => void;
+
+  /** @param tap called first with each event, when it happens */
+  constructor(tap: (event: JobEvent) => void = () => {}) {
+    this.#tap = tap;
+  }
+
+  /** Pulls that failed (the server restarting, say), kept apart from the job events. */
+  readonly pullFailures: unknown[] = [];
+
+  readonly onEvent = (event: JobEvent): void => {
+    this.#tap(event);
+    if (event.type === "pull-failure") return void this.pullFailures.push(event.error);
+    this.events.push({ ...event, at: Date.now() });
+    for (const check of [...this.#waiters]) check();
+  };
+
+  of<T extends Seen["type"]>(type: T): Extract<Seen, { type: T }>[] {
+    return this.events.filter((e): e is Extract<Seen, { type: T }> => e.type === type);
+  }
+
+  /** Resolves once `done()` holds (checked now and after each event); rejects after `ms`. */
+  until(done: () => boolean, what: string, ms = EXPECT_WITHIN_MS): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!done()) return;
+        this.#waiters.delete(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(new Error(`Still waiting after ${ms} ms for ${what}; events: ${this.describe()}`));
+      }, ms);
+      this.#waiters.add(check);
+    });
+  }
+
+  describe(): string {
+    return JSON.stringify(this.events.map(({ error: _, ...rest }: Seen & { error?: unknown }) => rest));
+  }
+}
+
+/** `listen()` in the background; disposing it aborts the signal and waits for `listen()` to resolve. */
+function listen(sub: ActorsConnection, recorder: Recorder): AsyncDisposable & {
+  readonly done: Promise<void>;
+  readonly resolved: () => boolean;
+  stop(): Promise<void>;
+} {
+  const controller = new AbortController();
+  let resolved = false;
+  const done = sub.listen({ signal: controller.signal, onEvent: recorder.onEvent }).then(() => void (resolved = true));
+  const stop = async () => {
+    controller.abort();
+    await done;
+  };
+  return { done, resolved: () => resolved, stop, [Symbol.asyncDispose]: stop };
+}
+
+/** The stream's consumer as the server reports it, read with a connection of its own. */
+async function consumerInfo(servers: string, stream: string, name: string) {
+  const nc = await connect({ servers });
+  try {
+    return await (await jetstreamManager(nc)).consumers.info(stream, name);
+  } finally {
+    await nc.close();
+  }
+}
+
+/** A job event as `[type, attempt]`, with `retryInMs` for failures and `reason` for terminations. */
+function summary(event: Seen): unknown[] {
+  switch (event.type) {
+    case "failure":
+      return [event.type, event.attempt, event.retryInMs];
+    case "terminated":
+      return [event.type, event.attempt, event.reason];
+    case "delayed":
+      return [event.type];
+    default:
+      return [event.type, event.attempt];
+  }
+}
+
+Deno.test("two actors of different names on one event each handle every message once", async () => {
+  await using server = await startNatsServer();
+  const placed = new Event("order-placed", Number);
+  const handled: Record<string, number[]> = { email: [], invoice: [] };
+  const email = new Actor("email", placed, (n) => void handled.email!.push(n));
+  const invoice = new Actor("invoice", placed, (n) => void handled.invoice!.push(n));
+  await using conn = await new Events(placed).connect({ servers: server.url });
+  await conn.register();
+  await using sub = await new Actors(email, invoice).connect({ servers: server.url });
+  await sub.register();
+
+  const recorder = new Recorder();
+  await using listening = listen(sub, recorder);
+  for (let n = 1; n <= 5; n++) await conn.emit(placed, n);
+  await recorder.until(() => recorder.of("success").length >= 10, "10 successes");
+  await listening.stop();
+
+  assert.deepEqual(handled.email!.toSorted(), [1, 2, 3, 4, 5]);
+  assert.deepEqual(handled.invoice!.toSorted(), [1, 2, 3, 4, 5]);
+  for (const actor of ["email", "invoice"]) {
+    const seqs = recorder.of("success").filter((e) => e.actor === actor).map((e) => e.seq).sort((a, b) => a - b);
+    assert.deepEqual(seqs, [1, 2, 3, 4, 5], actor);
+  }
+  assert.deepEqual(recorder.of("failure"), []);
+});
+
+Deno.test("an actor registered after messages were emitted handles only the later ones", async () => {
+  await using server = await startNatsServer();
+  const placed = new Event("order-placed", Number);
+  const handled: number[] = [];
+  const actor = new Actor("email", placed, (n) => void handled.push(n));
+  await using conn = await new Events(placed).connect({ servers: server.url });
+  await conn.register();
+  await conn.emit(placed, 1);
+  await conn.emit(placed, 2);
+  await using sub = await new Actors(actor).connect({ servers: server.url });
+  await sub.register();
+  const later = await conn.emit(placed, 3);
+
+  const recorder = new Recorder();
+  await sub.listen({ burst: true, onEvent: recorder.onEvent });
+
+  assert.deepEqual(handled, [3]);
+  assert.deepEqual(recorder.of("success").map((e) => e.seq), [later.seq]);
+});
+
+Deno.test("a handler that fails twice is retried after each retryDelay and succeeds at attempt 3", async () => {
+  await using server = await startNatsServer();
+  const job = new Event("job", Number);
+  const runs: { attempt: number; at: number }[] = [];
+  const flaky = new Actor("flaky", job, (_n, context) => {
+    runs.push({ attempt: context.attempt, at: performance.now() });
+    if (runs.length <= 2) throw new Error(`failure ${runs.length}`);
+  }, { retryDelay: [0.2, 0.4], maxAttempts: 5 });
+  await using conn = await new Events(job).connect({ servers: server.url });
+  await conn.register();
+  await using sub = await new Actors(flaky).connect({ servers: server.url });
+  await sub.register();
+
+  const recorder = new Recorder();
+  await using listening = listen(sub, recorder);
+  const { seq } = await conn.emit(job, 1);
+  await recorder.until(() => recorder.of("success").length > 0, "the success");
+  await listening.stop();
+
+  assert.deepEqual(recorder.events.map(summary), [
+    ["start", 1],
+    ["failure", 1, 200],
+    ["start", 2],
+    ["failure", 2, 400],
+    ["start", 3],
+    ["success", 3],
+  ]);
+  assert.ok(recorder.events.every((e) => e.actor === "flaky" && e.type !== "delayed" && e.seq === seq));
+  assert.deepEqual(recorder.of("failure").map((e) => (e.error as Error).message), ["failure 1", "failure 2"]);
+  assert.deepEqual(runs.map((r) => r.attempt), [1, 2, 3]);
+  const [first, second, third] = runs as [typeof runs[0], typeof runs[0], typeof runs[0]];
+  assert.ok(second.at - first.at >= 200 - TIMER_MARGIN_MS, `attempt 2 came ${second.at - first.at} ms after attempt 1`);
+  assert.ok(third.at - second.at >= 400 - TIMER_MARGIN_MS, `attempt 3 came ${third.at - second.at} ms after attempt 2`);
+});
+
+Deno.test("maxAttempts 2: a handler that always fails is terminated after attempt 2 and not redelivered", async () => {
+  await using server = await startNatsServer();
+  const job = new Event("job", Number);
+  let runs = 0;
+  const doomed = new Actor("doomed", job, () => {
+    runs++;
+    throw new Error("always");
+  }, { maxAttempts: 2, retryDelay: 0.1, ackWait: 1 });
+  await using conn = await new Events(job).connect({ servers: server.url });
+  await conn.register();
+  await using sub = await new Actors(doomed).connect({ servers: server.url });
+  await sub.register();
+
+  const recorder = new Recorder();
+  await using listening = listen(sub, recorder);
+  await conn.emit(job, 1);
+  await recorder.until(() => recorder.of("terminated").length > 0, "the termination");
+  // Twice the ack wait: a message still pending at the server would be redelivered by then, a third start.
+  await delay(2_000);
+  await listening.stop();
+
+  assert.deepEqual(recorder.events.map(summary), [
+    ["start", 1],
+    ["failure", 1, 100],
+    ["start", 2],
+    ["terminated", 2, "attempts"],
+  ]);
+  assert.equal((recorder.of("terminated")[0]!.error as Error).message, "always");
+  assert.equal(runs, 2);
+  const info = await consumerInfo(server.url, job.stream, "doomed");
+  assert.equal(info.num_ack_pending, 0);
+  assert.equal(info.num_pending, 0);
+});
+
+Deno.test("jobTimeout: a handler that never resolves fails after jobTimeout, its signal aborted", async () => {
+  await using server = await startNatsServer();
+  const job = new Event("job", Number);
+  const signals: AbortSignal[] = [];
+  let enteredAt = NaN;
+  const stuck = new Actor("stuck", job, (_n, context) => {
+    enteredAt = Date.now();
+    signals.push(context.signal);
+    return new Promise(() => {});
+  }, { jobTimeout: 0.5, maxAttempts: 2, retryDelay: 60 });
+  await using conn = await new Events(job).connect({ servers: server.url });
+  await conn.register();
+  await using sub = await new Actors(stuck).connect({ servers: server.url });
+  await sub.register();
+
+  let abortedAtFailure: boolean | undefined;
+  const recorder = new Recorder((event) => {
+    if (event.type === "failure") abortedAtFailure = signals[0]?.aborted;
+  });
+  await using listening = listen(sub, recorder);
+  await conn.emit(job, 1);
+  await recorder.until(() => recorder.of("failure").length > 0, "the failure");
+  await listening.stop();
+
+  assert.deepEqual(recorder.events.map(summary), [["start", 1], ["failure", 1, 60_000]]);
+  const failure = recorder.of("failure")[0]!;
+  assert.ok(failure.error instanceof Error, `error: ${String(failure.error)}`);
+  assert.ok(failure.at - enteredAt >= 500 - TIMER_MARGIN_MS, `failed ${failure.at - enteredAt} ms after the start`);
+  assert.ok(failure.at - enteredAt <= 1_500, `failed ${failure.at - enteredAt} ms after the start`);
+  assert.equal(signals.length, 1);
+  assert.equal(abortedAtFailure, true, "context.signal is aborted when the failure is reported");
+});
+
+Deno.test("a handler running longer than ackWait keeps its message: no second listener gets it", async () => {
+  await using server = await startNatsServer();
+  const job = new Event("job", Number);
+  let runs = 0;
+  const slow = new Actor("slow", job, async () => {
+    runs++;
+    await delay(2_500);
+  }, { ackWait: 1, maxAttempts: 5 });
+  await using conn = await new Events(job).connect({ servers: server.url });
+  await conn.register();
+  await using subA = await new Actors(slow).connect({ servers: server.url });
+  await subA.register();
+  await using subB = await new Actors(slow).connect({ servers: server.url });
+  await subB.register();
+
+  const recorder = new Recorder();
+  await using listeningA = listen(subA, recorder);
+  await using listeningB = listen(subB, recorder);
+  await conn.emit(job, 1);
+  await recorder.until(() => recorder.of("success").length > 0, "the success");
+  // Longer than ackWait again: a redelivery after the success would show up too.
+  await delay(1_500);
+  await Promise.all([listeningA.stop(), listeningB.stop()]);
+
+  assert.deepEqual(recorder.events.map(summary), [["start", 1], ["success", 1]]);
+  assert.equal(runs, 1);
+  assert.ok(recorder.of("success")[0]!.durationMs >= 2_500 - TIMER_MARGIN_MS);
+});
+
+Deno.test("maxJobs 2: never more than 2 handlers of the actor run at once", async () => {
+  await using server = await startNatsServer();
+  const job = new Event("job", Number);
+  let running = 0;
+  let peak = 0;
+  const handled: number[] = [];
+  const limited = new Actor("limited", job, async (n) => {
+    running++;
+    peak = Math.max(peak, running);
+    await delay(300);
+    running--;
+    handled.push(n);
+  }, { maxJobs: 2 });
+  await using conn = await new Events(job).connect({ servers: server.url });
+  await conn.register();
+  await using sub = await new Actors(limited).connect({ servers: server.url });
+  await sub.register();
+  for (let n = 1; n <= 5; n++) await conn.emit(job, n);
+
+  const recorder = new Recorder();
+  await using listening = listen(sub, recorder);
+  await recorder.until(() => recorder.of("success").length >= 5, "5 successes");
+  await listening.stop();
+
+  assert.equal(peak, 2, "2 handlers ran at once, never more");
+  assert.deepEqual(handled.toSorted(), [1, 2, 3, 4, 5]);
+  assert.equal(recorder.of("start").length, 5);
+});
+
+Deno.test("a message waiting for a free job slot is handled once, though the job before it outlasts ackWait", async () => {
+  await using server = await startNatsServer();
+  const job = new Event("job", Number);
+  const handled: number[] = [];
+  const single = new Actor("single", job, async (n) => {
+    await delay(1_500);
+    handled.push(n);
+  }, { maxJobs: 1, ackWait: 1 });
+  await using conn = await new Events(job).connect({ servers: server.url });
+  await conn.register();
+  await using sub = await new Actors(single).connect({ servers: server.url });
+  await sub.register();
+
+  const recorder = new Recorder();
+  await using listening = listen(sub, recorder);
+  await conn.emit(job, 1);
+  await conn.emit(job, 2);
+  await recorder.until(() => recorder.of("success").length >= 2, "2 successes");
+  // Longer than the ack wait: a second copy of a message would be running by then.
+  await delay(1_200);
+  await listening.stop();
+
+  assert.deepEqual(recorder.of("start").map((e) => [e.seq, e.attempt]), [[1, 1], [2, 1]]);
+  assert.deepEqual(handled, [1, 2]);
+});
+
+Deno.test("a payload that cannot be decoded is terminated with reason 'decode', the handler not called", async () => {
+  await using server = await startNatsServer();
+  const placed = new Event("order-placed", Object);
+  const handled: unknown[] = [];
+  const actor = new Actor("email", placed, (order) => void handled.push(order), { ackWait: 1 });
+  await using conn = await new Events(placed).connect({ servers: server.url });
+  await conn.register();
+  await using sub = await new Actors(actor).connect({ servers: server.url });
+  await sub.register();
+
+  // Bytes that are not JSON, from a plain nats.js publisher.
+  const nc = await connect({ servers: server.url });
+  let badSeq: number;
+  try {
+    badSeq = (await jetstream(nc).publish(placed.subject, new TextEncoder().encode("{not json"))).seq;
+  } finally {
+    await nc.close();
+  }
+  const good = await conn.emit(placed, { order: 42 });
+
+  const recorder = new Recorder();
+  await using listening = listen(sub, recorder);
+  await recorder.until(
+    () => recorder.of("success").length > 0 && recorder.of("terminated").length > 0,
+    "the termination and the success",
+  );
+  // Longer than the ack wait: a message still pending at the server would be redelivered by then.
+  await delay(1_500);
+  await listening.stop();
+
+  assert.deepEqual(handled, [{ order: 42 }]);
+  const terminated = recorder.of("terminated");
+  assert.deepEqual(terminated.map((e) => [e.seq, e.reason]), [[badSeq, "decode"]]);
+  assert.ok(terminated[0]!.error instanceof Error);
+  assert.deepEqual(recorder.of("start").map((e) => e.seq), [good.seq]);
+  assert.equal((await consumerInfo(server.url, placed.stream, "email")).num_ack_pending, 0);
+});
+
+/** Emits one delayed message to a listening actor and reports when and how it was handled. */
+async function runDelayed(options: { delay: number } | { at: Date }) {
+  await using server = await startNatsServer();
+  const reminder = new Event("reminder", String);
+  const runs: { at: number; attempt: number; notBefore: number }[] = [];
+  const actor = new Actor("send", reminder, (_text, context) => {
+    runs.push({ at: Date.now(), attempt: context.attempt, notBefore: Number(context.headers["Walnats-Not-Before"]) });
+  });
+  await using conn = await new Events(reminder).connect({ servers: server.url });
+  await conn.register();
+  await using sub = await new Actors(actor).connect({ servers: server.url });
+  await sub.register();
+
+  const recorder = new Recorder();
+  await using listening = listen(sub, recorder);
+  const before = Date.now();
+  const { seq } = await conn.emit(reminder, "call mum", options);
+  const after = Date.now();
+  await recorder.until(() => recorder.of("success").length > 0, "the success");
+  await listening.stop();
+  return { before, after, seq, runs, recorder };
+}
+
+Deno.test("emit({ delay: 2 }): the actor runs it not before 2 s after the emit, and within 1 s after that", async () => {
+  const { before, after, seq, runs, recorder } = await runDelayed({ delay: 2 });
+  assert.equal(runs.length, 1);
+  const [run] = runs as [typeof runs[0]];
+  assert.ok(run.notBefore >= before + 2_000 && run.notBefore <= after + 2_000, `Walnats-Not-Before ${run.notBefore}`);
+  assert.ok(run.at >= run.notBefore, `ran ${run.notBefore - run.at} ms before its due time`);
+  assert.ok(run.at <= run.notBefore + 1_000, `ran ${run.at - run.notBefore} ms after its due time`);
+  assert.equal(run.attempt, 1);
+  assert.deepEqual(recorder.of("success").map((e) => [e.seq, e.attempt]), [[seq, 1]]);
+  const delayed = recorder.of("delayed");
+  assert.ok(delayed.length >= 1, "the listener saw the message early and reported it delayed");
+  assert.ok(delayed.every((e) => e.seq === seq && e.dueMs === run.notBefore), recorder.describe());
+});
+
+Deno.test("emit({ at }): the actor runs it not before that instant, and within 1 s after it", async () => {
+  const at = new Date(Date.now() + 1_500);
+  const { runs, recorder } = await runDelayed({ at });
+  assert.equal(runs.length, 1);
+  const [run] = runs as [typeof runs[0]];
+  assert.equal(run.notBefore, at.getTime());
+  assert.ok(run.at >= at.getTime(), `ran ${at.getTime() - run.at} ms before its due time`);
+  assert.ok(run.at <= at.getTime() + 1_000, `ran ${run.at - at.getTime()} ms after its due time`);
+  assert.equal(run.attempt, 1);
+  assert.ok(recorder.of("delayed").length >= 1, "the listener saw the message early and reported it delayed");
+});
+
+Deno.test("a delayed message with maxAttempts 1 runs once, as attempt 1, whether it succeeds or fails", async () => {
+  await using server = await startNatsServer();
+  const reminder = new Event("reminder", String);
+  const runs: [string, number][] = [];
+  const actor = new Actor("send", reminder, (text, context) => {
+    runs.push([text, context.attempt]);
+    if (text === "fail") throw new Error("cannot send");
+  }, { maxAttempts: 1, retryDelay: 0.1, ackWait: 1 });
+  await using conn = await new Events(reminder).connect({ servers: server.url });
+  await conn.register();
+  await using sub = await new Actors(actor).connect({ servers: server.url });
+  await sub.register();
+
+  const recorder = new Recorder();
+  await using listening = listen(sub, recorder);
+  const ok = await conn.emit(reminder, "ok", { delay: 1 });
+  const fail = await conn.emit(reminder, "fail", { delay: 1 });
+  await recorder.until(
+    () => recorder.of("success").length + recorder.of("terminated").length >= 2,
+    "a success and a termination",
+  );
+  // Longer than the ack wait: a message still pending at the server would be redelivered by then.
+  await delay(1_500);
+  await listening.stop();
+
+  assert.deepEqual(runs.toSorted(), [["fail", 1], ["ok", 1]]);
+  assert.deepEqual(recorder.of("success").map((e) => [e.seq, e.attempt]), [[ok.seq, 1]]);
+  assert.deepEqual(recorder.of("terminated").map((e) => [e.seq, e.attempt, e.reason]), [[fail.seq, 1, "attempts"]]);
+  assert.deepEqual(recorder.of("failure"), []);
+  assert.ok(recorder.of("delayed").length >= 2, recorder.describe());
+});
+
+Deno.test("new Actor() refuses a name with a space or a dot, and options out of range, naming them", () => {
+  const job = new Event("job", Number);
+  const noop = () => {};
+  for (const name of ["has space", "has.dot"]) {
+    assert.throws(
+      () => new Actor(name, job, noop),
+      (error: unknown) => error instanceof TypeError && /'name'/.test(error.message) && error.message.includes(name),
+    );
+  }
+  for (const [option, value] of [["maxAttempts", 0], ["retryDelay", -1], ["ackWait", 0]] as const) {
+    assert.throws(
+      () => new Actor("a", job, noop, { [option]: value }),
+      (error: unknown) => error instanceof RangeError && error.message.includes(`'${option}'`),
+      option,
+    );
+  }
+});
+
+Deno.test("register() of an actor whose event was never registered fails with STREAM_NOT_FOUND", async () => {
+  await using server = await startNatsServer();
+  const placed = new Event("orders.placed", Object);
+  await using sub = await new Actors(new Actor("email", placed, () => {})).connect({ servers: server.url });
+  await assert.rejects(
+    sub.register(),
+    (error: unknown) =>
+      error instanceof WalnatsError && error.code === ErrorCode.StreamNotFound &&
+      error.message.includes("'orders-placed'"),
+  );
+});
+
+Deno.test("register() leaves a consumer of the actor's name with another filter subject alone: CONSUMER_CONFLICT", async () => {
+  await using server = await startNatsServer();
+  const placed = new Event("order-placed", Object);
+  await using conn = await new Events(placed).connect({ servers: server.url });
+  await conn.register();
+  // Someone else's consumer named like the actor, on every subject of the stream.
+  const nc = await connect({ servers: server.url });
+  try {
+    await (await jetstreamManager(nc)).consumers.add(placed.stream, {
+      durable_name: "email",
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.New,
+      ack_wait: nanos(7_000),
+    });
+  } finally {
+    await nc.close();
+  }
+  const before = await consumerInfo(server.url, placed.stream, "email");
+
+  await using sub = await new Actors(new Actor("email", placed, () => {})).connect({ servers: server.url });
+  await assert.rejects(
+    sub.register(),
+    (error: unknown) =>
+      error instanceof WalnatsError && error.code === ErrorCode.ConsumerConflict &&
+      error.message.includes("'email'") && (error as WalnatsError & { field?: unknown }).field === "filter_subject",
+  );
+
+  const after = await consumerInfo(server.url, placed.stream, "email");
+  assert.deepEqual(after.config, before.config);
+  assert.equal(after.config.ack_wait, nanos(7_000));
+  assert.ok(!after.config.filter_subject, `filter_subject ${after.config.filter_subject}`);
+});
+
+/**
+ * Two messages for an actor with maxJobs 1 whose first job waits for the test;
+ * the listener is stopped while it runs, with the second message fetched but
+ * not started; a second listener (same actor, other connection) starts after.
+ */
+async function runStop() {
+  await using server = await startNatsServer();
+  const job = new Event("job", String);
+  let markStarted = () => {};
+  const started = new Promise<void>((resolve) => markStarted = resolve);
+  let release = () => {};
+  const released = new Promise<void>((resolve) => release = resolve);
+  let firstDoneAt = NaN;
+  const later: [string, number][] = [];
+  const actor = new Actor("worker", job, async (text, context) => {
+    if (text !== "first") return void later.push([text, context.attempt]);
+    markStarted();
+    await released;
+    firstDoneAt = Date.now();
+  }, { maxJobs: 1 }); // ackWait 30 s: only a nak gives the second message back within the test
+  await using conn = await new Events(job).connect({ servers: server.url });
+  await conn.register();
+  await using subA = await new Actors(actor).connect({ servers: server.url });
+  await subA.register();
+
+  const recorderA = new Recorder();
+  const listeningA = listen(subA, recorderA);
+  let listenResolvedAt = NaN;
+  void listeningA.done.then(() => listenResolvedAt = Date.now(), () => {});
+  let stoppedEarly: boolean;
+  let fetched: number;
+  try {
+    await conn.emit(job, "first");
+    await conn.emit(job, "second");
+    await started;
+    fetched = (await consumerInfo(server.url, job.stream, "worker")).num_ack_pending;
+    const stopping = listeningA.stop();
+    await delay(300);
+    stoppedEarly = listeningA.resolved();
+    release();
+    await stopping;
+  } finally {
+    release();
+    await listeningA.stop();
+  }
+
+  await using subB = await new Actors(actor).connect({ servers: server.url });
+  const recorderB = new Recorder();
+  await using listeningB = listen(subB, recorderB);
+  await recorderB.until(() => recorderB.of("success").length > 0, "the second message at the second listener");
+  await listeningB.stop();
+  return { fetched, stoppedEarly, firstDoneAt, listenResolvedAt, later, recorderA, recorderB };
+}
+
+Deno.test("abort stops listen() after the running handler; a message not yet taken goes to another listener", async () => {
+  const { fetched, stoppedEarly, firstDoneAt, listenResolvedAt, later, recorderA, recorderB } = await runStop();
+  // An actor pulls no more messages than it has free job slots (maxJobs 1): the second was never taken.
+  assert.equal(fetched, 1, "the first listener holds only the message it runs");
+  assert.equal(stoppedEarly, false, "listen() resolved while its handler still ran");
+  assert.ok(listenResolvedAt >= firstDoneAt, "listen() resolved after the handler finished");
+  assert.deepEqual(recorderA.events.map((e) => [e.type, e.seq]), [["start", 1], ["success", 1]]);
+  assert.deepEqual(recorderB.of("success").map((e) => e.seq), [2]);
+  assert.deepEqual(later.map(([text]) => text), ["second"]);
+});
+
+Deno.test("a message left when a listener stops counts no attempt: its first run elsewhere is attempt 1", async () => {
+  const { fetched, later, recorderB } = await runStop();
+  assert.equal(fetched, 1, "the first listener holds only the message it runs");
+  assert.deepEqual(later, [["second", 1]]);
+  assert.deepEqual(recorderB.of("start").map((e) => [e.seq, e.attempt]), [[2, 1]]);
+});
