@@ -9,7 +9,17 @@ import { nanos } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "../cli/_nats_server.ts";
 import { delay } from "../src/_async.ts";
-import { Actor, Actors, type ActorsConnection, ErrorCode, Event, Events, type JobEvent, WalnatsError } from "../mod.ts";
+import {
+  Actor,
+  Actors,
+  type ActorsConnection,
+  ConsumerConflictError,
+  ErrorCode,
+  Event,
+  Events,
+  type JobEvent,
+  WalnatsError,
+} from "../mod.ts";
 
 /** The longest wait for something a test expects to happen, in milliseconds. */
 const EXPECT_WITHIN_MS = 10_000;
@@ -511,8 +521,10 @@ Deno.test("register() leaves a consumer of the actor's name with another filter 
   await assert.rejects(
     sub.register(),
     (error: unknown) =>
-      error instanceof WalnatsError && error.code === ErrorCode.ConsumerConflict &&
-      error.message.includes("'email'") && (error as WalnatsError & { field?: unknown }).field === "filter_subject",
+      error instanceof ConsumerConflictError && error instanceof WalnatsError &&
+      error.code === ErrorCode.ConsumerConflict && error.message.includes("'email'") &&
+      error.stream === placed.stream && error.consumer === "email" && error.field === "filter_subject" &&
+      error.expected === placed.subject && !error.actual,
   );
 
   const after = await consumerInfo(server.url, placed.stream, "email");
@@ -523,8 +535,9 @@ Deno.test("register() leaves a consumer of the actor's name with another filter 
 
 /**
  * Two messages for an actor with maxJobs 1 whose first job waits for the test;
- * the listener is stopped while it runs, with the second message fetched but
- * not started; a second listener (same actor, other connection) starts after.
+ * the listener is stopped while it runs, the second message not started (and,
+ * as the listener pulls only for free job slots, not taken either); a second
+ * listener (same actor, other connection) starts after.
  */
 async function runStop() {
   await using server = await startNatsServer();
@@ -540,7 +553,7 @@ async function runStop() {
     markStarted();
     await released;
     firstDoneAt = Date.now();
-  }, { maxJobs: 1 }); // ackWait 30 s: only a nak gives the second message back within the test
+  }, { maxJobs: 1 }); // ackWait 30 s: a message held by the first listener would not come back within the test
   await using conn = await new Events(job).connect({ servers: server.url });
   await conn.register();
   await using subA = await new Actors(actor).connect({ servers: server.url });
