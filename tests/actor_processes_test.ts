@@ -5,26 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { startNatsServer } from "../cli/_nats_server.ts";
-import { delay } from "../src/_async.ts";
 import { Event, Events } from "../mod.ts";
 import type { ActorLine } from "./_actor_process.ts";
+import { allReady, killAll, type ScriptProcess, startScript, stopScript } from "./_processes.ts";
 
-/** The longest wait for a process to connect and register, in milliseconds. */
-const READY_TIMEOUT_MS = 20_000;
 /** The longest wait for something a test expects to happen, in milliseconds. */
 const EXPECT_WITHIN_MS = 15_000;
 
-/** An actor process and what it printed. */
-interface ActorProcess {
-  readonly label: string;
-  readonly child: Deno.ChildProcess;
-  readonly lines: ActorLine[];
-  readonly ready: Promise<void>;
-  /** Resolves when stdout and stderr were read to their end. */
-  readonly drained: Promise<void>;
-  stderr: string;
-  exited: boolean;
-}
+/** An actor process, and the job events it printed. */
+type ActorProcess = ScriptProcess<ActorLine>;
 
 /** Called after every line any process prints. */
 const listeners = new Set<() => void>();
@@ -34,49 +23,13 @@ function startActor(
   server: string,
   options: { event: string; actor: string; jobMs?: number; maxJobs?: number; ackWait?: number },
 ): ActorProcess {
-  const args = ["run", "-A", new URL("./_actor_process.ts", import.meta.url).pathname];
-  args.push("--server", server, "--event", options.event, "--actor", options.actor);
+  const args = ["--server", server, "--event", options.event, "--actor", options.actor];
   if (options.jobMs !== undefined) args.push(`--job-ms=${options.jobMs}`);
   if (options.maxJobs !== undefined) args.push(`--max-jobs=${options.maxJobs}`);
   if (options.ackWait !== undefined) args.push(`--ack-wait=${options.ackWait}`);
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  let markReady = () => {};
-  let failReady: (error: Error) => void = () => {};
-  const ready = new Promise<void>((resolve, reject) => {
-    markReady = resolve;
-    failReady = reject;
+  return startScript<ActorLine>(label, "./_actor_process.ts", args, () => {
+    for (const listener of [...listeners]) listener();
   });
-  const proc = { label, child, lines: [] as ActorLine[], ready, drained: Promise.resolve(), stderr: "", exited: false };
-  const stdout = (async () => {
-    let pending = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      pending += chunk;
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) {
-        if (line.trim() === "") continue;
-        const parsed = JSON.parse(line);
-        if (parsed.ready === true) markReady();
-        else proc.lines.push(parsed as ActorLine);
-        for (const listener of [...listeners]) listener();
-      }
-    }
-  })();
-  const stderr = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) proc.stderr += chunk;
-  })();
-  child.status.then(() => {
-    proc.exited = true;
-    failReady(new Error(`Actor process ${label} exited before it was ready:\n${proc.stderr}`));
-  });
-  proc.drained = Promise.all([stdout, stderr]).then(() => {});
-  return proc;
 }
 
 /** Resolves once `done()` holds (checked now and after every printed line); rejects after `ms`. */
@@ -98,45 +51,6 @@ function until(done: () => boolean, what: string, procs: ActorProcess[], ms = EX
   });
 }
 
-async function allReady(procs: ActorProcess[]): Promise<void> {
-  const timer = new AbortController();
-  try {
-    await Promise.race([
-      Promise.all(procs.map((p) => p.ready)),
-      delay(READY_TIMEOUT_MS, timer.signal).then(() => {
-        throw new Error(
-          `Actor processes not ready after ${READY_TIMEOUT_MS} ms:\n${procs.map((p) => p.stderr).join("\n")}`,
-        );
-      }),
-    ]);
-  } finally {
-    timer.abort();
-  }
-}
-
-/** SIGTERM, and the exit status; the process must leave on its own, with code 0. */
-async function stopActor(proc: ActorProcess): Promise<void> {
-  proc.child.kill("SIGTERM");
-  const status = await proc.child.status;
-  await proc.drained;
-  assert.equal(status.code, 0, `actor process ${proc.label} exited with ${status.code}:\n${proc.stderr}`);
-}
-
-/** For `finally`: SIGKILL whatever still runs and wait for it. */
-async function killAll(procs: ActorProcess[]): Promise<void> {
-  for (const proc of procs) {
-    if (!proc.exited) {
-      try {
-        proc.child.kill("SIGKILL");
-      } catch { /* exited meanwhile */ }
-    }
-  }
-  await Promise.all(procs.map(async (proc) => {
-    await proc.child.status;
-    await proc.drained;
-  }));
-}
-
 function linesOf(procs: ActorProcess[], type: ActorLine["type"]): ActorLine[] {
   return procs.flatMap((p) => p.lines.filter((line) => line.type === type));
 }
@@ -152,7 +66,7 @@ Deno.test("two processes running one actor share 20 messages: each handled exact
     await allReady(procs);
     for (let n = 1; n <= 20; n++) await conn.emit(jobs, n);
     await until(() => linesOf(procs, "success").length >= 20, "20 successes", procs);
-    for (const proc of procs) await stopActor(proc);
+    for (const proc of procs) await stopScript(proc);
   } finally {
     await killAll(procs);
   }
@@ -189,7 +103,7 @@ Deno.test("a process killed mid-job: its message goes to the other process after
     victim.child.kill("SIGKILL");
     const survivor = procs.find((p) => p !== victim)!;
     await until(() => survivor.lines.some((line) => line.type === "handled"), "the survivor's handled line", procs);
-    await stopActor(survivor);
+    await stopScript(survivor);
     await victim.child.status;
     await victim.drained;
 

@@ -55,6 +55,6 @@ Deno.test("two clocks with catchUp 3 emit the 3 most recent of 5 missed ticks on
   assert.deepEqual(late, [3, 2, 1].map((k) => firstOnTime - k * PERIOD_MS));
   assert.deepEqual(after.map((m) => Number(m.headers["Walnats-Tick"])), [...late, ...onTime]);
   assert.deepEqual(onTime, onTime.map((_, i) => firstOnTime + i * PERIOD_MS));
-  const lateEmitted = second.flatMap((clock) => clock.reports).filter((r) => r.late && r.outcome === "emitted");
+  const lateEmitted = second.flatMap((clock) => clock.lines).filter((r) => r.late && r.outcome === "emitted");
   assert.deepEqual(lateEmitted.map((r) => r.tick).sort((a, b) => a - b), late);
 });

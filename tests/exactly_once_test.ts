@@ -79,10 +79,10 @@ async function runThreeClocks(
 }
 
 function checkRun(clocks: ClockProcess[], messages: StoredMessage[], event: string): void {
-  const reports = clocks.flatMap((clock) => clock.reports);
+  const reports = clocks.flatMap((clock) => clock.lines);
   const missedByAll = new Set(
     [...new Set(reports.map((r) => r.tick))].filter((tick) =>
-      clocks.every((clock) => clock.reports.some((r) => r.tick === tick && r.outcome === "missed"))
+      clocks.every((clock) => clock.lines.some((r) => r.tick === tick && r.outcome === "missed"))
     ),
   );
   const counts = countTicks(messages);
@@ -168,8 +168,8 @@ Deno.test("a clock paused longer than the duplicate window stores nothing when i
   for (const { tick } of paused) {
     // The resumed clock published the tick of the moment it woke, found it stored, and said so,
     // more than the duplicate window after the others stored it.
-    const late = resumed.reports.find((r) => r.tick === tick);
-    const stored = others.flatMap((clock) => clock.reports).find((r) => r.tick === tick && r.outcome === "emitted");
+    const late = resumed.lines.find((r) => r.tick === tick);
+    const stored = others.flatMap((clock) => clock.lines).find((r) => r.tick === tick && r.outcome === "emitted");
     assert.equal(late?.outcome, "duplicate", `resumed clock reported ${JSON.stringify(late)} for ${isoTick(tick)}`);
     assert.ok(stored !== undefined, `no other clock emitted ${isoTick(tick)}`);
     assert.ok(
@@ -178,7 +178,7 @@ Deno.test("a clock paused longer than the duplicate window stores nothing when i
     );
   }
   // The long pause skipped two ticks of the resumed clock: it reports them missed, late.
-  const skipped = resumed.reports.filter((r) => r.outcome === "missed");
+  const skipped = resumed.lines.filter((r) => r.outcome === "missed");
   assert.deepEqual(skipped.map((r) => r.reason), ["late", "late"]);
 });
 
@@ -193,9 +193,9 @@ Deno.test("three clock processes with system clocks 500 ms apart store each tick
   // The clock 500 ms ahead stores the ticks; the others find each tick stored.
   const ahead = clocks[2];
   assert.ok(ahead !== undefined);
-  const emittedByAhead = ahead.reports.filter((r) => r.outcome === "emitted").length;
+  const emittedByAhead = ahead.lines.filter((r) => r.outcome === "emitted").length;
   assert.ok(emittedByAhead >= 30, `the clock ahead emitted ${emittedByAhead} ticks`);
-  const behind = clocks[0]?.reports.filter((r) => r.outcome === "duplicate") ?? [];
+  const behind = clocks[0]?.lines.filter((r) => r.outcome === "duplicate") ?? [];
   assert.ok(behind.length >= 25, `the clock behind found ${behind.length} ticks stored`);
 });
 

@@ -1,0 +1,112 @@
+/**
+ * Child processes for the multi-process tests: a Deno script that prints
+ * `{"ready":true}` once it is set up, then one JSON line per thing it did.
+ */
+import assert from "node:assert/strict";
+import { delay } from "../src/_async.ts";
+
+/** The longest wait for a process to connect and register, in milliseconds. */
+const READY_TIMEOUT_MS = 20_000;
+
+/** A script running in a process of its own, and what it printed. */
+export interface ScriptProcess<Line> {
+  readonly label: string;
+  readonly child: Deno.ChildProcess;
+  /** Every JSON line printed after `{"ready":true}`, parsed. */
+  readonly lines: Line[];
+  /** Resolves on the `ready` line; rejects if the process exits first. */
+  readonly ready: Promise<void>;
+  /** Resolves when stdout and stderr were read to their end. */
+  readonly drained: Promise<void>;
+  stderr: string;
+  exited: boolean;
+}
+
+/**
+ * Starts `deno run -A tests/<script> ...args`; `onLine` is called after
+ * each line it prints.
+ */
+export function startScript<Line>(
+  label: string,
+  script: string,
+  args: string[],
+  onLine: () => void = () => {},
+): ScriptProcess<Line> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(script, import.meta.url).pathname, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  let markReady = () => {};
+  let failReady: (error: Error) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    failReady = reject;
+  });
+  const lines: Line[] = [];
+  const proc = { label, child, lines, ready, drained: Promise.resolve(), stderr: "", exited: false };
+  const stdout = (async () => {
+    let pending = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      pending += chunk;
+      const parts = pending.split("\n");
+      pending = parts.pop() ?? "";
+      for (const line of parts) {
+        if (line.trim() === "") continue;
+        const parsed = JSON.parse(line);
+        if (parsed.ready === true) markReady();
+        else lines.push(parsed as Line);
+        onLine();
+      }
+    }
+  })();
+  const stderr = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) proc.stderr += chunk;
+  })();
+  child.status.then(() => {
+    proc.exited = true;
+    failReady(new Error(`Process ${label} exited before it was ready:\n${proc.stderr}`));
+  });
+  proc.drained = Promise.all([stdout, stderr]).then(() => {});
+  return proc;
+}
+
+/** Waits until every process is ready, at most 20 s. */
+export async function allReady(procs: ScriptProcess<unknown>[]): Promise<void> {
+  const timer = new AbortController();
+  try {
+    await Promise.race([
+      Promise.all(procs.map((proc) => proc.ready)),
+      delay(READY_TIMEOUT_MS, timer.signal).then(() => {
+        throw new Error(`Processes not ready after ${READY_TIMEOUT_MS} ms:\n${procs.map((p) => p.stderr).join("\n")}`);
+      }),
+    ]);
+  } finally {
+    timer.abort();
+  }
+}
+
+/** SIGTERM, and the exit status; the process must leave on its own, with code 0. */
+export async function stopScript(proc: ScriptProcess<unknown>): Promise<void> {
+  proc.child.kill("SIGTERM");
+  const status = await proc.child.status;
+  await proc.drained;
+  assert.equal(status.code, 0, `process ${proc.label} exited with ${status.code}:\n${proc.stderr}`);
+}
+
+/** For `finally`: SIGKILL whatever still runs (a stopped process too) and wait for it. */
+export async function killAll(procs: ScriptProcess<unknown>[]): Promise<void> {
+  for (const proc of procs) {
+    if (!proc.exited) {
+      try {
+        proc.child.kill("SIGKILL");
+      } catch { /* exited meanwhile */ }
+    }
+  }
+  await Promise.all(procs.map(async (proc) => {
+    await proc.child.status;
+    await proc.drained;
+  }));
+}
