@@ -25,12 +25,13 @@ export { formatInstant } from "./src/serializer.ts";
 export { systemTime } from "./src/time_source.ts";
 
 export type { ActorOptions, Handler, JobContext, JobEvent } from "./src/actor.ts";
-export type { ActorsConnection, ListenOptions } from "./src/nats/actors_connection.ts";
+export type { ActorsConnection, ListenOptions } from "./src/actors_connection.ts";
+export type { Backend } from "./src/backend.ts";
 export type { ClockOptions, MissedReason, RunOptions, TickReport } from "./src/clock.ts";
 export type { EventOptions, Limits } from "./src/event.ts";
 export type { TimeFilter } from "./src/filter_time.ts";
 export type { ConnectOptions, NatsClient } from "./src/nats/connect.ts";
-export type { EmitOptions, EventsConnection } from "./src/nats/connection.ts";
+export type { EmitOptions, EventsConnection } from "./src/events_connection.ts";
 export type { Publisher, PublishResult, TickMessage } from "./src/publisher.ts";
 export type { Payload, Schema, Serializer } from "./src/serializer.ts";
 export type { TimeSource } from "./src/time_source.ts";

@@ -1,7 +1,9 @@
 import { describe } from "./_describe.ts";
 import { Actor } from "./actor.ts";
 import { type ConnectOptions, dialOrAdopt, type NatsClient } from "./nats/connect.ts";
-import { type ActorsConnection, NatsActorsConnection } from "./nats/actors_connection.ts";
+import type { ActorsConnection } from "./actors_connection.ts";
+import { type Backend, isBackend } from "./backend.ts";
+import { NatsActorsConnection } from "./nats/actors_connection.ts";
 
 /**
  * The actors of a process. Connect it to a NATS server to create their
@@ -45,13 +47,15 @@ export class Actors {
 
   /**
    * Connects to a NATS server with JetStream, or adopts an open nats.js
-   * connection (left open by `close()`).
+   * connection (left open by `close()`); or connects to a {@link Backend}:
+   * the in-memory server of `@walnats/clock/testing`.
    *
-   * @param target connect options, or an open nats.js `NatsConnection`
+   * @param target connect options, an open nats.js `NatsConnection`, or a `Backend`
    * @returns the connection
    * @throws {WalnatsError} `CONNECTION_FAILED`, `SERVER_TOO_OLD`, `JETSTREAM_NOT_ENABLED`
    */
-  async connect(target: ConnectOptions | NatsClient): Promise<ActorsConnection> {
+  async connect(target: ConnectOptions | NatsClient | Backend): Promise<ActorsConnection> {
+    if (isBackend(target)) return await target.connectActors(this.actors);
     const { nc, owned, js, jsm } = await dialOrAdopt(target);
     return new NatsActorsConnection(nc, owned, this.actors, js, jsm);
   }

@@ -57,7 +57,7 @@ export interface RunOptions {
   burst?: boolean;
   /** Called with the outcome of every tick. An exception thrown here stops the clock and rejects `run()`. */
   onTick?: (report: TickReport) => void;
-  /** Where the clock reads the time and sleeps. Default: {@link systemTime}. */
+  /** Where the clock reads the time and sleeps. Default: the publisher's `time`, else {@link systemTime}. */
   time?: TimeSource;
 }
 
@@ -237,7 +237,7 @@ export class Clock {
    * @returns when stopped, after one tick with `burst`, or when the schedule is over
    */
   async run(publisher: Publisher, options: RunOptions = {}): Promise<void> {
-    const { signal, burst = false, onTick = () => {}, time = systemTime } = options;
+    const { signal, burst = false, onTick = () => {}, time = publisher.time ?? systemTime } = options;
     const clockId = crypto.randomUUID();
     let handled = 0;
     let catchUpDue = this.catchUp > 0;

@@ -1,7 +1,8 @@
 import { describe } from "./_describe.ts";
+import { type Backend, isBackend } from "./backend.ts";
 import { Event } from "./event.ts";
 import { type ConnectOptions, type NatsClient, openConnection } from "./nats/connect.ts";
-import type { EventsConnection } from "./nats/connection.ts";
+import type { EventsConnection } from "./events_connection.ts";
 
 /**
  * The events an application uses. Connect it to a NATS server to register
@@ -50,13 +51,14 @@ export class Events {
    * Connects to a NATS server with JetStream (nats-server 2.9 or newer), or
    * adopts a connection you opened with nats.js. A connection opened here
    * reconnects for ever and is closed by `close()`; one you pass in is left
-   * open.
+   * open. Or connects to a {@link Backend}: the in-memory server of
+   * `@walnats/clock/testing`.
    *
-   * @param target connect options, or an open nats.js `NatsConnection`
+   * @param target connect options, an open nats.js `NatsConnection`, or a `Backend`
    * @returns the connection
    * @throws {WalnatsError} `CONNECTION_FAILED` (with the URL), `SERVER_TOO_OLD`, `JETSTREAM_NOT_ENABLED`
    */
-  connect(target: ConnectOptions | NatsClient): Promise<EventsConnection> {
-    return openConnection(this.events, target);
+  connect(target: ConnectOptions | NatsClient | Backend): Promise<EventsConnection> {
+    return isBackend(target) ? target.connectEvents(this.events) : openConnection(this.events, target);
   }
 }

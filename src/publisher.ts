@@ -1,3 +1,5 @@
+import type { TimeSource } from "./time_source.ts";
+
 /**
  * One tick as it goes on the wire. Built by the clock, sent by a
  * {@link Publisher}.
@@ -66,4 +68,10 @@ export interface Publisher {
    * @param target the event's subject and stream
    */
   lastTick(target: { subject: string; stream: string }): Promise<number | undefined>;
+  /**
+   * The time the publisher's stream runs on, when it is not the system's:
+   * the fake time of the in-memory server. `Clock.run()` uses it unless it
+   * is given a `time`.
+   */
+  readonly time?: TimeSource;
 }

@@ -1,5 +1,6 @@
 import type { Publisher, PublishResult, TickMessage } from "../src/publisher.ts";
 import { CLOCK_HEADER } from "../src/tick.ts";
+import { coveredTick } from "./_tick_ledger.ts";
 
 /**
  * An in-memory stand-in for the event streams of a NATS server, with the
@@ -34,13 +35,11 @@ export class MemoryPublisher implements Publisher {
    */
   publishTick(message: TickMessage): Promise<PublishResult> {
     const stream = this.messages.filter((stored) => stored.stream === message.stream);
-    const last = stream.findLast((stored) => stored.subject === message.subject);
-    if (last && last.tickMs >= message.tickMs) {
-      const same = last.tickMs === message.tickMs;
-      const clock = message.headers[CLOCK_HEADER];
-      const ours = same && clock !== undefined && last.headers[CLOCK_HEADER] === clock;
-      return Promise.resolve({ seq: same ? stream.indexOf(last) + 1 : 0, duplicate: !ours });
-    }
+    const index = stream.findLastIndex((stored) => stored.subject === message.subject);
+    const last = stream[index];
+    const entry = last && { seq: index + 1, tickMs: last.tickMs, clock: last.headers[CLOCK_HEADER] };
+    const covered = coveredTick(entry, message);
+    if (covered) return Promise.resolve(covered);
     this.messages.push(message);
     return Promise.resolve({ seq: stream.length + 1, duplicate: false });
   }

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
+import { Clock } from "../src/clock.ts";
 import { FakeTime } from "../testing/fake_time.ts";
+import { MemoryPublisher } from "../testing/memory_publisher.ts";
 
 const T0 = Date.parse("2026-11-26T16:15:00Z");
+/** An instant far from the real time, to tell fake Date from the real one. */
+const LONG_AGO = Date.parse("2001-02-03T04:05:06Z");
 
 /** Records when (in fake time) a promise settles. */
 function track(time: FakeTime, promise: Promise<unknown>) {
@@ -203,20 +207,92 @@ Deno.test("FakeTime.sleep() resolves normally when its signal aborts only afterw
   assert.equal(sleep.error, undefined);
 });
 
-Deno.test("FakeTime disposal clears every pending timer", async () => {
+Deno.test("FakeTime disposal with a pending sleep throws, and rejects the sleep with the same error", async () => {
   const time = new FakeTime(T0);
   const sleep = track(time, time.sleep(1_000));
+  assert.throws(
+    () => time[Symbol.dispose](),
+    (error: unknown) =>
+      error instanceof Error && error.message.startsWith("FakeTime was disposed while 1 sleep(s) on it were pending"),
+  );
+  await Promise.resolve();
+  assert.match(String(sleep.error), /a clock or an actor still runs/);
+});
+
+Deno.test("FakeTime disposal after every sleep settled or was aborted throws nothing", async () => {
+  const time = new FakeTime(T0);
+  const controller = new AbortController();
+  const fired = time.sleep(10);
+  const aborted = time.sleep(1_000, controller.signal).catch((error) => error);
+  await time.tickAsync(10);
+  await fired;
+  controller.abort();
+  assert.equal(await aborted, controller.signal.reason);
   time[Symbol.dispose]();
-  await time.runAll();
-  await time.tickAsync(5_000);
-  assert.equal(sleep.settledAt, undefined);
+});
+
+Deno.test("A clock left running when its FakeTime is disposed makes run() reject instead of hanging", async () => {
+  const time = new FakeTime(T0);
+  const running = new Clock().run(new MemoryPublisher(), { time });
+  await time.tickAsync(60_000);
+  assert.throws(() => time[Symbol.dispose](), /a clock or an actor still runs/);
+  await assert.rejects(running, /FakeTime was disposed while 1 sleep\(s\) on it were pending/);
+});
+
+Deno.test("FakeTime.tick() and tickAsync() refuse to move time backwards, or by a non-finite amount", async () => {
+  using time = new FakeTime(T0);
+  for (const ms of [-1, NaN, Infinity]) {
+    assert.throws(() => time.tick(ms), (error: unknown) =>
+      error instanceof RangeError &&
+      error.message.startsWith(`Cannot tick FakeTime: 'ms' must be a number of milliseconds >= 0, got ${ms}`));
+    await assert.rejects(
+      time.tickAsync(ms),
+      (error: unknown) =>
+        error instanceof RangeError && error.message.startsWith("Cannot tickAsync FakeTime: 'ms' must be"),
+    );
+  }
+  assert.equal(time.now(), T0);
+});
+
+Deno.test("FakeTime.setTime() may step the wall clock backwards", () => {
+  using time = new FakeTime(T0);
+  time.setTime(T0 - 3_600_000);
+  assert.equal(time.now(), T0 - 3_600_000);
+});
+
+Deno.test("FakeTime with install fakes the global Date and timers until disposed", async () => {
+  {
+    using time = new FakeTime(LONG_AGO, { install: true });
+    assert.equal(Date.now(), LONG_AGO);
+    assert.equal(new Date().getTime(), LONG_AGO);
+    let fired = false;
+    setTimeout(() => fired = true, 1_000);
+    await time.tickAsync(1_000);
+    assert.ok(fired);
+    assert.equal(Date.now(), LONG_AGO + 1_000);
+  }
+  assert.ok(Date.now() > LONG_AGO + 365 * 24 * 3_600_000, "the real Date is back");
+});
+
+Deno.test("A second FakeTime with install, while one is installed, is refused; once disposed it works", () => {
+  {
+    using _first = new FakeTime(LONG_AGO, { install: true });
+    assert.throws(() => new FakeTime(LONG_AGO, { install: true }), (error: unknown) =>
+      error instanceof Error &&
+      error.message.startsWith(
+        "Cannot create FakeTime with install: fake timers are installed on the globals already",
+      ));
+  }
+  using again = new FakeTime(LONG_AGO + 1, { install: true });
+  assert.equal(Date.now(), LONG_AGO + 1);
+  assert.equal(again.now(), LONG_AGO + 1);
 });
 
 Deno.test("FakeTime can stand in for a TimeSource", async () => {
-  using time = new FakeTime(T0);
+  using time = new FakeTime(LONG_AGO);
   const source: import("../src/time_source.ts").TimeSource = time;
   const sleeping = source.sleep(10);
   await time.tickAsync(10);
   await sleeping;
-  assert.equal(source.now(), T0 + 10);
+  assert.equal(source.now(), LONG_AGO + 10);
 });

@@ -9,50 +9,21 @@ import {
 import { type KV, Kvm } from "@nats-io/kv";
 import { nanos, type NatsConnection } from "@nats-io/nats-core";
 import { delay } from "../_async.ts";
-import { NOT_BEFORE_HEADER } from "../_headers.ts";
-import type { Actor, JobEvent } from "../actor.ts";
+import { type AttemptNotes, type Delivery, handleDelivery } from "../_delivery.ts";
+import { Jobs } from "../_jobs.ts";
+import type { Actor } from "../actor.ts";
+import type { ActorsConnection, ListenOptions } from "../actors_connection.ts";
 import { ConsumerConflictError, ErrorCode, WalnatsError } from "../errors.ts";
+import { systemTime } from "../time_source.ts";
 
 /** The bucket where actors note when the attempts at a delayed message began. */
 const ATTEMPTS_BUCKET = "walnats-attempts";
 /** How long such a note is kept at most, in milliseconds. */
 const ATTEMPTS_TTL_MS = 7 * 24 * 3600_000;
-/** The longest nak of a message that is not due yet; it is checked again then. */
-const MAX_DELAY_NAK_MS = 3600_000;
 /** The pause after a failed pull. */
 const PULL_RETRY_MS = 250;
 /** How long one pull waits for messages: also how long a stop may wait for the pull to end. */
 const PULL_EXPIRES_MS = 1_000;
-
-/** Options of {@link ActorsConnection.listen}. */
-export interface ListenOptions {
-  /** Stops listening: no new messages are taken, running handlers finish, taken ones are given back. */
-  signal?: AbortSignal;
-  /** Handle the messages there are now, then return. */
-  burst?: boolean;
-  /** Called for every start, success, failure, termination and early delayed message. */
-  onEvent?: (event: JobEvent) => void;
-}
-
-/** A connection that runs actors, from `Actors.connect()`. */
-export interface ActorsConnection extends AsyncDisposable {
-  /**
-   * Creates each actor's durable consumer, or updates its ack wait. Checks
-   * every actor before it changes anything.
-   *
-   * @throws {WalnatsError} `STREAM_NOT_FOUND` when an actor's event was never registered;
-   *   `CONSUMER_CONFLICT` when a consumer of the actor's name exists with another subject, deliver or ack policy
-   */
-  register(): Promise<void>;
-  /**
-   * Runs every actor until `signal` aborts (or, with `burst`, until no message is left).
-   *
-   * @param options signal, burst, onEvent
-   */
-  listen(options?: ListenOptions): Promise<void>;
-  /** Closes the connection if `connect()` opened it. */
-  close(): Promise<void>;
-}
 
 /** The NATS side of {@link ActorsConnection}. */
 export class NatsActorsConnection implements ActorsConnection {
@@ -131,6 +102,7 @@ export class NatsActorsConnection implements ActorsConnection {
   async #listen(actor: Actor, { signal, burst = false, onEvent = () => {} }: ListenOptions): Promise<void> {
     const consumer = await this.#js.consumers.get(actor.event.stream, actor.name);
     const jobs = new Jobs(actor.maxJobs);
+    const context = { time: systemTime, notes: this.#notes(), onEvent };
     try {
       while (!signal?.aborted) {
         await jobs.slot();
@@ -144,7 +116,7 @@ export class NatsActorsConnection implements ActorsConnection {
             for await (const msg of batch) {
               count++;
               if (signal?.aborted) msg.nak();
-              else jobs.start(() => this.#handle(actor, msg, onEvent));
+              else jobs.start(() => handleDelivery(actor, deliveryOf(msg), context));
             }
           } finally {
             signal?.removeEventListener("abort", stop);
@@ -156,8 +128,9 @@ export class NatsActorsConnection implements ActorsConnection {
           continue;
         }
         if (burst && count === 0) {
-          await jobs.idle();
+          // Done when a pull finds nothing while no job runs; a running job may still give its message back.
           if (jobs.free === actor.maxJobs) return;
+          await jobs.idle();
         }
       }
     } finally {
@@ -165,93 +138,20 @@ export class NatsActorsConnection implements ActorsConnection {
     }
   }
 
-  async #handle(actor: Actor, msg: JsMsg, onEvent: (event: JobEvent) => void): Promise<void> {
-    const seq = msg.seq;
-    const headers: Record<string, string> = {};
-    for (const [name, values] of msg.headers ?? []) headers[name] = values[0] ?? "";
-    const notBefore = Number(headers[NOT_BEFORE_HEADER] ?? NaN);
-    const waitMs = notBefore - Date.now();
-    if (waitMs > 0) {
-      msg.nak(Math.min(waitMs, MAX_DELAY_NAK_MS));
-      onEvent({ type: "delayed", actor: actor.name, seq, dueMs: notBefore });
-      return;
-    }
-    const delayed = !Number.isNaN(notBefore);
-    let attempt = msg.info.deliveryCount;
-    if (delayed) {
-      try {
-        attempt = await this.#delayedAttempt(actor, msg);
-      } catch (error) {
-        // The attempts cannot be counted now: give the message back untried.
-        const retryInMs = actor.retryDelayAfter(1);
-        msg.nak(retryInMs);
-        onEvent({ type: "failure", actor: actor.name, seq, attempt: 0, error, retryInMs });
-        return;
-      }
-    }
-    let payload: unknown;
-    try {
-      payload = actor.event.decode(msg.data);
-    } catch (error) {
-      msg.term(); // nats-server 2.9 ignores a +TERM that carries a reason
-      onEvent({ type: "terminated", actor: actor.name, seq, attempt, reason: "decode", error });
-      return;
-    }
-    onEvent({ type: "start", actor: actor.name, seq, attempt });
-    const started = performance.now();
-    const timeout = new AbortController();
-    const pulse = setInterval(() => msg.working(), Math.max(1, actor.ackWaitMs / 2));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const timedOut = new Promise<never>((_, reject) => {
-        if (actor.jobTimeoutMs === Infinity) return;
-        timer = setTimeout(() => {
-          const error = new Error(`Job timed out after ${actor.jobTimeoutMs} ms`);
-          timeout.abort(error);
-          reject(error);
-        }, actor.jobTimeoutMs);
-      });
-      const context = { attempt, seq, signal: timeout.signal, headers };
-      await Promise.race([Promise.resolve().then(() => actor.handler(payload as never, context)), timedOut]);
-      msg.ack();
-      onEvent({ type: "success", actor: actor.name, seq, attempt, durationMs: performance.now() - started });
-      if (delayed) await this.#forget(actor, msg);
-    } catch (error) {
-      if (attempt >= actor.maxAttempts) {
-        msg.term();
-        onEvent({ type: "terminated", actor: actor.name, seq, attempt, reason: "attempts", error });
-        if (delayed) await this.#forget(actor, msg);
-      } else {
-        const retryInMs = actor.retryDelayAfter(attempt);
-        msg.nak(retryInMs);
-        onEvent({ type: "failure", actor: actor.name, seq, attempt, error, retryInMs });
-      }
-    } finally {
-      clearInterval(pulse);
-      clearTimeout(timer);
-    }
-  }
-
-  /**
-   * The attempt of a delayed message: its deliveries before it was due were
-   * no attempts, so the delivery count at its first attempt is noted (before
-   * the handler runs, so that a crash still counts).
-   */
-  async #delayedAttempt(actor: Actor, msg: JsMsg): Promise<number> {
-    const kv = await this.#bucket();
-    const key = attemptsKey(actor, msg);
-    const count = msg.info.deliveryCount;
-    try {
-      await kv.create(key, String(count));
-      return 1;
-    } catch {
-      const first = Number((await kv.get(key))?.string() ?? count);
-      return count - first + 1;
-    }
-  }
-
-  async #forget(actor: Actor, msg: JsMsg): Promise<void> {
-    await (await this.#bucket()).purge(attemptsKey(actor, msg)).catch(() => {});
+  /** The KV bucket as {@link AttemptNotes}: `create` only succeeds for the first note of a key. */
+  #notes(): AttemptNotes {
+    return {
+      first: async (key, count) => {
+        const kv = await this.#bucket();
+        try {
+          await kv.create(key, String(count));
+          return count;
+        } catch {
+          return Number((await kv.get(key))?.string() ?? count);
+        }
+      },
+      forget: async (key) => void await (await this.#bucket()).purge(key),
+    };
   }
 
   #bucket(): Promise<KV> {
@@ -272,45 +172,22 @@ function consumerConfig(actor: Actor) {
   };
 }
 
-function attemptsKey(actor: Actor, msg: JsMsg): string {
-  return `${actor.event.stream}.${actor.name}.${msg.seq}`;
-}
-
 function isCode(error: unknown, code: number): boolean {
   return error instanceof JetStreamApiError && error.code === code;
 }
 
-/** At most `limit` jobs at once; the first job that throws fails `idle()`. */
-class Jobs {
-  readonly #limit: number;
-  readonly #running = new Set<Promise<void>>();
-  #failure: { error: unknown } | undefined;
-
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
-
-  /** Waits until fewer than `limit` jobs run. */
-  async slot(): Promise<void> {
-    while (this.#running.size >= this.#limit) await Promise.race(this.#running);
-  }
-
-  /** How many more jobs may start now. */
-  get free(): number {
-    return this.#limit - this.#running.size;
-  }
-
-  /** Starts a job without waiting for it; the caller made sure a slot is free. */
-  start(job: () => Promise<void>): void {
-    const running: Promise<void> = job()
-      .catch((error) => void (this.#failure ??= { error }))
-      .finally(() => this.#running.delete(running));
-    this.#running.add(running);
-  }
-
-  /** Waits until no job runs. */
-  async idle(): Promise<void> {
-    while (this.#running.size > 0) await Promise.race(this.#running);
-    if (this.#failure) throw this.#failure.error;
-  }
+/** A JetStream message as a {@link Delivery}. */
+function deliveryOf(msg: JsMsg): Delivery {
+  const headers: Record<string, string> = {};
+  for (const [name, values] of msg.headers ?? []) headers[name] = values[0] ?? "";
+  return {
+    seq: msg.seq,
+    data: msg.data,
+    headers,
+    deliveryCount: msg.info.deliveryCount,
+    ack: () => msg.ack(),
+    nak: (delayMs) => msg.nak(delayMs),
+    term: () => msg.term(),
+    working: () => msg.working(),
+  };
 }

@@ -3,7 +3,8 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import { ErrorCode, WalnatsError } from "../errors.ts";
 import type { Event } from "../event.ts";
-import { type EventsConnection, isJetStreamNotEnabled, NatsEventsConnection } from "./connection.ts";
+import type { EventsConnection } from "../events_connection.ts";
+import { isJetStreamNotEnabled, NatsEventsConnection } from "./connection.ts";
 
 /** The oldest nats-server this library supports. */
 const MIN_SERVER: readonly [number, number] = [2, 9];

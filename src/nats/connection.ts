@@ -6,58 +6,15 @@ import {
   type StoredMsg,
 } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
-import { NOT_BEFORE_HEADER, validateMeta } from "../_headers.ts";
+import { emitHeaders } from "../_emit_options.ts";
 import { ErrorCode, StreamConflictError, WalnatsError } from "../errors.ts";
 import type { Event } from "../event.ts";
-import type { Publisher, PublishResult, TickMessage } from "../publisher.ts";
+import type { EmitOptions, EventsConnection } from "../events_connection.ts";
+import type { PublishResult, TickMessage } from "../publisher.ts";
 import type { Payload, Schema } from "../serializer.ts";
 import { CLOCK_HEADER, TICK_HEADER } from "../tick.ts";
+import { systemTime } from "../time_source.ts";
 import { findConflict, isUpToDate, streamConfig } from "./_stream_config.ts";
-
-/** Options of {@link EventsConnection.emit}. */
-export interface EmitOptions {
-  /**
-   * The message's id (`Nats-Msg-Id`): a second emit with the same id within
-   * the stream's duplicate window is dropped.
-   */
-  uid?: string;
-  /** Headers added to the message, copied verbatim. */
-  meta?: Record<string, string>;
-  /** Seconds from now before which no actor handles the message (a one-off schedule). Not with `at`. */
-  delay?: number;
-  /** The instant before which no actor handles the message. Not with `delay`. */
-  at?: Date;
-}
-
-/**
- * A connection to a NATS server for a set of events, from `Events.connect()`.
- * Pass it to `Clock.run()`; close it (or let `await using` do it) when done.
- */
-export interface EventsConnection extends Publisher, AsyncDisposable {
-  /**
-   * Creates the stream of every event, or updates it to the event's settings.
-   * Checks every stream before changing any: when one conflicts, none is
-   * created or changed.
-   *
-   * @throws {StreamConflictError} when a stream exists with settings that cannot be updated
-   * @throws {WalnatsError} `STREAM_CONFLICT` when another stream stores an event's subject already;
-   *   `REQUEST_FAILED` when the server refuses
-   */
-  register(): Promise<void>;
-  /**
-   * Publishes one message and waits for JetStream to store it.
-   *
-   * @param event the event
-   * @param value the payload
-   * @param options `uid`: the dedup id; `meta`: headers
-   * @returns the stream sequence, and whether it was a duplicate
-   * @throws {TypeError} when the value or options are not usable
-   * @throws {WalnatsError} `STREAM_NOT_FOUND` when the event is not registered
-   */
-  emit<S extends Schema>(event: Event<S>, value: Payload<S>, options?: EmitOptions): Promise<PublishResult>;
-  /** Closes the connection if `connect()` opened it; a connection you passed in stays open. */
-  close(): Promise<void>;
-}
 
 /** Publish rounds per attempt when other writers keep moving the subject's last sequence. */
 const MAX_ROUNDS = 3;
@@ -121,17 +78,15 @@ export class NatsEventsConnection implements EventsConnection {
   }
 
   async emit<S extends Schema>(event: Event<S>, value: Payload<S>, options: EmitOptions = {}): Promise<PublishResult> {
-    const { uid, meta = {} } = options;
-    if (uid !== undefined && (typeof uid !== "string" || uid === "")) {
-      throw new TypeError(`Cannot emit: 'uid' must be a non-empty string, got ${JSON.stringify(uid)}`);
-    }
-    const headers = toHeaders(validateMeta(meta, "Cannot emit"));
-    const notBefore = notBeforeOf(options);
-    if (notBefore !== undefined) headers.set(NOT_BEFORE_HEADER, String(notBefore));
+    const { uid, headers } = emitHeaders(options, systemTime.now());
     const payload = event.encode(value);
     const ack = await request(
       `Cannot emit '${event.name}'`,
-      () => this.#js.publish(event.subject, payload, { headers, ...(uid === undefined ? {} : { msgID: uid }) }),
+      () =>
+        this.#js.publish(event.subject, payload, {
+          headers: toHeaders(headers),
+          ...(uid === undefined ? {} : { msgID: uid }),
+        }),
     );
     return { seq: ack.seq, duplicate: ack.duplicate };
   }
@@ -259,26 +214,6 @@ export class NatsEventsConnection implements EventsConnection {
       return await this.#jsm.streams.update(wanted.name, wanted);
     }
   }
-}
-
-/** The epoch ms of `delay` or `at`, if either is given. */
-function notBeforeOf({ delay, at }: EmitOptions): number | undefined {
-  if (delay !== undefined && at !== undefined) {
-    throw new TypeError("Cannot emit: give either 'delay' or 'at', not both");
-  }
-  if (delay !== undefined) {
-    if (typeof delay !== "number" || !(delay >= 0) || !Number.isFinite(delay)) {
-      throw new RangeError(`Cannot emit: 'delay' must be a number of seconds >= 0, got ${JSON.stringify(delay)}`);
-    }
-    return Date.now() + Math.round(delay * 1000);
-  }
-  if (at !== undefined) {
-    if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
-      throw new RangeError(`Cannot emit: 'at' must be a valid Date, got ${String(at)}`);
-    }
-    return at.getTime();
-  }
-  return undefined;
 }
 
 function toHeaders(values: Readonly<Record<string, string>>): MsgHdrs {

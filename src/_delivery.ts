@@ -1,0 +1,151 @@
+/**
+ * What happens to one delivery of a message to an actor: the rules of
+ * delays, attempts, retries, termination, in-progress pulses and job
+ * timeouts, shared by the NATS connection and the in-memory one of
+ * `@walnats/clock/testing`.
+ *
+ * @module
+ */
+import { isAbort } from "./_async.ts";
+import { NOT_BEFORE_HEADER } from "./_headers.ts";
+import type { Actor, JobEvent } from "./actor.ts";
+import type { TimeSource } from "./time_source.ts";
+
+/** The longest nak of a message that is not due yet; it is checked again then. */
+const MAX_DELAY_NAK_MS = 3600_000;
+
+/** One delivery of a message to an actor, whatever brought it. */
+export interface Delivery {
+  /** The message's stream sequence. */
+  readonly seq: number;
+  /** The payload's bytes. */
+  readonly data: Uint8Array;
+  /** The message's headers, first value of each. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** How many times the message was delivered to this actor, this delivery included. */
+  readonly deliveryCount: number;
+  /** Done: never deliver it again. */
+  ack(): void;
+  /** Deliver it again after `delayMs`. */
+  nak(delayMs: number): void;
+  /** Given up: never deliver it again. */
+  term(): void;
+  /** Still working on it: restart the ack wait. */
+  working(): void;
+}
+
+/**
+ * Where the delivery count at a delayed message's first attempt is noted:
+ * its deliveries before it was due were no attempts.
+ */
+export interface AttemptNotes {
+  /** Notes `count` under `key` unless a count is noted there already; returns the count noted. */
+  first(key: string, count: number): Promise<number>;
+  /** Drops the note. */
+  forget(key: string): Promise<void>;
+}
+
+/** What handling a delivery needs besides the actor and the delivery. */
+export interface DeliveryContext {
+  /** The time delays, pulses and job timeouts run on. */
+  time: TimeSource;
+  /** Where delayed messages' first attempts are noted. */
+  notes: AttemptNotes;
+  /** Told about every start, success, failure, termination and early delivery. */
+  onEvent: (event: JobEvent) => void;
+}
+
+/**
+ * Runs the actor's handler on a delivery and acks, naks (after the retry
+ * delay) or terminates it; a delivery that is not due yet is nak'ed for
+ * the time left. Never throws for the handler's failures.
+ */
+export async function handleDelivery(actor: Actor, delivery: Delivery, context: DeliveryContext): Promise<void> {
+  const { time, notes, onEvent } = context;
+  const { seq, headers } = delivery;
+  const notBefore = Number(headers[NOT_BEFORE_HEADER] ?? NaN);
+  const waitMs = notBefore - time.now();
+  if (waitMs > 0) {
+    delivery.nak(Math.min(waitMs, MAX_DELAY_NAK_MS));
+    onEvent({ type: "delayed", actor: actor.name, seq, dueMs: notBefore });
+    return;
+  }
+  const delayed = !Number.isNaN(notBefore);
+  const noteKey = `${actor.event.stream}.${actor.name}.${seq}`;
+  let attempt = delivery.deliveryCount;
+  if (delayed) {
+    try {
+      // Noted before the handler runs, so that a crash during it still counts.
+      attempt = attempt - await notes.first(noteKey, attempt) + 1;
+    } catch (error) {
+      // The attempts cannot be counted now: give the message back untried.
+      const retryInMs = actor.retryDelayAfter(1);
+      delivery.nak(retryInMs);
+      onEvent({ type: "failure", actor: actor.name, seq, attempt: 0, error, retryInMs });
+      return;
+    }
+  }
+  let payload: unknown;
+  try {
+    payload = actor.event.decode(delivery.data);
+  } catch (error) {
+    delivery.term();
+    onEvent({ type: "terminated", actor: actor.name, seq, attempt, reason: "decode", error });
+    return;
+  }
+  onEvent({ type: "start", actor: actor.name, seq, attempt });
+  const started = performance.now();
+  const done = new AbortController();
+  const timeout = new AbortController();
+  const pulses = pulse(delivery, actor.ackWaitMs / 2, time, done.signal);
+  try {
+    const job = Promise.resolve().then(() =>
+      actor.handler(payload as never, { attempt, seq, signal: timeout.signal, headers })
+    );
+    await Promise.race([job, timeoutAfter(actor.jobTimeoutMs, time, done.signal, timeout)]);
+    delivery.ack();
+    onEvent({ type: "success", actor: actor.name, seq, attempt, durationMs: performance.now() - started });
+    if (delayed) await notes.forget(noteKey).catch(() => {});
+  } catch (error) {
+    if (attempt >= actor.maxAttempts) {
+      delivery.term(); // not term(reason): nats-server 2.9 ignores a +TERM that carries a reason
+      onEvent({ type: "terminated", actor: actor.name, seq, attempt, reason: "attempts", error });
+      if (delayed) await notes.forget(noteKey).catch(() => {});
+    } else {
+      const retryInMs = actor.retryDelayAfter(attempt);
+      delivery.nak(retryInMs);
+      onEvent({ type: "failure", actor: actor.name, seq, attempt, error, retryInMs });
+    }
+  } finally {
+    done.abort();
+    await pulses;
+  }
+}
+
+/** Tells the server every `everyMs` that the delivery is still being worked on, until `signal` aborts. */
+async function pulse(delivery: Delivery, everyMs: number, time: TimeSource, signal: AbortSignal): Promise<void> {
+  try {
+    for (;;) {
+      await time.sleep(Math.max(1, everyMs), signal);
+      delivery.working();
+    }
+  } catch (error) {
+    if (!isAbort(error, signal)) throw error;
+  }
+}
+
+/**
+ * Rejects after `timeoutMs` (never when it is `Infinity`), aborting `timeout`
+ * first so that the handler can see it; settles quietly when `signal` aborts.
+ */
+function timeoutAfter(timeoutMs: number, time: TimeSource, signal: AbortSignal, timeout: AbortController) {
+  if (timeoutMs === Infinity) return new Promise<never>(() => {});
+  return time.sleep(timeoutMs, signal).then(
+    () => {
+      const error = new Error(`Job timed out after ${timeoutMs} ms`);
+      timeout.abort(error);
+      throw error;
+    },
+    () => new Promise<never>(() => {}),
+  );
+}

@@ -1,0 +1,34 @@
+import type { JobEvent } from "./actor.ts";
+
+/** Options of {@link ActorsConnection.listen}. */
+export interface ListenOptions {
+  /** Stops listening: no new messages are taken, running handlers finish, taken ones are given back. */
+  signal?: AbortSignal;
+  /** Handle the messages there are now, then return. */
+  burst?: boolean;
+  /** Called for every start, success, failure, termination and early delayed message. */
+  onEvent?: (event: JobEvent) => void;
+}
+
+/**
+ * A connection that runs actors, from `Actors.connect()`: to a NATS server, or
+ * to the in-memory server of `@walnats/clock/testing`.
+ */
+export interface ActorsConnection extends AsyncDisposable {
+  /**
+   * Creates each actor's durable consumer, or updates its ack wait. Checks
+   * every actor before it changes anything.
+   *
+   * @throws {WalnatsError} `STREAM_NOT_FOUND` when an actor's event was never registered;
+   *   `CONSUMER_CONFLICT` when a consumer of the actor's name exists with another subject, deliver or ack policy
+   */
+  register(): Promise<void>;
+  /**
+   * Runs every actor until `signal` aborts (or, with `burst`, until no message is left).
+   *
+   * @param options signal, burst, onEvent
+   */
+  listen(options?: ListenOptions): Promise<void>;
+  /** Closes the connection if `connect()` opened it. */
+  close(): Promise<void>;
+}

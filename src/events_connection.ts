@@ -1,0 +1,49 @@
+import type { Event } from "./event.ts";
+import type { Publisher, PublishResult } from "./publisher.ts";
+import type { Payload, Schema } from "./serializer.ts";
+
+/** Options of {@link EventsConnection.emit}. */
+export interface EmitOptions {
+  /**
+   * The message's id (`Nats-Msg-Id`): a second emit with the same id within
+   * the stream's duplicate window is dropped.
+   */
+  uid?: string;
+  /** Headers added to the message, copied verbatim. */
+  meta?: Record<string, string>;
+  /** Seconds from now before which no actor handles the message (a one-off schedule). Not with `at`. */
+  delay?: number;
+  /** The instant before which no actor handles the message. Not with `delay`. */
+  at?: Date;
+}
+
+/**
+ * A connection for a set of events, from `Events.connect()`: to a NATS server,
+ * or to the in-memory server of `@walnats/clock/testing`.
+ * Pass it to `Clock.run()`; close it (or let `await using` do it) when done.
+ */
+export interface EventsConnection extends Publisher, AsyncDisposable {
+  /**
+   * Creates the stream of every event, or updates it to the event's settings.
+   * Checks every stream before changing any: when one conflicts, none is
+   * created or changed.
+   *
+   * @throws {StreamConflictError} when a stream exists with settings that cannot be updated
+   * @throws {WalnatsError} `STREAM_CONFLICT` when another stream stores an event's subject already;
+   *   `REQUEST_FAILED` when the server refuses
+   */
+  register(): Promise<void>;
+  /**
+   * Publishes one message and waits for JetStream to store it.
+   *
+   * @param event the event
+   * @param value the payload
+   * @param options `uid`: the dedup id; `meta`: headers
+   * @returns the stream sequence, and whether it was a duplicate
+   * @throws {TypeError} when the value or options are not usable
+   * @throws {WalnatsError} `STREAM_NOT_FOUND` when the event is not registered
+   */
+  emit<S extends Schema>(event: Event<S>, value: Payload<S>, options?: EmitOptions): Promise<PublishResult>;
+  /** Closes the connection if `connect()` opened it; a connection you passed in stays open. */
+  close(): Promise<void>;
+}

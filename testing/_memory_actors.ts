@@ -1,0 +1,106 @@
+import { isAbort } from "../src/_async.ts";
+import { type AttemptNotes, handleDelivery } from "../src/_delivery.ts";
+import { Jobs } from "../src/_jobs.ts";
+import type { Actor } from "../src/actor.ts";
+import type { ActorsConnection, ListenOptions } from "../src/actors_connection.ts";
+import { ErrorCode, WalnatsError } from "../src/errors.ts";
+import type { TimeSource } from "../src/time_source.ts";
+import { MemoryConsumer } from "./_memory_consumer.ts";
+import type { MemoryStream } from "./_memory_stream.ts";
+
+/** An {@link ActorsConnection} to the consumers of a `MemoryServer`. */
+export class MemoryActorsConnection implements ActorsConnection {
+  readonly #streams: Map<string, MemoryStream>;
+  readonly #actors: readonly Actor[];
+  readonly #time: TimeSource;
+  readonly #notes: AttemptNotes;
+
+  constructor(streams: Map<string, MemoryStream>, actors: readonly Actor[], time: TimeSource, notes: AttemptNotes) {
+    this.#streams = streams;
+    this.#actors = actors;
+    this.#time = time;
+    this.#notes = notes;
+  }
+
+  register(): Promise<void> {
+    return Promise.try(() => {
+      const streams = this.#actors.map((actor) => {
+        const stream = this.#streams.get(actor.event.stream);
+        if (stream === undefined) {
+          throw new WalnatsError(
+            ErrorCode.StreamNotFound,
+            `Cannot register actor '${actor.name}': stream '${actor.event.stream}' of event '${actor.event.name}' ` +
+              "does not exist; register the event first",
+          );
+        }
+        return stream;
+      });
+      for (const [index, actor] of this.#actors.entries()) {
+        const consumers = streams[index]?.consumers;
+        if (consumers && !consumers.has(actor.name)) consumers.set(actor.name, new MemoryConsumer(this.#time));
+      }
+    });
+  }
+
+  async listen(options: ListenOptions = {}): Promise<void> {
+    const consumers = this.#actors.map((actor) => {
+      const consumer = this.#streams.get(actor.event.stream)?.consumers.get(actor.name);
+      if (consumer === undefined) throw new Error(`Cannot listen: actor '${actor.name}' is not registered`);
+      return consumer;
+    });
+    await Promise.all(this.#actors.map((actor, index) => this.#listen(actor, consumers[index]!, options)));
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Takes due messages while job slots are free; waits for the next message or due instant in between. */
+  async #listen(
+    actor: Actor,
+    consumer: MemoryConsumer,
+    { signal, burst = false, onEvent = () => {} }: ListenOptions,
+  ): Promise<void> {
+    const jobs = new Jobs(actor.maxJobs);
+    const context = { time: this.#time, notes: this.#notes, onEvent };
+    try {
+      while (!signal?.aborted) {
+        await jobs.slot();
+        const deliveries = consumer.take(jobs.free);
+        for (const delivery of deliveries) jobs.start(() => handleDelivery(actor, delivery, context));
+        if (deliveries.length > 0) continue;
+        if (burst) {
+          if (jobs.free === actor.maxJobs) return;
+          await jobs.idle();
+        } else {
+          await this.#waitForWork(consumer, signal);
+        }
+      }
+    } finally {
+      await jobs.idle();
+    }
+  }
+
+  /** Waits until the consumer changes, its next message falls due, or `signal` aborts. */
+  async #waitForWork(consumer: MemoryConsumer, signal: AbortSignal | undefined): Promise<void> {
+    const waiting = new AbortController();
+    const stop = () => waiting.abort();
+    signal?.addEventListener("abort", stop, { once: true });
+    try {
+      const dueMs = consumer.nextDueMs();
+      const due = dueMs === undefined ? [] : [
+        this.#time.sleep(dueMs - this.#time.now(), waiting.signal).catch((error) => {
+          if (!isAbort(error, waiting.signal)) throw error;
+        }),
+      ];
+      await Promise.race([consumer.changed(waiting.signal), ...due]);
+    } finally {
+      waiting.abort();
+      signal?.removeEventListener("abort", stop);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { emitHeaders } from "../src/_emit_options.ts";
+import { ErrorCode, StreamConflictError, WalnatsError } from "../src/errors.ts";
+import type { Event } from "../src/event.ts";
+import type { EmitOptions, EventsConnection } from "../src/events_connection.ts";
+import type { PublishResult, TickMessage } from "../src/publisher.ts";
+import type { Payload, Schema } from "../src/serializer.ts";
+import type { TimeSource } from "../src/time_source.ts";
+import { MemoryStream } from "./_memory_stream.ts";
+
+/** The duplicate window of a stream whose event sets none: the server's default. */
+const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
+
+/** An {@link EventsConnection} to the streams of a `MemoryServer`. */
+export class MemoryEventsConnection implements EventsConnection {
+  /** The server's time, which clocks run on. */
+  readonly time: TimeSource;
+  readonly #streams: Map<string, MemoryStream>;
+  readonly #events: readonly Event[];
+
+  constructor(streams: Map<string, MemoryStream>, events: readonly Event[], time: TimeSource) {
+    this.#streams = streams;
+    this.#events = events;
+    this.time = time;
+  }
+
+  register(): Promise<void> {
+    return Promise.try(() => {
+      for (const event of this.#events) {
+        const existing = this.#streams.get(event.stream);
+        if (existing && existing.subject !== event.subject) {
+          throw new StreamConflictError(event.stream, "subjects", [event.subject], [existing.subject]);
+        }
+      }
+      for (const event of this.#events) {
+        const windowMs = event.limits.duplicateWindow === undefined
+          ? DEFAULT_DUPLICATE_WINDOW_MS
+          : Math.round(event.limits.duplicateWindow * 1000);
+        const existing = this.#streams.get(event.stream);
+        if (existing) existing.duplicateWindowMs = windowMs;
+        else this.#streams.set(event.stream, new MemoryStream(event.subject, windowMs, this.time));
+      }
+    });
+  }
+
+  emit<S extends Schema>(event: Event<S>, value: Payload<S>, options: EmitOptions = {}): Promise<PublishResult> {
+    return Promise.try(() => {
+      const { uid, headers } = emitHeaders(options, this.time.now());
+      const payload = event.encode(value);
+      const stream = this.#streams.get(event.stream);
+      if (stream === undefined) {
+        throw new WalnatsError(
+          ErrorCode.StreamNotFound,
+          `Cannot emit '${event.name}': no stream stores it; register the event first`,
+        );
+      }
+      return stream.publish(payload, headers, uid);
+    });
+  }
+
+  publishTick(message: TickMessage): Promise<PublishResult> {
+    return Promise.try(() => this.#stream(message.stream).publishTick(message));
+  }
+
+  lastTick(target: { subject: string; stream: string }): Promise<number | undefined> {
+    return Promise.try(() => this.#stream(target.stream).lastTick());
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #stream(name: string): MemoryStream {
+    const stream = this.#streams.get(name);
+    if (stream === undefined) {
+      throw new WalnatsError(ErrorCode.StreamNotFound, `Stream '${name}' does not exist: register the event first`);
+    }
+    return stream;
+  }
+}

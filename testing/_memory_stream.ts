@@ -1,0 +1,72 @@
+import type { PublishResult, TickMessage } from "../src/publisher.ts";
+import { CLOCK_HEADER, TICK_HEADER } from "../src/tick.ts";
+import type { TimeSource } from "../src/time_source.ts";
+import type { MemoryConsumer } from "./_memory_consumer.ts";
+import { coveredTick, type LedgerEntry } from "./_tick_ledger.ts";
+
+/** A message as the in-memory server stores it. */
+export interface StoredMessage {
+  /** The stream sequence, from 1. */
+  readonly seq: number;
+  /** The subject: the event's name. */
+  readonly subject: string;
+  /** The payload's bytes. */
+  readonly data: Uint8Array;
+  /** The headers. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** When it was stored, epoch ms of the server's time. */
+  readonly storedMs: number;
+}
+
+/**
+ * One event's stream in memory: messages numbered from 1, ids dropped as
+ * duplicates within the duplicate window, the tick ledger, and the
+ * consumers of the event's actors.
+ */
+export class MemoryStream {
+  /** The event's subject. */
+  readonly subject: string;
+  /** The stored messages, oldest first. */
+  readonly messages: StoredMessage[] = [];
+  /** Consumers by actor name. */
+  readonly consumers = new Map<string, MemoryConsumer>();
+  /** How long an id is remembered, in milliseconds. */
+  duplicateWindowMs: number;
+  readonly #time: TimeSource;
+  readonly #ids = new Map<string, StoredMessage>();
+
+  constructor(subject: string, duplicateWindowMs: number, time: TimeSource) {
+    this.subject = subject;
+    this.duplicateWindowMs = duplicateWindowMs;
+    this.#time = time;
+  }
+
+  /** Stores a message, unless its id was stored within the duplicate window, and offers it to every consumer. */
+  publish(data: Uint8Array, headers: Readonly<Record<string, string>>, msgId?: string): PublishResult {
+    const now = this.#time.now();
+    const earlier = msgId === undefined ? undefined : this.#ids.get(msgId);
+    if (earlier && now - earlier.storedMs < this.duplicateWindowMs) return { seq: earlier.seq, duplicate: true };
+    const message = { seq: this.messages.length + 1, subject: this.subject, data, headers, storedMs: now };
+    this.messages.push(message);
+    if (msgId !== undefined) this.#ids.set(msgId, message);
+    for (const consumer of this.consumers.values()) consumer.offer(message);
+    return { seq: message.seq, duplicate: false };
+  }
+
+  /** Stores a tick unless the ledger (the last message) has it or a later one. */
+  publishTick(message: TickMessage): PublishResult {
+    return coveredTick(this.#last(), message) ?? this.publish(message.payload, message.headers, message.msgId);
+  }
+
+  /** The tick of the last message; `undefined` when there is none or it is not a tick. */
+  lastTick(): number | undefined {
+    const tickMs = this.#last()?.tickMs;
+    return tickMs === undefined || Number.isNaN(tickMs) ? undefined : tickMs;
+  }
+
+  #last(): LedgerEntry | undefined {
+    const last = this.messages.at(-1);
+    if (last === undefined) return undefined;
+    return { seq: last.seq, tickMs: Number(last.headers[TICK_HEADER] || NaN), clock: last.headers[CLOCK_HEADER] };
+  }
+}

@@ -1,0 +1,97 @@
+import type { AttemptNotes } from "../src/_delivery.ts";
+import type { Actor } from "../src/actor.ts";
+import type { ActorsConnection } from "../src/actors_connection.ts";
+import type { Backend } from "../src/backend.ts";
+import type { Event } from "../src/event.ts";
+import type { EventsConnection } from "../src/events_connection.ts";
+import { systemTime, type TimeSource } from "../src/time_source.ts";
+import { MemoryActorsConnection } from "./_memory_actors.ts";
+import { MemoryEventsConnection } from "./_memory_events.ts";
+import type { MemoryStream, StoredMessage } from "./_memory_stream.ts";
+
+export type { StoredMessage } from "./_memory_stream.ts";
+
+/**
+ * A NATS server with JetStream, in memory, for tests: pass it to
+ * `Events.connect()` and `Actors.connect()` where the options of a real
+ * server would go. It keeps the semantics a handler relies on: one stream
+ * per event, ids dropped as duplicates within the duplicate window, the
+ * tick ledger, one durable consumer per actor name shared by its listeners
+ * and delivering messages stored after it was registered, retries after
+ * `retryDelay` up to `maxAttempts`, delayed emits, `jobTimeout`. Everything
+ * runs on the server's time: give it a `FakeTime` and move that.
+ *
+ * Not simulated: stream limits other than the duplicate window, ack waits
+ * running out (no process can crash here), the network.
+ *
+ * @example A clock and an actor on fake time
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Actor, Actors, Clock, Events } from "@walnats/clock";
+ * import { FakeTime, MemoryServer } from "@walnats/clock/testing";
+ *
+ * using time = new FakeTime("2026-11-26T16:14:30Z");
+ * const server = new MemoryServer(time); // or { servers: "nats://127.0.0.1:4222" }
+ * const clock = new Clock();
+ * const seen: string[] = [];
+ * const log = new Actor("log", clock.event, (tick) => void seen.push(tick.toISOString()));
+ * await using events = await new Events(clock.event).connect(server);
+ * await events.register();
+ * await using actors = await new Actors(log).connect(server);
+ * await actors.register();
+ *
+ * const stop = new AbortController();
+ * const running = Promise.all([clock.run(events, stop), actors.listen(stop)]);
+ * await time.tickAsync(2 * 60_000);
+ * stop.abort();
+ * await running;
+ * assert.deepEqual(seen, ["2026-11-26T16:15:00.000Z", "2026-11-26T16:16:00.000Z"]);
+ * ```
+ */
+export class MemoryServer implements Backend {
+  /** The time the server, and the clocks and actors connected to it, run on. */
+  readonly time: TimeSource;
+  readonly #streams = new Map<string, MemoryStream>();
+  readonly #firstAttempts = new Map<string, number>();
+
+  /**
+   * Creates an empty server.
+   *
+   * @param time the time everything connected runs on, usually a `FakeTime`; default the system's
+   */
+  constructor(time: TimeSource = systemTime) {
+    this.time = time;
+  }
+
+  /**
+   * The messages stored for an event, oldest first: what a test checks
+   * after its clocks and emits ran.
+   *
+   * @param event the event
+   * @returns its stream's messages; none when it is not registered
+   */
+  messages(event: Event): readonly StoredMessage[] {
+    return [...(this.#streams.get(event.stream)?.messages ?? [])];
+  }
+
+  /** Opens a connection for events: what `Events.connect(server)` returns. */
+  connectEvents(events: readonly Event[]): Promise<EventsConnection> {
+    return Promise.resolve(new MemoryEventsConnection(this.#streams, events, this.time));
+  }
+
+  /** Opens a connection for actors: what `Actors.connect(server)` returns. */
+  connectActors(actors: readonly Actor[]): Promise<ActorsConnection> {
+    return Promise.resolve(new MemoryActorsConnection(this.#streams, actors, this.time, this.#notes()));
+  }
+
+  #notes(): AttemptNotes {
+    const notes = this.#firstAttempts;
+    return {
+      first: (key, count) => {
+        if (!notes.has(key)) notes.set(key, count);
+        return Promise.resolve(notes.get(key) ?? count);
+      },
+      forget: (key) => Promise.resolve(void notes.delete(key)),
+    };
+  }
+}
