@@ -37,3 +37,10 @@ export function delay<Id = ReturnType<typeof setTimeout>>(
 export function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true && error === signal.reason;
 }
+
+/**
+ * The reason internal controllers abort with when they only cancel a timer
+ * or a wait: made once, where `abort()` without a reason makes a
+ * `DOMException` (with its stack) every time.
+ */
+export const CANCELLED: Error = new Error("cancelled");

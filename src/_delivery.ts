@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { isAbort } from "./_async.ts";
+import { CANCELLED, isAbort } from "./_async.ts";
 import { NOT_BEFORE_HEADER } from "./_headers.ts";
 import type { Actor, JobEvent } from "./actor.ts";
 import type { TimeSource } from "./time_source.ts";
@@ -117,7 +117,7 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
       onEvent({ type: "failure", actor: actor.name, seq, attempt, error, retryInMs });
     }
   } finally {
-    done.abort();
+    done.abort(CANCELLED);
     await pulses;
   }
 }

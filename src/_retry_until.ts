@@ -1,4 +1,4 @@
-import { isAbort } from "./_async.ts";
+import { CANCELLED, isAbort } from "./_async.ts";
 import type { TimeSource } from "./time_source.ts";
 
 /** Longest wait for one attempt's answer. */
@@ -67,6 +67,6 @@ async function withTimeout<T>(
   try {
     return await Promise.race([answer, timedOut]);
   } finally {
-    timer.abort();
+    timer.abort(CANCELLED);
   }
 }

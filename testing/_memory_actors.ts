@@ -1,4 +1,4 @@
-import { isAbort } from "../src/_async.ts";
+import { CANCELLED, isAbort } from "../src/_async.ts";
 import { type AttemptNotes, handleDelivery } from "../src/_delivery.ts";
 import { Jobs } from "../src/_jobs.ts";
 import type { Actor } from "../src/actor.ts";
@@ -88,7 +88,7 @@ export class MemoryActorsConnection implements ActorsConnection {
   /** Waits until the consumer changes, its next message falls due, or `signal` aborts. */
   async #waitForWork(consumer: MemoryConsumer, signal: AbortSignal | undefined): Promise<void> {
     const waiting = new AbortController();
-    const stop = () => waiting.abort();
+    const stop = () => waiting.abort(CANCELLED);
     signal?.addEventListener("abort", stop, { once: true });
     try {
       const dueMs = consumer.nextDueMs();
@@ -99,7 +99,7 @@ export class MemoryActorsConnection implements ActorsConnection {
       ];
       await Promise.race([consumer.changed(waiting.signal), ...due]);
     } finally {
-      waiting.abort();
+      waiting.abort(CANCELLED);
       signal?.removeEventListener("abort", stop);
     }
   }

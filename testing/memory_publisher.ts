@@ -26,6 +26,8 @@ import { coveredTick } from "./_tick_ledger.ts";
 export class MemoryPublisher implements Publisher {
   /** Every stored tick, oldest first. */
   readonly messages: TickMessage[] = [];
+  /** The stored ticks of each stream, oldest first. */
+  readonly #streams = new Map<string, TickMessage[]>();
 
   /**
    * Stores the tick unless this event already has it or a later tick. Like
@@ -34,14 +36,16 @@ export class MemoryPublisher implements Publisher {
    * and numbers messages per stream.
    */
   publishTick(message: TickMessage): Promise<PublishResult> {
-    const stream = this.messages.filter((stored) => stored.stream === message.stream);
+    const stream = this.#streams.get(message.stream) ?? [];
+    this.#streams.set(message.stream, stream);
     const index = stream.findLastIndex((stored) => stored.subject === message.subject);
     const last = stream[index];
     const entry = last && { seq: index + 1, tickMs: last.tickMs, clock: last.headers[CLOCK_HEADER] };
     const covered = coveredTick(entry, message);
     if (covered) return Promise.resolve(covered);
+    stream.push(message);
     this.messages.push(message);
-    return Promise.resolve({ seq: stream.length + 1, duplicate: false });
+    return Promise.resolve({ seq: stream.length, duplicate: false });
   }
 
   /** The scheduled instant of the last tick stored on the subject, if any. */

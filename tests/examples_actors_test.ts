@@ -53,7 +53,7 @@ const context: JobContext = { attempt: 1, seq: 1, signal: new AbortController().
 
 Deno.test("examples/backup_at_midnight.ts backs up at the tick of Berlin midnight", async () => {
   await using server = await startNatsServer();
-  // Shift the example's time to 300 ms before the next Berlin midnight, where the minute clock ticks.
+  // Shift the example's time to 300 ms before the next Berlin midnight, where the hourly clock ticks.
   const midnight = nextBerlinMidnight(Date.now() + 1_000);
   const offset = midnight - 300 - Date.now();
   const time = { now: () => Date.now() + offset, sleep: systemTime.sleep };
@@ -62,10 +62,10 @@ Deno.test("examples/backup_at_midnight.ts backs up at the tick of Berlin midnigh
   const timedOut = await stopAfter(
     RUN_TIMEOUT_MS,
     stop,
-    runBackupAtMidnight(server.url, stop.signal, time, (tick) => {
+    runBackupAtMidnight({ servers: server.url }, stop.signal, (tick) => {
       backups.push(tick);
       stop.abort();
-    }),
+    }, time),
   );
 
   assert.equal(timedOut, false, `no backup within ${RUN_TIMEOUT_MS} ms`);
@@ -86,7 +86,9 @@ Deno.test("examples/backup_at_midnight.ts: the backup actor skips the ticks that
   const midnight = nextBerlinMidnight(Date.now());
   const backups: number[] = [];
   const actor = backupActor((tick) => void backups.push(tick.getTime()));
-  for (const tick of [midnight - 60_000, midnight - 3_600_000, midnight + 60_000, midnight + 86_400_000 - 60_000]) {
+  for (
+    const tick of [midnight - 3_600_000, midnight + 3_600_000, midnight + 12 * 3_600_000, midnight + 23 * 3_600_000]
+  ) {
     await actor.handler(new Date(tick), context);
   }
   assert.deepEqual(backups, []);

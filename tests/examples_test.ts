@@ -43,3 +43,11 @@ Deno.test("examples/emit.ts stores the event once and drops the second emit as a
   assert.equal(code, 0, new TextDecoder().decode(stderr));
   assert.equal(new TextDecoder().decode(stdout).trim(), "stored as 1, second emit duplicate: true");
 });
+
+Deno.test("README's testing example is examples/testing_a_periodic_job_test.ts, importing the package", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const example = await Deno.readTextFile(new URL("../examples/testing_a_periodic_job_test.ts", import.meta.url));
+  const section = readme.slice(readme.indexOf("## Testing your periodic jobs"));
+  const block = /```ts ignore\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.equal(block, example.replace('"../testing/mod.ts"', '"@walnats/clock/testing"'));
+});

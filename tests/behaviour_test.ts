@@ -1,0 +1,302 @@
+/**
+ * The behaviour a handler relies on, proven on both backends with the same
+ * test bodies: the in-memory server of `@walnats/clock/testing` on fake time
+ * and a real nats-server on real time, so that the double cannot drift from
+ * the real thing.
+ */
+import assert from "node:assert/strict";
+import {
+  Actor,
+  Actors,
+  type ActorsConnection,
+  Clock,
+  ErrorCode,
+  Event,
+  Events,
+  filterTime,
+  type JobEvent,
+  type TickReport,
+  WalnatsError,
+} from "../mod.ts";
+import { behaviour, type TestBackend } from "./_backends.ts";
+
+/** Tolerance for the granularity of real timers when an interval must be at least some length, in ms. */
+const TIMER_MARGIN_MS = 5;
+/** Time given to a backend to show a delivery that must not happen, in ms. */
+const QUIET_MS = 300;
+
+/** Runs `listen()` in the background until disposed. */
+function listening(actors: ActorsConnection, onEvent: (event: JobEvent) => void = () => {}): AsyncDisposable {
+  const stop = new AbortController();
+  const done = actors.listen({ signal: stop.signal, onEvent });
+  return {
+    [Symbol.asyncDispose]: async () => {
+      stop.abort();
+      await done;
+    },
+  };
+}
+
+/** Connects and registers events and actors on the backend; disposing it closes both connections. */
+async function connect(backend: TestBackend, events: Event[], actors: Actor[]) {
+  const eventsConnection = await new Events(...events).connect(backend.target);
+  await eventsConnection.register();
+  const actorsConnection = await new Actors(...actors).connect(backend.target);
+  await actorsConnection.register();
+  return {
+    events: eventsConnection,
+    actors: actorsConnection,
+    [Symbol.asyncDispose]: async () => {
+      await actorsConnection.close();
+      await eventsConnection.close();
+    },
+  };
+}
+
+behaviour("each actor name gets every message once, with its meta headers", async (backend) => {
+  const placed = new Event("order-placed", Number);
+  const seen: Record<string, [number, string | undefined][]> = { email: [], invoice: [] };
+  const record = (name: string) => (n: number, { headers }: { headers: Readonly<Record<string, string>> }) =>
+    void seen[name]!.push([n, headers["Trace-Id"]]);
+  await using connected = await connect(backend, [placed], [
+    new Actor("email", placed, record("email")),
+    new Actor("invoice", placed, record("invoice")),
+  ]);
+  const { events, actors } = connected;
+  {
+    await using _listening = listening(actors);
+    for (const n of [1, 2, 3]) await events.emit(placed, n, { meta: { "Trace-Id": `t${n}` } });
+    await backend.until(() => seen.email!.length + seen.invoice!.length >= 6, "6 handled messages");
+    await backend.pass(QUIET_MS);
+  }
+  for (const name of ["email", "invoice"]) {
+    assert.deepEqual(seen[name]!.toSorted(([a], [b]) => a - b), [[1, "t1"], [2, "t2"], [3, "t3"]], name);
+  }
+});
+
+behaviour("listeners of one actor name share its messages: each is handled once", async (backend) => {
+  const placed = new Event("order-placed", Number);
+  const handled: number[] = [];
+  const worker = new Actor("worker", placed, (n) => void handled.push(n));
+  await using connected = await connect(backend, [placed], [worker]);
+  const { events, actors } = connected;
+  await using other = await new Actors(worker).connect(backend.target);
+  {
+    await using _first = listening(actors);
+    await using _second = listening(other);
+    for (let n = 1; n <= 10; n++) await events.emit(placed, n);
+    await backend.until(() => handled.length >= 10, "10 handled messages");
+    await backend.pass(QUIET_MS);
+  }
+  assert.deepEqual(handled.toSorted((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+});
+
+behaviour("a second emit with the same uid within the duplicate window is stored and handled once", async (backend) => {
+  const placed = new Event("order-placed", Number);
+  const handled: number[] = [];
+  await using connected = await connect(backend, [placed], [
+    new Actor("email", placed, (n) => void handled.push(n)),
+  ]);
+  const { events, actors } = connected;
+  const first = await events.emit(placed, 1, { uid: "order-1" });
+  await backend.pass(100);
+  const second = await events.emit(placed, 2, { uid: "order-1" });
+  assert.deepEqual([first.duplicate, second.duplicate, second.seq], [false, true, first.seq]);
+  {
+    await using _listening = listening(actors);
+    await backend.until(() => handled.length >= 1, "the message handled");
+    await backend.pass(QUIET_MS);
+  }
+  assert.deepEqual(handled, [1]);
+  assert.deepEqual((await backend.stored(placed)).map((m) => m.payload), ["1"]);
+});
+
+behaviour("a failed first attempt is retried after retryDelay, as attempt 2", async (backend) => {
+  const placed = new Event("order-placed", Number);
+  const attempts: { attempt: number; at: number }[] = [];
+  const flaky = new Actor("flaky", placed, (_n, { attempt }) => {
+    attempts.push({ attempt, at: backend.time.now() });
+    if (attempt === 1) throw new Error("the first attempt fails");
+  }, { retryDelay: 0.3 });
+  await using connected = await connect(backend, [placed], [flaky]);
+  const { events, actors } = connected;
+  const outcomes: string[] = [];
+  {
+    await using _listening = listening(actors, (event) => void outcomes.push(`${event.type}`));
+    await events.emit(placed, 7);
+    await backend.until(() => outcomes.includes("success"), "a success");
+    await backend.pass(QUIET_MS);
+  }
+  assert.deepEqual(attempts.map((a) => a.attempt), [1, 2]);
+  assert.ok(attempts[1]!.at - attempts[0]!.at >= 300 - TIMER_MARGIN_MS, JSON.stringify(attempts));
+  assert.deepEqual(outcomes, ["start", "failure", "start", "success"]);
+});
+
+behaviour("a handler that always fails is terminated after maxAttempts and never delivered again", async (backend) => {
+  const placed = new Event("order-placed", Number);
+  const attempts: number[] = [];
+  const failing = new Actor("failing", placed, (_n, { attempt }) => {
+    attempts.push(attempt);
+    throw new Error("always");
+  }, { maxAttempts: 3, retryDelay: 0.05 });
+  await using connected = await connect(backend, [placed], [failing]);
+  const { events, actors } = connected;
+  const terminated: JobEvent[] = [];
+  {
+    await using _listening = listening(actors, (event) => event.type === "terminated" && terminated.push(event));
+    await events.emit(placed, 1);
+    await backend.until(() => terminated.length > 0, "the termination");
+    await backend.pass(QUIET_MS);
+  }
+  assert.deepEqual(attempts, [1, 2, 3]);
+  assert.deepEqual(terminated.map((e) => e.type === "terminated" && [e.attempt, e.reason]), [[3, "attempts"]]);
+});
+
+behaviour("a delayed emit is handled once its time has come, as attempt 1 (waiting is no attempt)", async (backend) => {
+  const reminder = new Event("reminder", String);
+  const handled: { text: string; attempt: number; at: number }[] = [];
+  const remind = new Actor("remind", reminder, (text, { attempt }) => {
+    handled.push({ text, attempt, at: backend.time.now() });
+  }, { maxAttempts: 1 });
+  await using connected = await connect(backend, [reminder], [remind]);
+  const { events, actors } = connected;
+  const delayed: JobEvent[] = [];
+  const emittedAt = backend.time.now();
+  {
+    await using _listening = listening(actors, (event) => event.type === "delayed" && delayed.push(event));
+    await events.emit(reminder, "in a second", { delay: 1 });
+    await events.emit(reminder, "at +1.5 s", { at: new Date(emittedAt + 1_500) });
+    await backend.until(() => handled.length >= 2, "both reminders handled");
+    await backend.pass(QUIET_MS);
+  }
+  assert.deepEqual(handled.map(({ text, attempt }) => [text, attempt]), [["in a second", 1], ["at +1.5 s", 1]]);
+  assert.ok(handled[0]!.at >= emittedAt + 1_000, `handled ${handled[0]!.at - emittedAt} ms after the emit`);
+  assert.ok(handled[1]!.at >= emittedAt + 1_500, `handled ${handled[1]!.at - emittedAt} ms after the emit`);
+  assert.ok(delayed.length >= 2, "each was delivered early once at least, and given back");
+});
+
+behaviour("an actor gets only the messages stored after it was registered", async (backend) => {
+  const placed = new Event("order-placed", Number);
+  await using events = await new Events(placed).connect(backend.target);
+  await events.register();
+  await events.emit(placed, 1);
+  const handled: number[] = [];
+  await using actors = await new Actors(new Actor("late", placed, (n) => void handled.push(n))).connect(backend.target);
+  await actors.register();
+  await events.emit(placed, 2);
+  {
+    await using _listening = listening(actors);
+    await backend.until(() => handled.length >= 1, "a handled message");
+    await backend.pass(QUIET_MS);
+  }
+  assert.deepEqual(handled, [2]);
+});
+
+behaviour("listen({ burst }) handles the messages there are, then returns", async (backend) => {
+  const placed = new Event("order-placed", Number);
+  const handled: number[] = [];
+  await using connected = await connect(backend, [placed], [
+    new Actor("email", placed, (n) => void handled.push(n)),
+  ]);
+  const { events, actors } = connected;
+  for (const n of [1, 2, 3]) await events.emit(placed, n);
+  await actors.listen({ burst: true });
+  assert.deepEqual(handled.toSorted((a, b) => a - b), [1, 2, 3]);
+});
+
+behaviour("emit and register on an event never registered fail with STREAM_NOT_FOUND", async (backend) => {
+  const unknown = new Event("never-registered", Number);
+  await using events = await new Events().connect(backend.target);
+  await assert.rejects(
+    events.emit(unknown, 1),
+    (error: unknown) =>
+      error instanceof WalnatsError && error.code === ErrorCode.StreamNotFound &&
+      error.message === "Cannot emit 'never-registered': no stream stores it; register the event first",
+  );
+  await using actors = await new Actors(new Actor("a", unknown, () => {})).connect(backend.target);
+  await assert.rejects(
+    actors.register(),
+    (error: unknown) =>
+      error instanceof WalnatsError && error.code === ErrorCode.StreamNotFound &&
+      error.message.startsWith("Cannot register actor 'a': stream 'never-registered' of event 'never-registered'"),
+  );
+});
+
+behaviour("two clocks of one event store each tick once; exactly one of them reports it emitted", async (backend) => {
+  const tick = new Event("tick-200ms", Date);
+  const clocks = [
+    new Clock({ event: tick, period: 0.2, maxTicks: 5 }),
+    new Clock({ event: tick, period: 0.2, maxTicks: 5 }),
+  ];
+  await using events = await new Events(clocks[0]!.event).connect(backend.target);
+  await events.register();
+  const reports: TickReport[] = [];
+  const running = Promise.all(clocks.map((clock) => clock.run(events, { onTick: (r) => void reports.push(r) })));
+  await backend.until(() => reports.length >= 10, "10 tick reports");
+  await running;
+
+  const stored = (await backend.stored(tick)).map((m) => Date.parse(m.payload));
+  assert.ok(stored.length >= 5, `${stored.length} ticks stored`);
+  stored.forEach((ms, i) => i > 0 && assert.equal(ms - stored[i - 1]!, 200, "consecutive ticks"));
+  const emitted = reports.filter((r) => r.outcome === "emitted").map((r) => r.tick.getTime()).sort((a, b) => a - b);
+  assert.deepEqual(emitted, stored);
+  assert.ok(reports.every((r) => r.outcome !== "missed"), JSON.stringify(reports));
+});
+
+behaviour("a filterTime actor handles exactly the ticks whose wall-clock fields match", async (backend) => {
+  const tick = new Event("tick-250ms", Date);
+  const clock = new Clock({ event: tick, period: 0.25, maxTicks: 12 });
+  const even = [...Array(30).keys()].map((n) => 2 * n);
+  const handled: number[] = [];
+  const onEven = new Actor(
+    "on-even-seconds",
+    clock.event,
+    filterTime({ second: even }, (at) => void handled.push(at.getTime())),
+  );
+  await using connected = await connect(backend, [clock.event], [onEven]);
+  const { events, actors } = connected;
+  let done = 0;
+  {
+    await using _listening = listening(actors, (event) => event.type === "success" && done++);
+    const running = clock.run(events);
+    await backend.until(() => done >= 12, "12 ticks through the filter");
+    await running;
+  }
+  const stored = (await backend.stored(clock.event)).map((m) => Date.parse(m.payload));
+  const matching = stored.filter((ms) => new Date(ms).getUTCSeconds() % 2 === 0);
+  assert.equal(stored.length, 12);
+  assert.ok(matching.length > 0 && matching.length < 12, "3 s of ticks hold even and odd seconds");
+  assert.deepEqual(handled.toSorted((a, b) => a - b), matching);
+});
+
+behaviour("a uid is forgotten once the duplicate window has passed: the same uid is stored again", async (backend) => {
+  const placed = new Event("order-placed", Number, { limits: { duplicateWindow: 0.5 } });
+  await using events = await new Events(placed).connect(backend.target);
+  await events.register();
+  const first = await events.emit(placed, 1, { uid: "order-1" });
+  await backend.pass(700);
+  const again = await events.emit(placed, 2, { uid: "order-1" });
+  assert.deepEqual([first.duplicate, again.duplicate, again.seq], [false, false, first.seq + 1]);
+  assert.deepEqual((await backend.stored(placed)).map((m) => m.payload), ["1", "2"]);
+});
+
+behaviour("a handler past jobTimeout fails with its signal aborted, and is retried", async (backend) => {
+  const placed = new Event("order-placed", Number);
+  const signals: AbortSignal[] = [];
+  const slow = new Actor("slow", placed, (_n, { attempt, signal }) => {
+    signals.push(signal);
+    if (attempt === 1) return new Promise(() => {}); // never settles
+  }, { jobTimeout: 0.2, retryDelay: 0.1 });
+  await using connected = await connect(backend, [placed], [slow]);
+  const { events, actors } = connected;
+  const outcomes: string[] = [];
+  {
+    await using _listening = listening(actors, (event) => {
+      outcomes.push(event.type === "failure" ? `failure: ${(event.error as Error).message}` : event.type);
+    });
+    await events.emit(placed, 1);
+    await backend.until(() => outcomes.includes("success"), "a success");
+  }
+  assert.deepEqual(outcomes, ["start", "failure: Job timed out after 200 ms", "start", "success"]);
+  assert.deepEqual(signals.map((s) => s.aborted), [true, false]);
+});
