@@ -1,6 +1,7 @@
 /** The two timer functions a delay needs: the global ones, or a fake clock's. */
 export interface Timers<Id> {
-  setTimeout(callback: () => void, ms: number): Id;
+  /** Calls `callback` after `ms`; `fail` rejects the delay instead, for timers that will never fire. */
+  setTimeout(callback: () => void, ms: number, fail: (error: unknown) => void): Id;
   clearTimeout(id: Id): void;
 }
 
@@ -25,10 +26,12 @@ export function delay<Id = ReturnType<typeof setTimeout>>(
       timers.clearTimeout(timer);
       reject(signal?.reason);
     };
-    const timer = timers.setTimeout(() => {
+    const settle = (error?: unknown) => {
       signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, Math.max(0, ms));
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const timer = timers.setTimeout(() => settle(), Math.max(0, ms), settle);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -54,18 +54,16 @@ export class FakeTime implements TimeSource, Disposable {
   readonly #clock: FakeTimers.NodeClock;
   /** Restores the globals, when they were faked. */
   readonly #uninstall: (() => void) | undefined;
-  /** The timers of sleeps that have not fired yet. */
-  readonly #sleeping = new Set<FakeTimers.NodeTimer>();
-  /** Aborts every pending sleep when the FakeTime is disposed. */
-  readonly #disposed = new AbortController();
+  /** The sleeps whose timers have not fired yet, and how to reject them. */
+  readonly #sleeping = new Map<FakeTimers.NodeTimer, (error: unknown) => void>();
   /** The clock's timers, noting which sleeps are pending. */
   readonly #timers: Timers<FakeTimers.NodeTimer> = {
-    setTimeout: (callback, ms) => {
+    setTimeout: (callback, ms, fail) => {
       const id = this.#clock.setTimeout(() => {
         this.#sleeping.delete(id);
         callback();
       }, ms);
-      this.#sleeping.add(id);
+      this.#sleeping.set(id, fail);
       return id;
     },
     clearTimeout: (id) => {
@@ -114,8 +112,7 @@ export class FakeTime implements TimeSource, Disposable {
    * disposed first.
    */
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    const stop = signal ? AbortSignal.any([signal, this.#disposed.signal]) : this.#disposed.signal;
-    return delay(ms, stop, this.#timers);
+    return delay(ms, signal, this.#timers);
   }
 
   /**
@@ -164,15 +161,17 @@ export class FakeTime implements TimeSource, Disposable {
    *   stopped): they are rejected with the same error
    */
   [Symbol.dispose](): void {
-    const leaked = this.#sleeping.size;
-    const error = new Error(
-      `FakeTime was disposed while ${leaked} sleep(s) on it were pending: a clock or an actor still runs. ` +
-        "Stop it before the test ends: abort its signal and await it",
-    );
-    if (leaked > 0) this.#disposed.abort(error);
+    const leaked = [...this.#sleeping.values()];
+    this.#sleeping.clear();
     if (this.#uninstall) this.#uninstall();
     else this.#clock.reset();
-    if (leaked > 0) throw error;
+    if (leaked.length === 0) return;
+    const error = new Error(
+      `FakeTime was disposed while ${leaked.length} sleep(s) on it were pending: a clock or an actor still runs. ` +
+        "Stop it before the test ends: abort its signal and await it",
+    );
+    for (const fail of leaked) fail(error);
+    throw error;
   }
 }
 
