@@ -1,14 +1,13 @@
 /**
  * What happens to one delivery of a message to an actor: the rules of
- * delays, attempts, retries, termination, in-progress pulses and job
- * timeouts, shared by the NATS connection and the in-memory one of
- * `@walnats/clock/testing`.
+ * delays, attempts, retries, termination and job timeouts, shared by the
+ * NATS connection and the in-memory one of `@walnats/clock/testing`.
  *
  * @module
  */
-import { CANCELLED, isAbort } from "./_async.ts";
+import { CANCELLED } from "./_async.ts";
 import { NOT_BEFORE_HEADER } from "./_headers.ts";
-import type { Actor, JobEvent } from "./actor.ts";
+import type { Actor, JobContext, JobEvent } from "./actor.ts";
 import type { TimeSource } from "./time_source.ts";
 
 /** The longest nak of a message that is not due yet; it is checked again then. */
@@ -30,8 +29,6 @@ export interface Delivery {
   nak(delayMs: number): void;
   /** Given up: never deliver it again. */
   term(): void;
-  /** Still working on it: restart the ack wait. */
-  working(): void;
 }
 
 /**
@@ -47,7 +44,7 @@ export interface AttemptNotes {
 
 /** What handling a delivery needs besides the actor and the delivery. */
 export interface DeliveryContext {
-  /** The time delays, pulses and job timeouts run on. */
+  /** The time delays and job timeouts run on. */
   time: TimeSource;
   /** Where delayed messages' first attempts are noted. */
   notes: AttemptNotes;
@@ -95,14 +92,8 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
   }
   onEvent({ type: "start", actor: actor.name, seq, attempt });
   const started = performance.now();
-  const done = new AbortController();
-  const timeout = new AbortController();
-  const pulses = pulse(delivery, actor.ackWaitMs / 2, time, done.signal);
   try {
-    const job = Promise.resolve().then(() =>
-      actor.handler(payload as never, { attempt, seq, signal: timeout.signal, headers })
-    );
-    await Promise.race([job, timeoutAfter(actor.jobTimeoutMs, time, done.signal, timeout)]);
+    await runHandler(actor, payload, { attempt, seq, headers }, time);
     delivery.ack();
     onEvent({ type: "success", actor: actor.name, seq, attempt, durationMs: performance.now() - started });
     if (delayed) await notes.forget(noteKey).catch(() => {});
@@ -116,36 +107,34 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
       delivery.nak(retryInMs);
       onEvent({ type: "failure", actor: actor.name, seq, attempt, error, retryInMs });
     }
-  } finally {
-    done.abort(CANCELLED);
-    await pulses;
   }
 }
 
-/** Tells the server every `everyMs` that the delivery is still being worked on, until `signal` aborts. */
-async function pulse(delivery: Delivery, everyMs: number, time: TimeSource, signal: AbortSignal): Promise<void> {
+/** The signal of a job without a timeout: it never aborts. */
+const NO_TIMEOUT = new AbortController().signal;
+
+/** Runs the handler; once `jobTimeout` has passed, aborts the job's signal and rejects. */
+async function runHandler(
+  actor: Actor,
+  payload: unknown,
+  context: Omit<JobContext, "signal">,
+  time: TimeSource,
+): Promise<void> {
+  if (actor.jobTimeoutMs === Infinity) {
+    await actor.handler(payload as never, { ...context, signal: NO_TIMEOUT });
+    return;
+  }
+  const timeout = new AbortController();
+  const timer = new AbortController();
+  const timedOut = time.sleep(actor.jobTimeoutMs, timer.signal).then(() => {
+    const error = new Error(`Job timed out after ${actor.jobTimeoutMs} ms`);
+    timeout.abort(error);
+    throw error;
+  });
   try {
-    for (;;) {
-      await time.sleep(Math.max(1, everyMs), signal);
-      delivery.working();
-    }
-  } catch (error) {
-    if (!isAbort(error, signal)) throw error;
+    const job = Promise.resolve().then(() => actor.handler(payload as never, { ...context, signal: timeout.signal }));
+    await Promise.race([job, timedOut]);
+  } finally {
+    timer.abort(CANCELLED);
   }
-}
-
-/**
- * Rejects after `timeoutMs` (never when it is `Infinity`), aborting `timeout`
- * first so that the handler can see it; settles quietly when `signal` aborts.
- */
-function timeoutAfter(timeoutMs: number, time: TimeSource, signal: AbortSignal, timeout: AbortController) {
-  if (timeoutMs === Infinity) return new Promise<never>(() => {});
-  return time.sleep(timeoutMs, signal).then(
-    () => {
-      const error = new Error(`Job timed out after ${timeoutMs} ms`);
-      timeout.abort(error);
-      throw error;
-    },
-    () => new Promise<never>(() => {}),
-  );
 }

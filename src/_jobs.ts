@@ -26,6 +26,11 @@ export class Jobs {
     this.#running.add(running);
   }
 
+  /** Resolves (with `undefined`) when a running job ends; never when none runs. */
+  async next(): Promise<undefined> {
+    await Promise.race(this.#running);
+  }
+
   /** Waits until no job runs. */
   async idle(): Promise<void> {
     while (this.#running.size > 0) await Promise.race(this.#running);

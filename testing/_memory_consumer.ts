@@ -79,7 +79,6 @@ export class MemoryConsumer {
       ack: () => settle(),
       nak: (delayMs) => settle(this.#time.now() + Math.max(0, delayMs)),
       term: () => settle(),
-      working: () => {},
     };
   }
 

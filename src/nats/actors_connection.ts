@@ -97,43 +97,62 @@ export class NatsActorsConnection implements ActorsConnection {
 
   /**
    * Pulls only as many messages as there are free job slots, so that no
-   * message waits in a buffer while its ack wait runs out.
+   * message waits in a buffer while its ack wait runs out. Pulls overlap:
+   * once half the slots are free and not asked for yet, the next pull goes
+   * out while the last one may still be answering.
    */
   async #listen(actor: Actor, { signal, burst = false, onEvent = () => {} }: ListenOptions): Promise<void> {
     const consumer = await this.#js.consumers.get(actor.event.stream, actor.name);
     const jobs = new Jobs(actor.maxJobs);
     const context = { time: systemTime, notes: this.#notes(), onEvent };
+    const inProgress = new InProgress(actor.ackWaitMs / 2);
+    const batch = Math.max(1, Math.floor(actor.maxJobs / 2));
+    const pulls = new Set<Promise<number>>();
+    /** Slots asked for in pulls that have not delivered yet. */
+    let asked = 0;
+    /** Pulls up to `count` messages and starts their jobs; resolves with how many came, NaN when it failed. */
+    const pull = async (count: number): Promise<number> => {
+      let received = 0;
+      try {
+        const messages = await consumer.fetch({ max_messages: count, expires: PULL_EXPIRES_MS });
+        const stop = () => messages.stop();
+        signal?.addEventListener("abort", stop, { once: true });
+        if (signal?.aborted) stop();
+        try {
+          for await (const msg of messages) {
+            received++;
+            asked--;
+            if (signal?.aborted) msg.nak();
+            else jobs.start(() => inProgress.during(msg, () => handleDelivery(actor, deliveryOf(msg), context)));
+          }
+        } finally {
+          signal?.removeEventListener("abort", stop);
+        }
+        return received;
+      } catch (error) {
+        // A pull can fail while the server restarts or the client reconnects: report it and pull again.
+        onEvent({ type: "pull-failure", actor: actor.name, error });
+        if (!signal?.aborted) await delay(PULL_RETRY_MS, signal).catch(() => {});
+        return NaN;
+      } finally {
+        asked -= count - received;
+      }
+    };
     try {
       while (!signal?.aborted) {
-        await jobs.slot();
-        let count = 0;
-        try {
-          const batch = await consumer.fetch({ max_messages: jobs.free, expires: PULL_EXPIRES_MS });
-          const stop = () => batch.stop();
-          signal?.addEventListener("abort", stop, { once: true });
-          if (signal?.aborted) stop();
-          try {
-            for await (const msg of batch) {
-              count++;
-              if (signal?.aborted) msg.nak();
-              else jobs.start(() => handleDelivery(actor, deliveryOf(msg), context));
-            }
-          } finally {
-            signal?.removeEventListener("abort", stop);
-          }
-        } catch (error) {
-          // A pull can fail while the server restarts or the client reconnects: report it and pull again.
-          onEvent({ type: "pull-failure", actor: actor.name, error });
-          if (!signal?.aborted) await delay(PULL_RETRY_MS, signal).catch(() => {});
+        const wanted = jobs.free - asked;
+        if (wanted >= batch || (wanted > 0 && pulls.size === 0)) {
+          asked += wanted;
+          const pulling: Promise<number> = pull(wanted).finally(() => pulls.delete(pulling));
+          pulls.add(pulling);
           continue;
         }
-        if (burst && count === 0) {
-          // Done when a pull finds nothing while no job runs; a running job may still give its message back.
-          if (jobs.free === actor.maxJobs) return;
-          await jobs.idle();
-        }
+        const ended = await Promise.race([...pulls, jobs.next()]);
+        // With burst: done once a pull found nothing while no other pull and no job runs.
+        if (burst && ended === 0 && pulls.size === 0 && jobs.free === actor.maxJobs) return;
       }
     } finally {
+      await Promise.all(pulls);
       await jobs.idle();
     }
   }
@@ -188,6 +207,37 @@ function deliveryOf(msg: JsMsg): Delivery {
     ack: () => msg.ack(),
     nak: (delayMs) => msg.nak(delayMs),
     term: () => msg.term(),
-    working: () => msg.working(),
   };
+}
+
+/**
+ * Tells the server, every half ack wait, that the messages a listener holds
+ * are still being worked on, so that none is redelivered while its handler
+ * runs: one timer for all of them, running only while there are some.
+ */
+class InProgress {
+  readonly #everyMs: number;
+  readonly #held = new Set<JsMsg>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(everyMs: number) {
+    this.#everyMs = Math.max(1, everyMs);
+  }
+
+  /** Holds the message while `work` runs. */
+  async during(msg: JsMsg, work: () => Promise<void>): Promise<void> {
+    this.#held.add(msg);
+    this.#timer ??= setInterval(() => {
+      for (const held of this.#held) held.working();
+    }, this.#everyMs);
+    try {
+      await work();
+    } finally {
+      this.#held.delete(msg);
+      if (this.#held.size === 0) {
+        clearInterval(this.#timer);
+        this.#timer = undefined;
+      }
+    }
+  }
 }
