@@ -25,6 +25,8 @@ export const ErrorCode = {
   ConsumerConflict: "CONSUMER_CONFLICT",
   /** The event's stream does not exist: register the event first. */
   StreamNotFound: "STREAM_NOT_FOUND",
+  /** The actor's consumer does not exist: register the actor first. */
+  ConsumerNotFound: "CONSUMER_NOT_FOUND",
   /** The server refused a request; `cause` holds its error. */
   RequestFailed: "REQUEST_FAILED",
 } as const;
@@ -157,4 +159,13 @@ export class ConsumerConflictError extends WalnatsError {
     this.expected = expected;
     this.actual = actual;
   }
+}
+
+/** The error of `listen()` for an actor whose consumer does not exist. */
+export function consumerNotFound(actor: { name: string; event: { stream: string } }, cause?: unknown): WalnatsError {
+  return new WalnatsError(
+    ErrorCode.ConsumerNotFound,
+    `Cannot listen: actor '${actor.name}' has no consumer on stream '${actor.event.stream}'; register the actor first`,
+    cause === undefined ? {} : { cause },
+  );
 }

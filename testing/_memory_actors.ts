@@ -3,7 +3,7 @@ import { type AttemptNotes, handleDelivery } from "../src/_delivery.ts";
 import { Jobs } from "../src/_jobs.ts";
 import type { Actor } from "../src/actor.ts";
 import type { ActorsConnection, ListenOptions } from "../src/actors_connection.ts";
-import { ErrorCode, WalnatsError } from "../src/errors.ts";
+import { consumerNotFound, ErrorCode, WalnatsError } from "../src/errors.ts";
 import type { TimeSource } from "../src/time_source.ts";
 import { MemoryConsumer } from "./_memory_consumer.ts";
 import type { MemoryStream } from "./_memory_stream.ts";
@@ -45,7 +45,7 @@ export class MemoryActorsConnection implements ActorsConnection {
   async listen(options: ListenOptions = {}): Promise<void> {
     const consumers = this.#actors.map((actor) => {
       const consumer = this.#streams.get(actor.event.stream)?.consumers.get(actor.name);
-      if (consumer === undefined) throw new Error(`Cannot listen: actor '${actor.name}' is not registered`);
+      if (consumer === undefined) throw consumerNotFound(actor);
       return consumer;
     });
     await Promise.all(this.#actors.map((actor, index) => this.#listen(actor, consumers[index]!, options)));

@@ -222,6 +222,20 @@ behaviour("emit and register on an event never registered fail with STREAM_NOT_F
   );
 });
 
+behaviour("listen() for an actor never registered fails with CONSUMER_NOT_FOUND", async (backend) => {
+  const placed = new Event("order-placed", Number);
+  await using events = await new Events(placed).connect(backend.target);
+  await events.register();
+  await using actors = await new Actors(new Actor("email", placed, () => {})).connect(backend.target);
+  await assert.rejects(
+    actors.listen({ burst: true }),
+    (error: unknown) =>
+      error instanceof WalnatsError && error.code === ErrorCode.ConsumerNotFound &&
+      error.message ===
+        "Cannot listen: actor 'email' has no consumer on stream 'order-placed'; register the actor first",
+  );
+});
+
 behaviour("two clocks of one event store each tick once; exactly one of them reports it emitted", async (backend) => {
   const tick = new Event("tick-200ms", Date);
   const clocks = [

@@ -54,15 +54,6 @@ Deno.test("A clock on a MemoryServer runs on the server's time without a time op
   assert.deepEqual(reports, ["2026-11-26T16:15:00.000Z"]);
 });
 
-Deno.test("listen() on a MemoryServer rejects for an actor that was never registered", async () => {
-  const server = new MemoryServer();
-  const placed = new Event("order-placed", Number);
-  await using events = await new Events(placed).connect(server);
-  await events.register();
-  await using actors = await new Actors(new Actor("email", placed, () => {})).connect(server);
-  await assert.rejects(actors.listen({ burst: true }), /Cannot listen: actor 'email' is not registered/);
-});
-
 Deno.test("An actor listening on a MemoryServer when its FakeTime is disposed is reported, not left hanging", async () => {
   const time = new FakeTime("2026-11-26T16:00:00Z");
   const server = new MemoryServer(time);

@@ -13,7 +13,7 @@ import { type AttemptNotes, type Delivery, handleDelivery } from "../_delivery.t
 import { Jobs } from "../_jobs.ts";
 import type { Actor } from "../actor.ts";
 import type { ActorsConnection, ListenOptions } from "../actors_connection.ts";
-import { ConsumerConflictError, ErrorCode, WalnatsError } from "../errors.ts";
+import { ConsumerConflictError, consumerNotFound, ErrorCode, WalnatsError } from "../errors.ts";
 import { systemTime } from "../time_source.ts";
 
 /** The bucket where actors note when the attempts at a delayed message began. */
@@ -102,7 +102,12 @@ export class NatsActorsConnection implements ActorsConnection {
    * out while the last one may still be answering.
    */
   async #listen(actor: Actor, { signal, burst = false, onEvent = () => {} }: ListenOptions): Promise<void> {
-    const consumer = await this.#js.consumers.get(actor.event.stream, actor.name);
+    const consumer = await this.#js.consumers.get(actor.event.stream, actor.name).catch((error) => {
+      if (!isCode(error, JetStreamApiCodes.ConsumerNotFound) && !isCode(error, JetStreamApiCodes.StreamNotFound)) {
+        throw error;
+      }
+      throw consumerNotFound(actor, error);
+    });
     const jobs = new Jobs(actor.maxJobs);
     const context = { time: systemTime, notes: this.#notes(), onEvent };
     const inProgress = new InProgress(actor.ackWaitMs / 2);
