@@ -1,0 +1,67 @@
+/**
+ * under_load: tick lag while the process runs CPU-bound work in 100 ms
+ * blocks, for a clock on the main thread and for the remedy, a clock in a
+ * Worker (`examples/clock_in_worker.ts`).
+ *
+ * @module
+ */
+import { busyFor, startClockInWorker } from "../examples/clock_in_worker.ts";
+import { Clock, Event, Events, type TickReport } from "../mod.ts";
+import { atMost, type CaseResult } from "./_case.ts";
+import { round, spreadOf } from "./_stats.ts";
+import { describe } from "./tick_lag.ts";
+
+const TICKS = 200;
+const PERIOD = 0.05;
+const BLOCK_MS = 100;
+
+/** The clock on the main thread, then in a Worker, each for 200 ticks of 50 ms under the same load. */
+export async function underLoad(url: string): Promise<CaseResult> {
+  const plain = await whileBusy(async (onTick, signal) => {
+    const clock = new Clock({ event: new Event("bench-load-plain", Date), period: PERIOD });
+    await using conn = await new Events(clock.event).connect({ servers: url });
+    await conn.register();
+    await clock.run(conn, { onTick, signal });
+  });
+  const worker = await whileBusy(async (onTick, signal) => {
+    const clock = startClockInWorker({ servers: url, event: "bench-load-worker", period: PERIOD }, onTick);
+    signal.addEventListener("abort", () => void clock.stop(), { once: true });
+    await clock.stopped;
+  });
+  const ratio = round(worker.spread.p99 / plain.spread.p99);
+  return {
+    ours: { ...worker.spread, missed: worker.missed },
+    baseline: { ...plain.spread, missed: plain.missed },
+    ratio,
+    ratioOf: "p99 lag, clock in a Worker / clock on the busy thread",
+    summary: {
+      ours: `in a Worker: ${describe(worker.spread)}, ${worker.missed} missed`,
+      baseline: `on the busy thread: ${describe(plain.spread)}, ${plain.missed} missed`,
+    },
+    // Reports give whole milliseconds, rounded down: a p99 of 2 means less than 3 ms.
+    targets: [atMost("p99 lag in a Worker < 3 ms (whole ms, rounded down: <= 2)", worker.spread.p99, 2)],
+  };
+}
+
+/**
+ * Runs `clock` while this thread is busy in 100 ms blocks, until it has
+ * reported `TICKS` ticks; the lags of the emitted ones, and how many were missed.
+ */
+async function whileBusy(clock: (onTick: (report: TickReport) => void, signal: AbortSignal) => Promise<void>) {
+  const stop = new AbortController();
+  const lags: number[] = [];
+  let missed = 0;
+  const running = clock((report) => {
+    if (report.outcome === "emitted") lags.push(report.lagMs);
+    else missed++;
+    if (lags.length + missed === TICKS) stop.abort();
+  }, stop.signal);
+  let done = false;
+  running.finally(() => done = true);
+  while (!done) {
+    busyFor(BLOCK_MS);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  await running;
+  return { spread: spreadOf(lags), missed };
+}
