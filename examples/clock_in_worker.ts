@@ -27,13 +27,17 @@ export interface ClockInWorker {
 
 /**
  * Starts a Worker that connects, registers the event and runs the clock;
- * `onTick` gets every report on this thread.
+ * `onTick` gets every report on this thread, with the lag the Worker read
+ * with sub-millisecond precision when the report came.
  */
-export function startClockInWorker(options: ClockInWorkerOptions, onTick: (report: TickReport) => void): ClockInWorker {
+export function startClockInWorker(
+  options: ClockInWorkerOptions,
+  onTick: (report: TickReport, preciseLagMs: number) => void,
+): ClockInWorker {
   const worker = new Worker(new URL("./clock_worker.ts", import.meta.url), { type: "module" });
   const stopped = new Promise<void>((resolve, reject) => {
     worker.onmessage = ({ data }: MessageEvent) => {
-      if (data.type === "tick") return onTick(data.report);
+      if (data.type === "tick") return onTick(data.report, data.lagMs);
       worker.terminate();
       if (data.type === "stopped") resolve();
       else reject(data.error);
@@ -64,8 +68,8 @@ export function busyFor(ms: number): void {
 
 if (import.meta.main) {
   const servers = Deno.env.get("NATS_URL") ?? "nats://127.0.0.1:4222";
-  const clock = startClockInWorker({ servers, event: "second-passed", period: 1 }, (report) => {
-    console.log(report.event, report.tick.toISOString(), report.outcome, `${report.lagMs} ms`);
+  const clock = startClockInWorker({ servers, event: "second-passed", period: 1 }, (report, lagMs) => {
+    console.log(report.event, report.tick.toISOString(), report.outcome, `${lagMs.toFixed(2)} ms`);
   });
   Deno.addSignalListener("SIGINT", () => void clock.stop());
   let stopping = false;

@@ -4,7 +4,8 @@
  * connection until told to stop, and posts every tick's report.
  *
  * Messages in: `{ type: "start", servers, event, period }`, `{ type: "stop" }`.
- * Messages out: `{ type: "tick", report }`, `{ type: "stopped" }`, `{ type: "error", error }`.
+ * Messages out: `{ type: "tick", report, lagMs }` (the lag read with sub-millisecond precision when the
+ * report came, where `report.lagMs` has whole milliseconds), `{ type: "stopped" }`, `{ type: "error", error }`.
  *
  * @module
  */
@@ -28,5 +29,11 @@ async function runClock(servers: string, event: string, period: number): Promise
   const clock = new Clock({ event: new Event(event, Date), period });
   await using conn = await new Events(clock.event).connect({ servers });
   await conn.register();
-  await clock.run(conn, { signal: stop.signal, onTick: (report) => self.postMessage({ type: "tick", report }) });
+  await clock.run(conn, {
+    signal: stop.signal,
+    onTick: (report) => {
+      const lagMs = performance.timeOrigin + performance.now() - report.tick.getTime();
+      self.postMessage({ type: "tick", report, lagMs });
+    },
+  });
 }

@@ -88,6 +88,7 @@ async function dial(options: ConnectOptions): Promise<NatsConnection> {
       timeout: timeoutMs,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
+      noAsyncTraces: true,
       ...(name === undefined ? {} : { name }),
       ...(user === undefined ? {} : { user }),
       ...(pass === undefined ? {} : { pass }),
