@@ -169,3 +169,34 @@ export function consumerNotFound(actor: { name: string; event: { stream: string 
     cause === undefined ? {} : { cause },
   );
 }
+
+/** The error of a tick's publish or ledger read on a stream that does not exist. */
+export function streamNotFound(stream: string, cause?: unknown): WalnatsError {
+  return new WalnatsError(
+    ErrorCode.StreamNotFound,
+    `Stream '${stream}' does not exist: register the event first`,
+    cause === undefined ? {} : { cause },
+  );
+}
+
+/** The error of `what` (such as "Cannot emit 'x'") when no stream stores the event's subject. */
+export function noStreamStores(what: string, cause?: unknown): WalnatsError {
+  return new WalnatsError(
+    ErrorCode.StreamNotFound,
+    `${what}: no stream stores it; register the event first`,
+    cause === undefined ? {} : { cause },
+  );
+}
+
+/** The error of `register()` for an actor whose event's stream does not exist. */
+export function actorStreamNotFound(
+  actor: { name: string; event: { name: string; stream: string } },
+  cause?: unknown,
+): WalnatsError {
+  return new WalnatsError(
+    ErrorCode.StreamNotFound,
+    `Cannot register actor '${actor.name}': stream '${actor.event.stream}' of event '${actor.event.name}' ` +
+      "does not exist; register the event first",
+    cause === undefined ? {} : { cause },
+  );
+}

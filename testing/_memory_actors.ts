@@ -3,7 +3,7 @@ import { type AttemptNotes, handleDelivery } from "../src/_delivery.ts";
 import { Jobs } from "../src/_jobs.ts";
 import type { Actor } from "../src/actor.ts";
 import type { ActorsConnection, ListenOptions } from "../src/actors_connection.ts";
-import { consumerNotFound, ErrorCode, WalnatsError } from "../src/errors.ts";
+import { actorStreamNotFound, consumerNotFound } from "../src/errors.ts";
 import type { TimeSource } from "../src/time_source.ts";
 import { MemoryConsumer } from "./_memory_consumer.ts";
 import type { MemoryStream } from "./_memory_stream.ts";
@@ -26,13 +26,7 @@ export class MemoryActorsConnection implements ActorsConnection {
     return Promise.try(() => {
       const streams = this.#actors.map((actor) => {
         const stream = this.#streams.get(actor.event.stream);
-        if (stream === undefined) {
-          throw new WalnatsError(
-            ErrorCode.StreamNotFound,
-            `Cannot register actor '${actor.name}': stream '${actor.event.stream}' of event '${actor.event.name}' ` +
-              "does not exist; register the event first",
-          );
-        }
+        if (stream === undefined) throw actorStreamNotFound(actor);
         return stream;
       });
       for (const [index, actor] of this.#actors.entries()) {

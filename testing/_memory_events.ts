@@ -1,5 +1,5 @@
 import { emitHeaders } from "../src/_emit_options.ts";
-import { ErrorCode, StreamConflictError, WalnatsError } from "../src/errors.ts";
+import { noStreamStores, StreamConflictError, streamNotFound } from "../src/errors.ts";
 import type { Event } from "../src/event.ts";
 import type { EmitOptions, EventsConnection } from "../src/events_connection.ts";
 import type { PublishResult, TickMessage } from "../src/publisher.ts";
@@ -47,12 +47,7 @@ export class MemoryEventsConnection implements EventsConnection {
       const { uid, headers } = emitHeaders(options, this.time.now());
       const payload = event.encode(value);
       const stream = this.#streams.get(event.stream);
-      if (stream === undefined) {
-        throw new WalnatsError(
-          ErrorCode.StreamNotFound,
-          `Cannot emit '${event.name}': no stream stores it; register the event first`,
-        );
-      }
+      if (stream === undefined) throw noStreamStores(`Cannot emit '${event.name}'`);
       return stream.publish(payload, headers, uid);
     });
   }
@@ -75,9 +70,7 @@ export class MemoryEventsConnection implements EventsConnection {
 
   #stream(name: string): MemoryStream {
     const stream = this.#streams.get(name);
-    if (stream === undefined) {
-      throw new WalnatsError(ErrorCode.StreamNotFound, `Stream '${name}' does not exist: register the event first`);
-    }
+    if (stream === undefined) throw streamNotFound(name);
     return stream;
   }
 }

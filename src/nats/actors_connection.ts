@@ -13,7 +13,7 @@ import { type AttemptNotes, type Delivery, handleDelivery } from "../_delivery.t
 import { Jobs } from "../_jobs.ts";
 import type { Actor } from "../actor.ts";
 import type { ActorsConnection, ListenOptions } from "../actors_connection.ts";
-import { ConsumerConflictError, consumerNotFound, ErrorCode, WalnatsError } from "../errors.ts";
+import { actorStreamNotFound, ConsumerConflictError, consumerNotFound } from "../errors.ts";
 import { systemTime } from "../time_source.ts";
 
 /** The bucket where actors note when the attempts at a delayed message began. */
@@ -56,12 +56,7 @@ export class NatsActorsConnection implements ActorsConnection {
         await this.#jsm.streams.info(stream);
       } catch (error) {
         if (!isCode(error, JetStreamApiCodes.StreamNotFound)) throw error;
-        throw new WalnatsError(
-          ErrorCode.StreamNotFound,
-          `Cannot register actor '${actor.name}': stream '${stream}' of event '${actor.event.name}' does not exist; ` +
-            "register the event first",
-          { cause: error },
-        );
+        throw actorStreamNotFound(actor, error);
       }
       const wanted = consumerConfig(actor);
       const existing = await this.#jsm.consumers.info(stream, actor.name).then((info) => info.config, (error) => {

@@ -7,7 +7,7 @@ import {
 } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 import { emitHeaders } from "../_emit_options.ts";
-import { ErrorCode, StreamConflictError, WalnatsError } from "../errors.ts";
+import { ErrorCode, noStreamStores, StreamConflictError, streamNotFound, WalnatsError } from "../errors.ts";
 import type { Event } from "../event.ts";
 import type { EmitOptions, EventsConnection } from "../events_connection.ts";
 import type { PublishResult, TickMessage } from "../publisher.ts";
@@ -237,22 +237,14 @@ function isStreamMissing(error: unknown): boolean {
     error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
 }
 
-function streamNotFound(stream: string, cause: unknown): WalnatsError {
-  return new WalnatsError(ErrorCode.StreamNotFound, `Stream '${stream}' does not exist: register the event first`, {
-    cause,
-  });
-}
-
 /** Runs a request, turning a failure into a {@link WalnatsError} that says what was tried. */
 async function request<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
     if (error instanceof WalnatsError) throw error;
-    const [code, why] = isStreamMissing(error)
-      ? [ErrorCode.StreamNotFound, "no stream stores it; register the event first"]
-      : [ErrorCode.RequestFailed, messageOf(error)];
-    throw new WalnatsError(code, `${what}: ${why}`, { cause: error });
+    if (isStreamMissing(error)) throw noStreamStores(what, error);
+    throw new WalnatsError(ErrorCode.RequestFailed, `${what}: ${messageOf(error)}`, { cause: error });
   }
 }
 
