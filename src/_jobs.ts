@@ -10,7 +10,7 @@ export class Jobs {
 
   /** Waits until fewer than `limit` jobs run. */
   async slot(): Promise<void> {
-    while (this.#running.size >= this.#limit) await Promise.race(this.#running);
+    while (this.#running.size >= this.#limit) await this.next();
   }
 
   /** How many more jobs may start now. */
@@ -33,7 +33,7 @@ export class Jobs {
 
   /** Waits until no job runs. */
   async idle(): Promise<void> {
-    while (this.#running.size > 0) await Promise.race(this.#running);
+    while (this.#running.size > 0) await this.next();
     if (this.#failure) throw this.#failure.error;
   }
 }

@@ -50,9 +50,7 @@ export class MemoryPublisher implements Publisher {
 
   /** The scheduled instant of the last tick stored on the subject, if any. */
   lastTick(target: { subject: string; stream: string }): Promise<number | undefined> {
-    const last = this.messages.findLast((stored) =>
-      stored.stream === target.stream && stored.subject === target.subject
-    );
+    const last = this.#streams.get(target.stream)?.findLast((stored) => stored.subject === target.subject);
     return Promise.resolve(last?.tickMs);
   }
 }
