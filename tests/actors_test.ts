@@ -8,6 +8,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/
 import { nanos } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "../cli/_nats_server.ts";
+import { connectAndRegister } from "./_connected.ts";
 import { delay } from "../src/_async.ts";
 import {
   Actor,
@@ -123,10 +124,8 @@ Deno.test("two actors of different names on one event each handle every message 
   const handled: Record<string, number[]> = { email: [], invoice: [] };
   const email = new Actor("email", placed, (n) => void handled.email!.push(n));
   const invoice = new Actor("invoice", placed, (n) => void handled.invoice!.push(n));
-  await using conn = await new Events(placed).connect({ servers: server.url });
-  await conn.register();
-  await using sub = await new Actors(email, invoice).connect({ servers: server.url });
-  await sub.register();
+  await using connected = await connectAndRegister({ servers: server.url }, [placed], [email, invoice]);
+  const { events: conn, actors: sub } = connected;
 
   const recorder = new Recorder();
   await using listening = listen(sub, recorder);
@@ -171,10 +170,8 @@ Deno.test("a handler that fails twice is retried after each retryDelay and succe
     runs.push({ attempt: context.attempt, at: performance.now() });
     if (runs.length <= 2) throw new Error(`failure ${runs.length}`);
   }, { retryDelay: [0.2, 0.4], maxAttempts: 5 });
-  await using conn = await new Events(job).connect({ servers: server.url });
-  await conn.register();
-  await using sub = await new Actors(flaky).connect({ servers: server.url });
-  await sub.register();
+  await using connected = await connectAndRegister({ servers: server.url }, [job], [flaky]);
+  const { events: conn, actors: sub } = connected;
 
   const recorder = new Recorder();
   await using listening = listen(sub, recorder);
@@ -206,10 +203,8 @@ Deno.test("maxAttempts 2: a handler that always fails is terminated after attemp
     runs++;
     throw new Error("always");
   }, { maxAttempts: 2, retryDelay: 0.1, ackWait: 1 });
-  await using conn = await new Events(job).connect({ servers: server.url });
-  await conn.register();
-  await using sub = await new Actors(doomed).connect({ servers: server.url });
-  await sub.register();
+  await using connected = await connectAndRegister({ servers: server.url }, [job], [doomed]);
+  const { events: conn, actors: sub } = connected;
 
   const recorder = new Recorder();
   await using listening = listen(sub, recorder);
@@ -242,10 +237,8 @@ Deno.test("jobTimeout: a handler that never resolves fails after jobTimeout, its
     signals.push(context.signal);
     return new Promise(() => {});
   }, { jobTimeout: 0.5, maxAttempts: 2, retryDelay: 60 });
-  await using conn = await new Events(job).connect({ servers: server.url });
-  await conn.register();
-  await using sub = await new Actors(stuck).connect({ servers: server.url });
-  await sub.register();
+  await using connected = await connectAndRegister({ servers: server.url }, [job], [stuck]);
+  const { events: conn, actors: sub } = connected;
 
   let abortedAtFailure: boolean | undefined;
   const recorder = new Recorder((event) => {
@@ -307,10 +300,8 @@ Deno.test("maxJobs 2: never more than 2 handlers of the actor run at once", asyn
     running--;
     handled.push(n);
   }, { maxJobs: 2 });
-  await using conn = await new Events(job).connect({ servers: server.url });
-  await conn.register();
-  await using sub = await new Actors(limited).connect({ servers: server.url });
-  await sub.register();
+  await using connected = await connectAndRegister({ servers: server.url }, [job], [limited]);
+  const { events: conn, actors: sub } = connected;
   for (let n = 1; n <= 5; n++) await conn.emit(job, n);
 
   const recorder = new Recorder();
@@ -331,10 +322,8 @@ Deno.test("a message waiting for a free job slot is handled once, though the job
     await delay(1_500);
     handled.push(n);
   }, { maxJobs: 1, ackWait: 1 });
-  await using conn = await new Events(job).connect({ servers: server.url });
-  await conn.register();
-  await using sub = await new Actors(single).connect({ servers: server.url });
-  await sub.register();
+  await using connected = await connectAndRegister({ servers: server.url }, [job], [single]);
+  const { events: conn, actors: sub } = connected;
 
   const recorder = new Recorder();
   await using listening = listen(sub, recorder);
@@ -354,10 +343,8 @@ Deno.test("a payload that cannot be decoded is terminated with reason 'decode', 
   const placed = new Event("order-placed", Object);
   const handled: unknown[] = [];
   const actor = new Actor("email", placed, (order) => void handled.push(order), { ackWait: 1 });
-  await using conn = await new Events(placed).connect({ servers: server.url });
-  await conn.register();
-  await using sub = await new Actors(actor).connect({ servers: server.url });
-  await sub.register();
+  await using connected = await connectAndRegister({ servers: server.url }, [placed], [actor]);
+  const { events: conn, actors: sub } = connected;
 
   // Bytes that are not JSON, from a plain nats.js publisher.
   const nc = await connect({ servers: server.url });
@@ -395,10 +382,8 @@ async function runDelayed(options: { delay: number } | { at: Date }) {
   const actor = new Actor("send", reminder, (_text, context) => {
     runs.push({ at: Date.now(), attempt: context.attempt, notBefore: Number(context.headers["Walnats-Not-Before"]) });
   });
-  await using conn = await new Events(reminder).connect({ servers: server.url });
-  await conn.register();
-  await using sub = await new Actors(actor).connect({ servers: server.url });
-  await sub.register();
+  await using connected = await connectAndRegister({ servers: server.url }, [reminder], [actor]);
+  const { events: conn, actors: sub } = connected;
 
   const recorder = new Recorder();
   await using listening = listen(sub, recorder);
@@ -444,10 +429,8 @@ Deno.test("a delayed message with maxAttempts 1 runs once, as attempt 1, whether
     runs.push([text, context.attempt]);
     if (text === "fail") throw new Error("cannot send");
   }, { maxAttempts: 1, retryDelay: 0.1, ackWait: 1 });
-  await using conn = await new Events(reminder).connect({ servers: server.url });
-  await conn.register();
-  await using sub = await new Actors(actor).connect({ servers: server.url });
-  await sub.register();
+  await using connected = await connectAndRegister({ servers: server.url }, [reminder], [actor]);
+  const { events: conn, actors: sub } = connected;
 
   const recorder = new Recorder();
   await using listening = listen(sub, recorder);

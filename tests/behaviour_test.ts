@@ -18,7 +18,8 @@ import {
   type TickReport,
   WalnatsError,
 } from "../mod.ts";
-import { behaviour, type TestBackend } from "./_backends.ts";
+import { behaviour } from "./_backends.ts";
+import { connectAndRegister } from "./_connected.ts";
 
 /** Tolerance for the granularity of real timers when an interval must be at least some length, in ms. */
 const TIMER_MARGIN_MS = 5;
@@ -37,28 +38,12 @@ function listening(actors: ActorsConnection, onEvent: (event: JobEvent) => void 
   };
 }
 
-/** Connects and registers events and actors on the backend; disposing it closes both connections. */
-async function connect(backend: TestBackend, events: Event[], actors: Actor[]) {
-  const eventsConnection = await new Events(...events).connect(backend.target);
-  await eventsConnection.register();
-  const actorsConnection = await new Actors(...actors).connect(backend.target);
-  await actorsConnection.register();
-  return {
-    events: eventsConnection,
-    actors: actorsConnection,
-    [Symbol.asyncDispose]: async () => {
-      await actorsConnection.close();
-      await eventsConnection.close();
-    },
-  };
-}
-
 behaviour("each actor name gets every message once, with its meta headers", async (backend) => {
   const placed = new Event("order-placed", Number);
   const seen: Record<string, [number, string | undefined][]> = { email: [], invoice: [] };
   const record = (name: string) => (n: number, { headers }: { headers: Readonly<Record<string, string>> }) =>
     void seen[name]!.push([n, headers["Trace-Id"]]);
-  await using connected = await connect(backend, [placed], [
+  await using connected = await connectAndRegister(backend.target, [placed], [
     new Actor("email", placed, record("email")),
     new Actor("invoice", placed, record("invoice")),
   ]);
@@ -78,7 +63,7 @@ behaviour("listeners of one actor name share its messages: each is handled once"
   const placed = new Event("order-placed", Number);
   const handled: number[] = [];
   const worker = new Actor("worker", placed, (n) => void handled.push(n));
-  await using connected = await connect(backend, [placed], [worker]);
+  await using connected = await connectAndRegister(backend.target, [placed], [worker]);
   const { events, actors } = connected;
   await using other = await new Actors(worker).connect(backend.target);
   {
@@ -94,7 +79,7 @@ behaviour("listeners of one actor name share its messages: each is handled once"
 behaviour("a second emit with the same uid within the duplicate window is stored and handled once", async (backend) => {
   const placed = new Event("order-placed", Number);
   const handled: number[] = [];
-  await using connected = await connect(backend, [placed], [
+  await using connected = await connectAndRegister(backend.target, [placed], [
     new Actor("email", placed, (n) => void handled.push(n)),
   ]);
   const { events, actors } = connected;
@@ -118,7 +103,7 @@ behaviour("a failed first attempt is retried after retryDelay, as attempt 2", as
     attempts.push({ attempt, at: backend.time.now() });
     if (attempt === 1) throw new Error("the first attempt fails");
   }, { retryDelay: 0.3 });
-  await using connected = await connect(backend, [placed], [flaky]);
+  await using connected = await connectAndRegister(backend.target, [placed], [flaky]);
   const { events, actors } = connected;
   const outcomes: string[] = [];
   {
@@ -139,7 +124,7 @@ behaviour("a handler that always fails is terminated after maxAttempts and never
     attempts.push(attempt);
     throw new Error("always");
   }, { maxAttempts: 3, retryDelay: 0.05 });
-  await using connected = await connect(backend, [placed], [failing]);
+  await using connected = await connectAndRegister(backend.target, [placed], [failing]);
   const { events, actors } = connected;
   const terminated: JobEvent[] = [];
   {
@@ -158,7 +143,7 @@ behaviour("a delayed emit is handled once its time has come, as attempt 1 (waiti
   const remind = new Actor("remind", reminder, (text, { attempt }) => {
     handled.push({ text, attempt, at: backend.time.now() });
   }, { maxAttempts: 1 });
-  await using connected = await connect(backend, [reminder], [remind]);
+  await using connected = await connectAndRegister(backend.target, [reminder], [remind]);
   const { events, actors } = connected;
   const delayed: JobEvent[] = [];
   const emittedAt = backend.time.now();
@@ -195,7 +180,7 @@ behaviour("an actor gets only the messages stored after it was registered", asyn
 behaviour("listen({ burst }) handles the messages there are, then returns", async (backend) => {
   const placed = new Event("order-placed", Number);
   const handled: number[] = [];
-  await using connected = await connect(backend, [placed], [
+  await using connected = await connectAndRegister(backend.target, [placed], [
     new Actor("email", placed, (n) => void handled.push(n)),
   ]);
   const { events, actors } = connected;
@@ -267,7 +252,7 @@ behaviour("a filterTime actor handles exactly the ticks whose wall-clock fields 
     clock.event,
     filterTime({ second: even }, (at) => void handled.push(at.getTime())),
   );
-  await using connected = await connect(backend, [clock.event], [onEven]);
+  await using connected = await connectAndRegister(backend.target, [clock.event], [onEven]);
   const { events, actors } = connected;
   let done = 0;
   {
@@ -301,7 +286,7 @@ behaviour("a handler past jobTimeout fails with its signal aborted, and is retri
     signals.push(signal);
     if (attempt === 1) return new Promise(() => {}); // never settles
   }, { jobTimeout: 0.2, retryDelay: 0.1 });
-  await using connected = await connect(backend, [placed], [slow]);
+  await using connected = await connectAndRegister(backend.target, [placed], [slow]);
   const { events, actors } = connected;
   const outcomes: string[] = [];
   {
