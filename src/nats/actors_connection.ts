@@ -22,8 +22,20 @@ const ATTEMPTS_BUCKET = "walnats-attempts";
 const ATTEMPTS_TTL_MS = 7 * 24 * 3600_000;
 /** The pause after a failed pull. */
 const PULL_RETRY_MS = 250;
-/** How long one pull waits for messages: also how long a stop may wait for the pull to end. */
-const PULL_EXPIRES_MS = 1_000;
+/** How long one pull waits for messages: also how long `listen({ burst })` waits to find none. */
+const PULL_EXPIRES_MS = 2_000;
+/**
+ * How long after its expiry a pull waits for the server to say it has ended. nats-server 2.9.10 sometimes
+ * says nothing when a delayed message falls due just as the pull expires; the message then waits for the
+ * next pull. Without this bound, 16 of 105 such runs delivered it 0.75–1.25 s late.
+ */
+const PULL_GRACE_MS = 250;
+/**
+ * How often the server tells a waiting pull it is alive. nats.js gives up a pull after two silent
+ * intervals; by default an interval is half the expiry, which puts that moment on the expiry itself, where
+ * it fails the pull (a `pull-failure`, then a pause) instead of letting `PULL_GRACE_MS` end it.
+ */
+const PULL_HEARTBEAT_MS = 500;
 
 /** The NATS side of {@link ActorsConnection}. */
 export class NatsActorsConnection implements ActorsConnection {
@@ -114,10 +126,15 @@ export class NatsActorsConnection implements ActorsConnection {
     const pull = async (count: number): Promise<number> => {
       let received = 0;
       try {
-        const messages = await consumer.fetch({ max_messages: count, expires: PULL_EXPIRES_MS });
+        const messages = await consumer.fetch({
+          max_messages: count,
+          expires: PULL_EXPIRES_MS,
+          idle_heartbeat: PULL_HEARTBEAT_MS,
+        });
         const stop = () => messages.stop();
         signal?.addEventListener("abort", stop, { once: true });
         if (signal?.aborted) stop();
+        const overdue = setTimeout(stop, PULL_EXPIRES_MS + PULL_GRACE_MS);
         try {
           for await (const msg of messages) {
             received++;
@@ -126,6 +143,7 @@ export class NatsActorsConnection implements ActorsConnection {
             else jobs.start(() => inProgress.during(msg, () => handleDelivery(actor, deliveryOf(msg), context)));
           }
         } finally {
+          clearTimeout(overdue);
           signal?.removeEventListener("abort", stop);
         }
         return received;
