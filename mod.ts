@@ -17,7 +17,7 @@
 export { Actor } from "./src/actor.ts";
 export { Actors } from "./src/actors.ts";
 export { Clock } from "./src/clock.ts";
-export { ConsumerConflictError, ErrorCode, StreamConflictError, WalnatsError } from "./src/errors.ts";
+export { ConsumerConflictError, ErrorCode, isWalnatsError, StreamConflictError, WalnatsError } from "./src/errors.ts";
 export { Event } from "./src/event.ts";
 export { Events } from "./src/events.ts";
 export { filterTime } from "./src/filter_time.ts";

@@ -12,7 +12,7 @@
 import { parseArgs } from "node:util";
 import { Clock } from "../src/clock.ts";
 import type { TickReport } from "../src/clock.ts";
-import { WalnatsError } from "../src/errors.ts";
+import { messageOf, WalnatsError } from "../src/errors.ts";
 import { Event } from "../src/event.ts";
 import { Events } from "../src/events.ts";
 import { formatInstant } from "../src/serializer.ts";
@@ -194,10 +194,6 @@ function formatReport(report: TickReport): string {
     parts.push(`(${report.reason}${report.error ? `: ${messageOf(report.error)}` : ""})`);
   }
   return parts.join("  ");
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -76,7 +76,7 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
       attempt = attempt - await notes.first(noteKey, attempt) + 1;
     } catch (error) {
       // The attempts cannot be counted now: give the message back untried.
-      const retryInMs = actor.retryDelayAfter(1);
+      const retryInMs = actor.retryDelayAfterMs(1);
       delivery.nak(retryInMs);
       onEvent({ type: "failure", actor: actor.name, seq, attempt: 0, error, retryInMs });
       return;
@@ -103,7 +103,7 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
       onEvent({ type: "terminated", actor: actor.name, seq, attempt, reason: "attempts", error });
       if (delayed) await notes.forget(noteKey).catch(() => {});
     } else {
-      const retryInMs = actor.retryDelayAfter(attempt);
+      const retryInMs = actor.retryDelayAfterMs(attempt);
       delivery.nak(retryInMs);
       onEvent({ type: "failure", actor: actor.name, seq, attempt, error, retryInMs });
     }

@@ -126,10 +126,21 @@ export class Actor<S extends Schema = Schema> {
    * Milliseconds to wait after the `attempt`-th failed attempt.
    *
    * @param attempt the failed attempt, 1 for the first
-   * @returns the delay before the next attempt
+   * @returns the delay before the next attempt, in milliseconds
+   */
+  retryDelayAfterMs(attempt: number): number {
+    return this.retryDelayMs[Math.min(attempt, this.retryDelayMs.length) - 1] ?? 0;
+  }
+
+  /**
+   * Milliseconds to wait after the `attempt`-th failed attempt.
+   *
+   * @deprecated Use {@link Actor.retryDelayAfterMs}; `retryDelayAfter()` goes in the next release.
+   * @param attempt the failed attempt, 1 for the first
+   * @returns the delay before the next attempt, in milliseconds
    */
   retryDelayAfter(attempt: number): number {
-    return this.retryDelayMs[Math.min(attempt, this.retryDelayMs.length) - 1] ?? 0;
+    return this.retryDelayAfterMs(attempt);
   }
 }
 

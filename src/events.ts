@@ -1,7 +1,8 @@
 import { describe } from "./_describe.ts";
 import { type Backend, isBackend } from "./backend.ts";
 import { Event } from "./event.ts";
-import { type ConnectOptions, type NatsClient, openConnection } from "./nats/connect.ts";
+import { type ConnectOptions, dialOrAdopt, type NatsClient } from "./nats/connect.ts";
+import { NatsEventsConnection } from "./nats/events_connection.ts";
 import type { EventsConnection } from "./events_connection.ts";
 
 /**
@@ -58,7 +59,9 @@ export class Events {
    * @returns the connection
    * @throws {WalnatsError} `CONNECTION_FAILED` (with the URL), `SERVER_TOO_OLD`, `JETSTREAM_NOT_ENABLED`
    */
-  connect(target: ConnectOptions | NatsClient | Backend): Promise<EventsConnection> {
-    return isBackend(target) ? target.connectEvents(this.events) : openConnection(this.events, target);
+  async connect(target: ConnectOptions | NatsClient | Backend): Promise<EventsConnection> {
+    if (isBackend(target)) return await target.connectEvents(this.events);
+    const { nc, owned, js, jsm } = await dialOrAdopt(target);
+    return new NatsEventsConnection(nc, owned, this.events, js, jsm);
   }
 }

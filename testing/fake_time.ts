@@ -134,13 +134,31 @@ export class FakeTime implements TimeSource, Disposable {
   }
 
   /** Moves time to the next timer and fires it, letting promises settle. */
-  async next(): Promise<void> {
+  async nextAsync(): Promise<void> {
     await this.#clock.nextAsync();
   }
 
   /** Fires timers until none is left, letting promises settle. */
-  async runAll(): Promise<void> {
+  async runAllAsync(): Promise<void> {
     await this.#clock.runAllAsync();
+  }
+
+  /**
+   * Moves time to the next timer and fires it.
+   *
+   * @deprecated Use {@link FakeTime.nextAsync}; `next()` goes in the next release.
+   */
+  next(): Promise<void> {
+    return this.nextAsync();
+  }
+
+  /**
+   * Fires timers until none is left.
+   *
+   * @deprecated Use {@link FakeTime.runAllAsync}; `runAll()` goes in the next release.
+   */
+  runAll(): Promise<void> {
+    return this.runAllAsync();
   }
 
   /**

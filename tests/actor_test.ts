@@ -13,11 +13,11 @@ Deno.test("new Actor() takes the documented defaults", () => {
   assert.equal(actor.jobTimeoutMs, Infinity);
 });
 
-Deno.test("Actor.retryDelayAfter() follows retryDelay and repeats its last value", () => {
+Deno.test("Actor.retryDelayAfterMs() follows retryDelay and repeats its last value", () => {
   const actor = new Actor("backup", minute, noop, { retryDelay: [1, 5, 30] });
-  assert.deepEqual([1, 2, 3, 4, 10].map((n) => actor.retryDelayAfter(n)), [1_000, 5_000, 30_000, 30_000, 30_000]);
+  assert.deepEqual([1, 2, 3, 4, 10].map((n) => actor.retryDelayAfterMs(n)), [1_000, 5_000, 30_000, 30_000, 30_000]);
   const single = new Actor("backup", minute, noop, { retryDelay: 0 });
-  assert.deepEqual([1, 2].map((n) => single.retryDelayAfter(n)), [0, 0]);
+  assert.deepEqual([1, 2].map((n) => single.retryDelayAfterMs(n)), [0, 0]);
 });
 
 Deno.test("new Actor() refuses a name that is not a consumer name, naming the value", () => {
@@ -62,4 +62,9 @@ Deno.test("new Actors() refuses two actors of one name on one event", () => {
     /^TypeError: Cannot create Actors: two actors named 'a' on event 'minute-passed'$/,
   );
   assert.throws(() => new Actors({} as Actor), /^TypeError: Cannot create Actors: argument 1 must be an Actor/);
+});
+
+Deno.test("Actor.retryDelayAfter() stays as a deprecated alias of retryDelayAfterMs()", () => {
+  const actor = new Actor("a", new Event("e", String), () => {}, { retryDelay: [1, 5] });
+  assert.deepEqual([1, 2, 3].map((n) => actor.retryDelayAfter(n)), [1_000, 5_000, 5_000]);
 });

@@ -371,7 +371,7 @@ Deno.test("Clock.run() with burst emits exactly the next tick and returns", asyn
   assert.deepEqual(ticksOf(stream), [T0]);
   assert.deepEqual(running.reports.map((r) => r.outcome), ["emitted"]);
   // Nothing is left scheduled: running every fake timer does not move time or emit.
-  await time.runAll();
+  await time.runAllAsync();
   assert.equal(time.now(), T0);
   assert.deepEqual(ticksOf(stream), [T0]);
 });
@@ -395,7 +395,7 @@ Deno.test("Clock.run() stops promptly when aborted while sleeping and leaves no 
   assert.ok(running.settled());
   await running.done;
   assert.equal(time.now(), T0 - 20_000);
-  await time.runAll();
+  await time.runAllAsync();
   assert.equal(time.now(), T0 - 20_000);
   assert.deepEqual(running.reports, []);
   assert.deepEqual(stream.messages, []);

@@ -110,32 +110,32 @@ Deno.test("FakeTime.tick() does not wait for code that sleeps again after a prom
   assert.deepEqual(wokeAt, [T0 + 2_000, T0 + 3_000]);
 });
 
-Deno.test("FakeTime.next() jumps to the earliest pending timer and fires it", async () => {
+Deno.test("FakeTime.nextAsync() jumps to the earliest pending timer and fires it", async () => {
   using time = new FakeTime(T0);
   const late = track(time, time.sleep(5_000));
   const early = track(time, time.sleep(2_000));
-  await time.next();
+  await time.nextAsync();
   assert.equal(time.now(), T0 + 2_000);
   assert.equal(early.settledAt, T0 + 2_000);
   assert.equal(late.settledAt, undefined);
-  await time.next();
+  await time.nextAsync();
   assert.equal(late.settledAt, T0 + 5_000);
 });
 
-Deno.test("FakeTime.next() leaves time alone when no timer is pending", async () => {
+Deno.test("FakeTime.nextAsync() leaves time alone when no timer is pending", async () => {
   using time = new FakeTime(T0);
-  await time.next();
+  await time.nextAsync();
   assert.equal(time.now(), T0);
 });
 
-Deno.test("FakeTime.runAll() fires timers until none is left, including ones started meanwhile", async () => {
+Deno.test("FakeTime.runAllAsync() fires timers until none is left, including ones started meanwhile", async () => {
   using time = new FakeTime(T0);
   const chain = (async () => {
     await time.sleep(60_000);
     await time.sleep(30_000);
     return time.now();
   })();
-  await time.runAll();
+  await time.runAllAsync();
   assert.equal(await chain, T0 + 90_000);
   assert.equal(time.now(), T0 + 90_000);
 });
@@ -184,7 +184,7 @@ Deno.test("FakeTime.sleep() rejects with the signal's reason when it aborts, and
   assert.equal(sleep.settledAt, T0 + 1_000);
   assert.equal(sleep.error, reason);
   // No timer is left: running all timers does not move time.
-  await time.runAll();
+  await time.runAllAsync();
   assert.equal(time.now(), T0 + 1_000);
 });
 
@@ -192,7 +192,7 @@ Deno.test("FakeTime.sleep() rejects at once with an already aborted signal and s
   using time = new FakeTime(T0);
   const reason = new Error("already");
   await assert.rejects(time.sleep(10_000, AbortSignal.abort(reason)), (error) => error === reason);
-  await time.runAll();
+  await time.runAllAsync();
   assert.equal(time.now(), T0);
 });
 
@@ -295,4 +295,14 @@ Deno.test("FakeTime can stand in for a TimeSource", async () => {
   await time.tickAsync(10);
   await sleeping;
   assert.equal(source.now(), LONG_AGO + 10);
+});
+
+Deno.test("FakeTime.next() and runAll() stay as deprecated aliases of nextAsync() and runAllAsync()", async () => {
+  using time = new FakeTime(T0);
+  const early = track(time, time.sleep(2_000));
+  const late = track(time, time.sleep(5_000));
+  await time.next();
+  assert.deepEqual([early.settledAt, late.settledAt], [T0 + 2_000, undefined]);
+  await time.runAll();
+  assert.equal(late.settledAt, T0 + 5_000);
 });

@@ -1,7 +1,6 @@
 import {
   type ConsumerConfig,
   JetStreamApiCodes,
-  JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
@@ -15,6 +14,7 @@ import type { Actor } from "../actor.ts";
 import type { ActorsConnection, ListenOptions } from "../actors_connection.ts";
 import { actorStreamNotFound, ConsumerConflictError, consumerNotFound } from "../errors.ts";
 import { systemTime } from "../time_source.ts";
+import { isApiError } from "./_api_errors.ts";
 
 /** The bucket where actors note when the attempts at a delayed message began. */
 const ATTEMPTS_BUCKET = "walnats-attempts";
@@ -67,12 +67,12 @@ export class NatsActorsConnection implements ActorsConnection {
       try {
         await this.#jsm.streams.info(stream);
       } catch (error) {
-        if (!isCode(error, JetStreamApiCodes.StreamNotFound)) throw error;
+        if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error;
         throw actorStreamNotFound(actor, error);
       }
       const wanted = consumerConfig(actor);
       const existing = await this.#jsm.consumers.info(stream, actor.name).then((info) => info.config, (error) => {
-        if (isCode(error, JetStreamApiCodes.ConsumerNotFound)) return undefined;
+        if (isApiError(error, JetStreamApiCodes.ConsumerNotFound)) return undefined;
         throw error;
       });
       for (const field of ["filter_subject", "deliver_policy", "ack_policy"] as const) {
@@ -110,7 +110,9 @@ export class NatsActorsConnection implements ActorsConnection {
    */
   async #listen(actor: Actor, { signal, burst = false, onEvent = () => {} }: ListenOptions): Promise<void> {
     const consumer = await this.#js.consumers.get(actor.event.stream, actor.name).catch((error) => {
-      if (!isCode(error, JetStreamApiCodes.ConsumerNotFound) && !isCode(error, JetStreamApiCodes.StreamNotFound)) {
+      if (
+        !isApiError(error, JetStreamApiCodes.ConsumerNotFound) && !isApiError(error, JetStreamApiCodes.StreamNotFound)
+      ) {
         throw error;
       }
       throw consumerNotFound(actor, error);
@@ -207,10 +209,6 @@ function consumerConfig(actor: Actor) {
     ack_wait: nanos(actor.ackWaitMs),
     max_deliver: -1,
   };
-}
-
-function isCode(error: unknown, code: number): boolean {
-  return error instanceof JetStreamApiError && error.code === code;
 }
 
 /** A JetStream message as a {@link Delivery}. */

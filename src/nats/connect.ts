@@ -1,10 +1,8 @@
 import { jetstream, type JetStreamClient, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect as natsConnect } from "@nats-io/transport-node";
-import { ErrorCode, WalnatsError } from "../errors.ts";
-import type { Event } from "../event.ts";
-import type { EventsConnection } from "../events_connection.ts";
-import { isJetStreamNotEnabled, NatsEventsConnection } from "./connection.ts";
+import { ErrorCode, messageOf, WalnatsError } from "../errors.ts";
+import { isJetStreamNotEnabled } from "./_api_errors.ts";
 
 /** The oldest nats-server this library supports. */
 const MIN_SERVER: readonly [number, number] = [2, 9];
@@ -64,15 +62,6 @@ export async function dialOrAdopt(
   }
 }
 
-/** An events connection on a new or adopted NATS connection. */
-export async function openConnection(
-  events: readonly Event[],
-  target: ConnectOptions | NatsClient,
-): Promise<EventsConnection> {
-  const { nc, owned, js, jsm } = await dialOrAdopt(target);
-  return new NatsEventsConnection(nc, owned, events, js, jsm);
-}
-
 function isClient(target: ConnectOptions | NatsClient): target is NatsClient {
   return typeof (target as NatsClient).request === "function" && typeof (target as NatsClient).publish === "function";
 }
@@ -95,13 +84,10 @@ async function dial(options: ConnectOptions): Promise<NatsConnection> {
       ...(token === undefined ? {} : { token }),
     });
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
     throw new WalnatsError(
       ErrorCode.ConnectionFailed,
-      `Cannot connect to NATS at ${[servers].flat().join(", ")}: ${why}`,
-      {
-        cause: error,
-      },
+      `Cannot connect to NATS at ${[servers].flat().join(", ")}: ${messageOf(error)}`,
+      { cause: error },
     );
   }
 }

@@ -1,19 +1,14 @@
-import {
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JetStreamClient,
-  type JetStreamManager,
-  type StoredMsg,
-} from "@nats-io/jetstream";
+import { JetStreamApiCodes, type JetStreamClient, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 import { emitHeaders } from "../_emit_options.ts";
-import { ErrorCode, noStreamStores, StreamConflictError, streamNotFound, WalnatsError } from "../errors.ts";
+import { ErrorCode, messageOf, noStreamStores, StreamConflictError, streamNotFound, WalnatsError } from "../errors.ts";
 import type { Event } from "../event.ts";
 import type { EmitOptions, EventsConnection } from "../events_connection.ts";
 import type { PublishResult, TickMessage } from "../publisher.ts";
 import type { Payload, Schema } from "../serializer.ts";
 import { CLOCK_HEADER, TICK_HEADER } from "../tick.ts";
 import { systemTime } from "../time_source.ts";
+import { isApiError, isStreamMissing } from "./_api_errors.ts";
 import { findConflict, isUpToDate, streamConfig } from "./_stream_config.ts";
 
 /** Publish rounds per attempt when other writers keep moving the subject's last sequence. */
@@ -128,7 +123,9 @@ export class NatsEventsConnection implements EventsConnection {
         const last = await this.#lastTick(message);
         return last.covers ? last.result : { seq: ack.seq, duplicate: true };
       } catch (error) {
-        if (!isWrongLastSequence(error)) throw isStreamMissing(error) ? streamNotFound(message.stream, error) : error;
+        if (!isApiError(error, JetStreamApiCodes.StreamWrongLastSequence)) {
+          throw isStreamMissing(error) ? streamNotFound(message.stream, error) : error;
+        }
       }
       // Someone else wrote to the subject since this connection last looked: read what is there,
       // and try again only if it is older than this tick.
@@ -178,7 +175,7 @@ export class NatsEventsConnection implements EventsConnection {
     try {
       return (await this.#jsm.streams.info(name)).config;
     } catch (error) {
-      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return undefined;
+      if (isApiError(error, JetStreamApiCodes.StreamNotFound)) return undefined;
       throw new WalnatsError(ErrorCode.RequestFailed, `Cannot read stream '${name}': ${messageOf(error)}`, {
         cause: error,
       });
@@ -222,21 +219,6 @@ function toHeaders(values: Readonly<Record<string, string>>): MsgHdrs {
   return headers;
 }
 
-function isWrongLastSequence(error: unknown): boolean {
-  return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence;
-}
-
-/** nats.js's `JetStreamNotEnabled`, which its main entry point does not export. */
-export function isJetStreamNotEnabled(error: unknown): boolean {
-  return error instanceof Error && error.name === "JetStreamNotEnabled";
-}
-
-/** nats.js reports a publish that no stream answers as "JetStream not enabled". */
-function isStreamMissing(error: unknown): boolean {
-  return isJetStreamNotEnabled(error) ||
-    error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
-}
-
 /** Runs a request, turning a failure into a {@link WalnatsError} that says what was tried. */
 async function request<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
@@ -246,8 +228,4 @@ async function request<T>(what: string, run: () => Promise<T>): Promise<T> {
     if (isStreamMissing(error)) throw noStreamStores(what, error);
     throw new WalnatsError(ErrorCode.RequestFailed, `${what}: ${messageOf(error)}`, { cause: error });
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
