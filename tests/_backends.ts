@@ -10,7 +10,7 @@ import { startNatsServer } from "../cli/_nats_server.ts";
 import { delay } from "../src/_async.ts";
 import { type Backend, type ConnectOptions, type Event, systemTime, type TimeSource } from "../mod.ts";
 import { FakeTime, MemoryServer } from "../testing/mod.ts";
-import { readStream } from "./_stream.ts";
+import { readStream } from "./nats/_stream.ts";
 
 /** How often `until()` looks again, in the backend's milliseconds. */
 const POLL_MS = 10;

@@ -4,8 +4,8 @@
  * late, once.
  */
 import assert from "node:assert/strict";
-import { startNatsServer } from "../cli/_nats_server.ts";
-import { delay } from "../src/_async.ts";
+import { startNatsServer } from "../../cli/_nats_server.ts";
+import { delay } from "../../src/_async.ts";
 import { allReady, countTicks, killAll, PERIOD_MS, startClock, stopClock, untilAfterTick } from "./_clocks.ts";
 import { readStream } from "./_stream.ts";
 

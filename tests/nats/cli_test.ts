@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { startNatsServer } from "../cli/_nats_server.ts";
+import { startNatsServer } from "../../cli/_nats_server.ts";
 
-const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
+const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const TICK_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00 {2}emitted +lag \d+ ms {2}seq \d+$/;
 
 /** Starts the command as a real process; its stdout is read line by line. */

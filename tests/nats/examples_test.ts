@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { startNatsServer } from "../cli/_nats_server.ts";
-import { systemTime, type TickReport } from "../mod.ts";
-import { clock, clock5m, runClocks } from "../examples/clocks.ts";
+import { startNatsServer } from "../../cli/_nats_server.ts";
+import { systemTime, type TickReport } from "../../mod.ts";
+import { clock, clock5m, runClocks } from "../../examples/clocks.ts";
 
 Deno.test("examples/clocks.ts emits minute-passed and 5m-passed with its header", async () => {
   await using server = await startNatsServer();
@@ -37,7 +37,7 @@ Deno.test("examples/clocks.ts emits minute-passed and 5m-passed with its header"
 Deno.test("examples/emit.ts stores the event once and drops the second emit as a duplicate", async () => {
   await using server = await startNatsServer();
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../examples/emit.ts", import.meta.url).pathname],
+    args: ["run", "-A", new URL("../../examples/emit.ts", import.meta.url).pathname],
     env: { NATS_URL: server.url, NO_COLOR: "1" },
   }).output();
   assert.equal(code, 0, new TextDecoder().decode(stderr));
@@ -45,8 +45,8 @@ Deno.test("examples/emit.ts stores the event once and drops the second emit as a
 });
 
 Deno.test("README's testing example is examples/testing_a_periodic_job_test.ts, importing the package", async () => {
-  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
-  const example = await Deno.readTextFile(new URL("../examples/testing_a_periodic_job_test.ts", import.meta.url));
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const example = await Deno.readTextFile(new URL("../../examples/testing_a_periodic_job_test.ts", import.meta.url));
   const section = readme.slice(readme.indexOf("## Testing your periodic jobs"));
   const block = /```ts ignore\n([\s\S]*?)```/.exec(section)?.[1];
   assert.equal(block, example.replace('"../testing/mod.ts"', '"@walnats/clock/testing"'));

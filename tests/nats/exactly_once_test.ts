@@ -7,9 +7,9 @@
  * every message of the event's stream by sequence.
  */
 import assert from "node:assert/strict";
-import { startNatsServer } from "../cli/_nats_server.ts";
-import { delay } from "../src/_async.ts";
-import { Event, Events, type EventsConnection } from "../mod.ts";
+import { startNatsServer } from "../../cli/_nats_server.ts";
+import { delay } from "../../src/_async.ts";
+import { Event, Events, type EventsConnection } from "../../mod.ts";
 import {
   allReady,
   assertEachTickOnce,

@@ -1,9 +1,9 @@
 /**
- * Clock processes for the multi-process tests: start real `tests/_clock_process.ts`
+ * Clock processes for the multi-process tests: start real `tests/nats/_clock_process.ts`
  * processes, wait for them, stop them, and count what they stored.
  */
 import assert from "node:assert/strict";
-import { delay } from "../src/_async.ts";
+import { delay } from "../../src/_async.ts";
 import type { ReportLine } from "./_clock_process.ts";
 import { type ScriptProcess, startScript } from "./_processes.ts";
 export { allReady, killAll, stopScript as stopClock } from "./_processes.ts";
@@ -16,7 +16,7 @@ export const PERIOD_MS = 1_000;
 /** A clock process, and the tick reports it printed (`lines`). */
 export type ClockProcess = ScriptProcess<ReportLine>;
 
-/** Starts tests/_clock_process.ts on one event: periodic (`PERIOD_MS`) unless `cron` is given. */
+/** Starts tests/nats/_clock_process.ts on one event: periodic (`PERIOD_MS`) unless `cron` is given. */
 export function startClock(
   label: string,
   server: string,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { delay } from "../src/_async.ts";
-import { NatsServerNotFoundError, startNatsServer } from "../cli/_nats_server.ts";
+import { delay } from "../../src/_async.ts";
+import { NatsServerNotFoundError, startNatsServer } from "../../cli/_nats_server.ts";
 
 /** Connects to 127.0.0.1:`port` and returns the first line the server sends. */
 async function readFirstLine(port: number): Promise<string> {

@@ -6,11 +6,11 @@
 import assert from "node:assert/strict";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { startNatsServer } from "../cli/_nats_server.ts";
-import { delay } from "../src/_async.ts";
-import { type JobContext, systemTime } from "../mod.ts";
-import { backupActor, clock, runBackupAtMidnight } from "../examples/backup_at_midnight.ts";
-import { type Reminder, reminderDue, remindLater } from "../examples/remind_in_5_days.ts";
+import { startNatsServer } from "../../cli/_nats_server.ts";
+import { delay } from "../../src/_async.ts";
+import { type JobContext, systemTime } from "../../mod.ts";
+import { backupActor, clock, runBackupAtMidnight } from "../../examples/backup_at_midnight.ts";
+import { type Reminder, reminderDue, remindLater } from "../../examples/remind_in_5_days.ts";
 
 /** The longest a run may take before the test stops it, in milliseconds. */
 const RUN_TIMEOUT_MS = 10_000;

@@ -1,7 +1,7 @@
 /**
- * One clock in a process of its own, for tests/exactly_once_test.ts.
+ * One clock in a process of its own, for tests/nats/exactly_once_test.ts.
  *
- *     deno run -A tests/_clock_process.ts --server nats://127.0.0.1:4222 --event ticks \
+ *     deno run -A tests/nats/_clock_process.ts --server nats://127.0.0.1:4222 --event ticks \
  *       (--period 1 | --cron "* * * * * *") [--skew-ms 500] [--duplicate-window 0.2] [--catch-up 3]
  *
  * Connects, registers the event, prints `{"ready":true}` and then one JSON
@@ -12,7 +12,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { Clock, Event, Events, systemTime, type TickReport, type TimeSource } from "../mod.ts";
+import { Clock, Event, Events, systemTime, type TickReport, type TimeSource } from "../../mod.ts";
 
 /** A tick report as one JSON line. */
 export interface ReportLine {

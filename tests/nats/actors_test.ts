@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { startNatsServer } from "../cli/_nats_server.ts";
-import { connectAndRegister } from "./_connected.ts";
-import { delay } from "../src/_async.ts";
+import { startNatsServer } from "../../cli/_nats_server.ts";
+import { connectAndRegister } from "../_connected.ts";
+import { delay } from "../../src/_async.ts";
 import {
   Actor,
   Actors,
@@ -20,7 +20,7 @@ import {
   Events,
   type JobEvent,
   WalnatsError,
-} from "../mod.ts";
+} from "../../mod.ts";
 
 /** The longest wait for something a test expects to happen, in milliseconds. */
 const EXPECT_WITHIN_MS = 10_000;

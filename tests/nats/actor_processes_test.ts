@@ -1,11 +1,11 @@
 /**
- * Actors in real processes (tests/_actor_process.ts) sharing one durable
+ * Actors in real processes (tests/nats/_actor_process.ts) sharing one durable
  * consumer: the messages are split between them, each handled once, and a
  * killed process's message goes to the other after the ack wait.
  */
 import assert from "node:assert/strict";
-import { startNatsServer } from "../cli/_nats_server.ts";
-import { Event, Events } from "../mod.ts";
+import { startNatsServer } from "../../cli/_nats_server.ts";
+import { Event, Events } from "../../mod.ts";
 import type { ActorLine } from "./_actor_process.ts";
 import { allReady, killAll, type ScriptProcess, startScript, stopScript } from "./_processes.ts";
 

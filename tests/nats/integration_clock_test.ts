@@ -3,9 +3,9 @@
  * a server outage across a tick, stopping, and burst.
  */
 import assert from "node:assert/strict";
-import { startNatsServer } from "../cli/_nats_server.ts";
-import { delay } from "../src/_async.ts";
-import { Clock, Event, Events, type TickReport } from "../mod.ts";
+import { startNatsServer } from "../../cli/_nats_server.ts";
+import { delay } from "../../src/_async.ts";
+import { Clock, Event, Events, type TickReport } from "../../mod.ts";
 import { isoTick, readStream } from "./_stream.ts";
 
 /** Rejects if `promise` is still pending after `ms`: a clock that does not stop would hang the test. */

@@ -3,14 +3,14 @@
  * the tick ledger of `publishTick()`.
  */
 import assert from "node:assert/strict";
-import { delay } from "../src/_async.ts";
+import { delay } from "../../src/_async.ts";
 import { jetstream, jetstreamManager, StorageType, type StreamConfig } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { type NatsServer, startNatsServer } from "../cli/_nats_server.ts";
-import { ErrorCode, Event, Events, type EventsConnection, StreamConflictError, WalnatsError } from "../mod.ts";
-import { streamConfig } from "../src/nats/_stream_config.ts";
-import { tickMessage } from "../src/tick.ts";
+import { type NatsServer, startNatsServer } from "../../cli/_nats_server.ts";
+import { ErrorCode, Event, Events, type EventsConnection, StreamConflictError, WalnatsError } from "../../mod.ts";
+import { streamConfig } from "../../src/nats/_stream_config.ts";
+import { tickMessage } from "../../src/tick.ts";
 import { closedPort, isoTick, readStream } from "./_stream.ts";
 
 /** A tick instant on a whole second (2026-11-26T16:15:00Z) and the next ones, 1 s apart. */

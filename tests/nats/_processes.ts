@@ -3,7 +3,7 @@
  * `{"ready":true}` once it is set up, then one JSON line per thing it did.
  */
 import assert from "node:assert/strict";
-import { delay } from "../src/_async.ts";
+import { delay } from "../../src/_async.ts";
 
 /** The longest wait for a process to connect and register, in milliseconds. */
 const READY_TIMEOUT_MS = 20_000;
@@ -23,7 +23,7 @@ export interface ScriptProcess<Line> {
 }
 
 /**
- * Starts `deno run -A tests/<script> ...args`; `onLine` is called after
+ * Starts `deno run -A tests/nats/<script> ...args`; `onLine` is called after
  * each line it prints.
  */
 export function startScript<Line>(

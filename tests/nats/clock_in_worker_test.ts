@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { startNatsServer } from "../cli/_nats_server.ts";
-import type { TickReport } from "../mod.ts";
-import { busyFor, startClockInWorker } from "../examples/clock_in_worker.ts";
+import { startNatsServer } from "../../cli/_nats_server.ts";
+import type { TickReport } from "../../mod.ts";
+import { busyFor, startClockInWorker } from "../../examples/clock_in_worker.ts";
 
 Deno.test("examples/clock_in_worker.ts ticks on time while the main thread is blocked", async () => {
   const server = await startNatsServer();

@@ -1,7 +1,7 @@
 /**
- * One actor in a process of its own, for tests/actor_processes_test.ts.
+ * One actor in a process of its own, for tests/nats/actor_processes_test.ts.
  *
- *     deno run -A tests/_actor_process.ts --server nats://127.0.0.1:4222 --event jobs --actor worker \
+ *     deno run -A tests/nats/_actor_process.ts --server nats://127.0.0.1:4222 --event jobs --actor worker \
  *       [--job-ms 100] [--max-jobs 1] [--ack-wait 2]
  *
  * Connects, registers the actor (its event must be registered already),
@@ -14,8 +14,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { delay } from "../src/_async.ts";
-import { Actor, Actors, Event } from "../mod.ts";
+import { delay } from "../../src/_async.ts";
+import { Actor, Actors, Event } from "../../mod.ts";
 
 /** One line a process prints after `ready`. */
 export interface ActorLine {
