@@ -43,7 +43,7 @@ export interface AttemptNotes {
 }
 
 /** What handling a delivery needs besides the actor and the delivery. */
-export interface DeliveryContext {
+interface DeliveryContext {
   /** The time delays and job timeouts run on. */
   time: TimeSource;
   /** Where delayed messages' first attempts are noted. */
@@ -91,11 +91,11 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
     return;
   }
   onEvent({ type: "start", actor: actor.name, seq, attempt });
-  const started = performance.now();
+  const started = time.now();
   try {
     await runHandler(actor, payload, { attempt, seq, headers }, time);
     delivery.ack();
-    onEvent({ type: "success", actor: actor.name, seq, attempt, durationMs: performance.now() - started });
+    onEvent({ type: "success", actor: actor.name, seq, attempt, durationMs: time.now() - started });
     if (delayed) await notes.forget(noteKey).catch(() => {});
   } catch (error) {
     if (attempt >= actor.maxAttempts) {

@@ -4,9 +4,9 @@ import { isAbort } from "./_async.ts";
 import { type Retried, retryUntil } from "./_retry_until.ts";
 import { CronSchedule } from "./cron_schedule.ts";
 import { wholeMs } from "./_units.ts";
-import { Event } from "./event.ts";
+import { DEFAULT_DUPLICATE_WINDOW_S, Event } from "./event.ts";
 import type { Publisher, PublishResult } from "./publisher.ts";
-import { PeriodSchedule, type Schedule } from "./schedule.ts";
+import { BoundedSchedule, catchUpTicks, dueTicks, PeriodSchedule } from "./schedule.ts";
 import { tickMessage } from "./tick.ts";
 import { systemTime, type TimeSource } from "./time_source.ts";
 
@@ -14,8 +14,6 @@ import { systemTime, type TimeSource } from "./time_source.ts";
 const MAX_SLEEP_MS = 30_000;
 /** The shortest message age a clock's event may have: the server's smallest duplicate window. */
 const MIN_AGE_S = 0.1;
-/** The smallest duplicate window a clock gives its event: the server's default. */
-const MIN_DUPLICATE_WINDOW_S = 120;
 
 /** Options of a {@link Clock}. */
 export interface ClockOptions {
@@ -120,7 +118,16 @@ export interface TickReport {
  * ```
  */
 export class Clock {
-  /** The event the clock emits. */
+  /**
+   * The event the clock emits: register this one, not the event you gave.
+   * Unless the given event sets `limits.duplicateWindow`, it is a copy with a
+   * duplicate window of one period (a cron clock counts as period 0), at
+   * least the server's default of 2 minutes and at most the event's
+   * `limits.age`; an event that sets its own window is used as it is. The
+   * tick ledger keeps ticks exactly once with any window: a window of one
+   * period only lets concurrent attempts at a tick be dropped by the server
+   * before the ledger is read.
+   */
   readonly event: Event<DateConstructor>;
   /** Seconds between ticks, or `undefined` for a cron clock. */
   readonly period: number | undefined;
@@ -132,9 +139,7 @@ export class Clock {
   readonly catchUp: number;
   /** Headers added to every tick. */
   readonly meta: Readonly<Record<string, string>>;
-  readonly #schedule: Schedule;
-  readonly #startMs: number;
-  readonly #stopMs: number;
+  readonly #schedule: BoundedSchedule;
   readonly #maxTicks: number;
 
   /**
@@ -164,24 +169,20 @@ export class Clock {
     if (!(maxTicks === Infinity || Number.isSafeInteger(maxTicks) && maxTicks >= 1)) {
       throw new RangeError(`Cannot create Clock: 'maxTicks' must be a whole number >= 1, got ${describe(maxTicks)}`);
     }
-    this.#startMs = instantOf(options.startAt, "startAt") ?? -Infinity;
-    this.#stopMs = instantOf(options.stopAt, "stopAt") ?? Infinity;
-    if (this.#stopMs < this.#startMs) {
+    const startMs = instantOf(options.startAt, "startAt") ?? -Infinity;
+    const stopMs = instantOf(options.stopAt, "stopAt") ?? Infinity;
+    if (stopMs < startMs) {
       throw new RangeError(
         `Cannot create Clock: 'stopAt' (${options.stopAt?.toISOString()}) is before 'startAt' (${options.startAt?.toISOString()})`,
       );
     }
     this.meta = validateMeta(options.meta, "Cannot create Clock");
-    if (cron === undefined) {
-      const periodic = periodicSchedule(options.period === undefined ? 60 : options.period, event);
-      this.period = periodic.period;
-      this.event = periodic.event;
-      this.#schedule = periodic.schedule;
-    } else {
-      this.period = undefined;
-      this.event = event;
-      this.#schedule = new CronSchedule(cron, timezone);
-    }
+    this.period = cron !== undefined ? undefined : options.period === undefined ? 60 : options.period;
+    const schedule = this.period === undefined
+      ? new CronSchedule(cron as string, timezone, "Cannot create Clock")
+      : periodSchedule(this.period, event);
+    this.#schedule = new BoundedSchedule(schedule, startMs, stopMs);
+    this.event = withDuplicateWindow(event, this.period ?? 0);
     this.cron = cron;
     this.timezone = timezone ?? "UTC";
     this.catchUp = catchUp;
@@ -217,7 +218,11 @@ export class Clock {
     }
     const fromMs = instantOf(from, "from", "Cannot preview ticks");
     const ticks: Date[] = [];
-    for (let tick = this.#next(fromMs ?? NaN); tick !== undefined && ticks.length < count; tick = this.#next(tick)) {
+    for (
+      let tick = this.#schedule.next(fromMs ?? NaN);
+      tick !== undefined && ticks.length < count;
+      tick = this.#schedule.next(tick)
+    ) {
       ticks.push(new Date(tick));
     }
     return ticks;
@@ -239,9 +244,10 @@ export class Clock {
   async run(publisher: Publisher, options: RunOptions = {}): Promise<void> {
     const { signal, burst = false, onTick = () => {}, time = publisher.time ?? systemTime } = options;
     const clockId = crypto.randomUUID();
+    // Whether ticks may have gone out unseen by this clock (it just started, or missed one): catch-up reads the ledger.
+    let catchUpPending = this.catchUp > 0;
     let handled = 0;
-    let catchUpDue = this.catchUp > 0;
-    for (let planned = this.#next(time.now()); planned !== undefined && !signal?.aborted;) {
+    for (let planned = this.#schedule.next(time.now()); planned !== undefined && !signal?.aborted;) {
       let now: number;
       try {
         now = await sleepUntil(time, planned, signal);
@@ -249,36 +255,41 @@ export class Clock {
         if (isAbort(error, signal)) return;
         throw error;
       }
-      // Every tick due by now: the last is emitted, those before it were overslept.
-      let current = planned;
-      const overslept: number[] = [];
-      for (let due = this.#next(current); due !== undefined && due <= now; due = this.#next(due)) {
-        overslept.push(current);
-        current = due;
-      }
-      // A tick is given up when the next one of the schedule is due (stopAt or not).
-      const cycle: Cycle = { publisher, clockId, deadline: this.#schedule.next(current), time, signal, onTick };
-      catchUpDue ||= this.catchUp > 0 && overslept.length > 0;
-      if (!catchUpDue) {
-        for (const tick of overslept) {
+      const due = dueTicks(this.#schedule, planned, now);
+      const cycle: Cycle = { publisher, clockId, deadline: due.deadline, time, signal, onTick };
+      let emitted: boolean;
+      if (this.catchUp > 0 && (catchUpPending || due.overslept.length > 0)) {
+        emitted = await this.#catchUpAndEmit(due.current, cycle);
+      } else {
+        for (const tick of due.overslept) {
           onTick(this.#report(tick, { ok: false, reason: "late", attempts: 0, endedMs: now }, false));
         }
+        emitted = await this.#emit(due.current, false, cycle);
       }
-      // With catch-up, the ledger is read before the current tick goes out: once it has, older ticks cannot follow.
-      const ledger = catchUpDue
-        ? await retryUntil(() => publisher.lastTick(this.event), cycle.deadline, time, signal)
-        : undefined;
-      if (ledger?.ok === false) {
-        onTick(this.#report(current, { ...ledger, attempts: 0 }, false));
-      } else {
-        catchUpDue = false;
-        for (const tick of this.#missedAfter(ledger?.value, current)) await this.#emit(tick, true, cycle);
-        if (!(await this.#emit(current, false, cycle)) && this.catchUp > 0) catchUpDue = true;
-      }
+      catchUpPending = this.catchUp > 0 && !emitted;
       handled++;
       if (burst || handled >= this.#maxTicks) return;
-      planned = this.#next(current);
+      planned = this.#schedule.next(due.current);
     }
+  }
+
+  /**
+   * Reads the ledger, emits the ticks after its last one (at most `catchUp`,
+   * late), then the current tick; tells whether the current tick went out.
+   * The ledger is read before the current tick goes out: once it has, older
+   * ticks cannot follow.
+   */
+  async #catchUpAndEmit(current: number, cycle: Cycle): Promise<boolean> {
+    const { publisher, deadline, time, signal } = cycle;
+    const ledger = await retryUntil(() => publisher.lastTick(this.event), deadline, time, signal);
+    if (!ledger.ok) {
+      cycle.onTick(this.#report(current, { ...ledger, attempts: 0 }, false));
+      return false;
+    }
+    for (const tick of catchUpTicks(this.#schedule, ledger.value, current, this.catchUp)) {
+      await this.#emit(tick, true, cycle);
+    }
+    return await this.#emit(current, false, cycle);
   }
 
   /** Emits one tick, with retries until the cycle's deadline; reports it and tells whether it went out. */
@@ -293,20 +304,6 @@ export class Clock {
     );
     cycle.onTick(this.#report(tickMs, result, late));
     return result.ok;
-  }
-
-  /**
-   * The ticks after `last` and before `current`, at most `catchUp` of them
-   * (the most recent), oldest first. None for an event never emitted.
-   */
-  #missedAfter(last: number | undefined, current: number): number[] {
-    const missed: number[] = [];
-    if (last === undefined) return missed;
-    for (let tick = this.#next(last); tick !== undefined && tick < current; tick = this.#next(tick)) {
-      missed.push(tick);
-      if (missed.length > this.catchUp) missed.shift();
-    }
-    return missed;
   }
 
   #report(tickMs: number, result: Retried<PublishResult> | Overslept, late: boolean): TickReport {
@@ -327,12 +324,6 @@ export class Clock {
         ...(result.error === undefined ? {} : { error: result.error }),
       };
     return { ...common, ...details, ...(late ? { late } : {}) };
-  }
-
-  /** The first tick strictly after `afterMs` within `startAt` and `stopAt`. */
-  #next(afterMs: number): number | undefined {
-    const tick = this.#schedule.next(Math.max(afterMs, this.#startMs - 1));
-    return tick > this.#stopMs ? undefined : tick;
   }
 }
 
@@ -366,8 +357,8 @@ async function sleepUntil(time: TimeSource, instant: number, signal: AbortSignal
   }
 }
 
-/** The schedule of a periodic clock, and its event with a duplicate window of one period. */
-function periodicSchedule(period: number, event: Event<DateConstructor>) {
+/** The schedule of a periodic clock, after checking that its event keeps the last tick for one period. */
+function periodSchedule(period: number, event: Event<DateConstructor>): PeriodSchedule {
   const periodMs = wholeMs(period);
   if (periodMs === undefined) {
     throw new RangeError(
@@ -383,16 +374,17 @@ function periodicSchedule(period: number, event: Event<DateConstructor>) {
         `less than the period ${period} s (or ${MIN_AGE_S} s); the clock finds the last tick in the stream`,
     );
   }
-  return { period, event: withDuplicateWindow(event, period), schedule: new PeriodSchedule(periodMs) };
+  return new PeriodSchedule(periodMs);
 }
 
 /**
- * The clock's event, with a duplicate window of one period (2 minutes at
- * least, at most the event's age) unless the event sets its own.
+ * The clock's event (see {@link Clock.event}): unless the event sets its own
+ * duplicate window, a copy with a window of one period, at least the
+ * server's default and at most the event's age.
  */
 function withDuplicateWindow(event: Event<DateConstructor>, period: number): Event<DateConstructor> {
   if (event.limits.duplicateWindow !== undefined) return event;
-  const duplicateWindow = Math.min(Math.max(period, MIN_DUPLICATE_WINDOW_S), event.limits.age ?? Infinity);
+  const duplicateWindow = Math.min(Math.max(period, DEFAULT_DUPLICATE_WINDOW_S), event.limits.age ?? Infinity);
   const options = event.description === undefined ? {} : { description: event.description };
   return new Event(event.name, Date, { ...options, limits: { ...event.limits, duplicateWindow } });
 }

@@ -59,23 +59,24 @@ export class CronSchedule implements Schedule {
    *
    * @param expression 5 fields, or 6 with a leading seconds field, or a nickname such as `@daily`
    * @param timezone the IANA time zone whose wall clock the expression is read on
+   * @param where how error messages begin: what was being created, e.g. `Cannot create Clock`
    * @throws {TypeError} if `expression` is not a valid cron expression
    * @throws {RangeError} if `timezone` is not a known time zone, or if `expression` never
    * matches a date (`0 0 30 2 *`)
    */
-  constructor(expression: string, timezone = "UTC") {
+  constructor(expression: string, timezone = "UTC", where = "Cannot create cron schedule") {
     if (typeof expression !== "string") {
-      throw new TypeError(`Cannot create Clock: 'cron' must be a string, got ${describe(expression)}`);
+      throw new TypeError(`${where}: 'cron' must be a string, got ${describe(expression)}`);
     }
     if (typeof timezone !== "string") {
-      throw new TypeError(`Cannot create Clock: 'timezone' must be a string, got ${describe(timezone)}`);
+      throw new TypeError(`${where}: 'timezone' must be a string, got ${describe(timezone)}`);
     }
     // croner accepts an unknown zone until it is asked for runs.
     try {
       new Intl.DateTimeFormat(undefined, { timeZone: timezone });
     } catch (cause) {
       throw new RangeError(
-        `Cannot create Clock: 'timezone' is not a known IANA time zone, got ${describe(timezone)}`,
+        `${where}: 'timezone' is not a known IANA time zone, got ${describe(timezone)}`,
         { cause },
       );
     }
@@ -90,14 +91,14 @@ export class CronSchedule implements Schedule {
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message.replace(/^CronPattern: /, "") : String(cause);
       throw new TypeError(
-        `Cannot create Clock: 'cron' is not a valid cron expression, got ${describe(expression)} (${reason})`,
+        `${where}: 'cron' is not a valid cron expression, got ${describe(expression)} (${reason})`,
         { cause },
       );
     }
     // croner looks up to the year 3000: an expression with no run after 1970 never has one.
     if (cron.nextRun(new Date(0)) === null) {
       throw new RangeError(
-        `Cannot create Clock: 'cron' never matches a date, got ${describe(expression)}`,
+        `${where}: 'cron' never matches a date, got ${describe(expression)}`,
       );
     }
     this.expression = expression;

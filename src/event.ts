@@ -37,6 +37,8 @@ export interface EventOptions {
 }
 
 const MAX_STREAM_NAME = 255;
+/** The duplicate window of a stream whose event sets none, in seconds: the server's default. */
+export const DEFAULT_DUPLICATE_WINDOW_S = 120;
 
 /**
  * A kind of message: its name (the NATS subject), its payload schema and how

@@ -8,7 +8,8 @@
  * and once in standard time; on a spring-forward day a skipped wall time (02:30 on 2026-03-29)
  * never matches. Local midnight exists on both of Berlin's DST days, so a midnight filter
  * matches once each day there. For "once per local day at a time that may be skipped", use a
- * `CronSchedule` with that time instead: it follows classic cron's rule for the gap.
+ * cron clock (`new Clock({ cron, timezone })`) with that time instead: it follows classic cron's
+ * rule for the gap.
  *
  * @module
  */

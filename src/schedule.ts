@@ -35,3 +35,81 @@ export class PeriodSchedule implements Schedule {
 export function tickId(event: string, tickMs: number): string {
   return `${event}:${tickMs}`;
 }
+
+/**
+ * A schedule within `startAt` and `stopAt`: the ticks a clock emits. Its
+ * `next()` has no tick past `stopAt`; `deadline()` is the instant a tick is
+ * given up, the schedule's next tick after it, whether past `stopAt` or not.
+ */
+export class BoundedSchedule {
+  readonly #schedule: Schedule;
+  readonly #startMs: number;
+  readonly #stopMs: number;
+
+  /**
+   * @param schedule the unbounded schedule
+   * @param startMs no tick before this instant (`-Infinity`: none)
+   * @param stopMs no tick after this instant (`Infinity`: none)
+   */
+  constructor(schedule: Schedule, startMs = -Infinity, stopMs = Infinity) {
+    this.#schedule = schedule;
+    this.#startMs = startMs;
+    this.#stopMs = stopMs;
+  }
+
+  /** The first tick strictly after `afterMs` within the bounds; `undefined` when `stopAt` comes first. */
+  next(afterMs: number): number | undefined {
+    const tick = this.#schedule.next(Math.max(afterMs, this.#startMs - 1));
+    return tick > this.#stopMs ? undefined : tick;
+  }
+
+  /** When the tick `tickMs` is given up: the schedule's next tick after it. */
+  deadline(tickMs: number): number {
+    return this.#schedule.next(tickMs);
+  }
+}
+
+/** What is due when a clock that planned to wake for one tick reads the time. */
+export interface DueTicks {
+  /** The ticks whose window closed before the clock woke (it overslept them), oldest first. */
+  readonly overslept: readonly number[];
+  /** The tick to emit: the latest tick due. */
+  readonly current: number;
+  /** When `current` is given up: the next tick of the schedule. */
+  readonly deadline: number;
+}
+
+/**
+ * The ticks due at `nowMs` for a clock that slept until `planned` (a tick of
+ * `schedule`, at or before `nowMs`): the latest due tick is emitted, the
+ * ones before it were overslept.
+ */
+export function dueTicks(schedule: BoundedSchedule, planned: number, nowMs: number): DueTicks {
+  const overslept: number[] = [];
+  let current = planned;
+  for (let due = schedule.next(current); due !== undefined && due <= nowMs; due = schedule.next(due)) {
+    overslept.push(current);
+    current = due;
+  }
+  return { overslept, current, deadline: schedule.deadline(current) };
+}
+
+/**
+ * The ticks a clock catches up before `currentMs` when the ledger's last
+ * tick is `lastMs`: the ticks strictly between the two, at most `max` of
+ * them (the most recent), oldest first. None when nothing was ever emitted.
+ */
+export function catchUpTicks(
+  schedule: BoundedSchedule,
+  lastMs: number | undefined,
+  currentMs: number,
+  max: number,
+): number[] {
+  const missed: number[] = [];
+  if (lastMs === undefined || max <= 0) return missed;
+  for (let tick = schedule.next(lastMs); tick !== undefined && tick < currentMs; tick = schedule.next(tick)) {
+    missed.push(tick);
+    if (missed.length > max) missed.shift();
+  }
+  return missed;
+}

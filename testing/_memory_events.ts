@@ -1,14 +1,11 @@
 import { emitHeaders } from "../src/_emit_options.ts";
 import { noStreamStores, StreamConflictError, streamNotFound } from "../src/errors.ts";
-import type { Event } from "../src/event.ts";
+import { DEFAULT_DUPLICATE_WINDOW_S, type Event } from "../src/event.ts";
 import type { EmitOptions, EventsConnection } from "../src/events_connection.ts";
 import type { PublishResult, TickMessage } from "../src/publisher.ts";
 import type { Payload, Schema } from "../src/serializer.ts";
 import type { TimeSource } from "../src/time_source.ts";
 import { MemoryStream } from "./_memory_stream.ts";
-
-/** The duplicate window of a stream whose event sets none: the server's default. */
-const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
 
 /** An {@link EventsConnection} to the streams of a `MemoryServer`. */
 export class MemoryEventsConnection implements EventsConnection {
@@ -32,9 +29,7 @@ export class MemoryEventsConnection implements EventsConnection {
         }
       }
       for (const event of this.#events) {
-        const windowMs = event.limits.duplicateWindow === undefined
-          ? DEFAULT_DUPLICATE_WINDOW_MS
-          : Math.round(event.limits.duplicateWindow * 1000);
+        const windowMs = Math.round((event.limits.duplicateWindow ?? DEFAULT_DUPLICATE_WINDOW_S) * 1000);
         const existing = this.#streams.get(event.stream);
         if (existing) existing.duplicateWindowMs = windowMs;
         else this.#streams.set(event.stream, new MemoryStream(event.subject, windowMs, this.time));
@@ -57,7 +52,7 @@ export class MemoryEventsConnection implements EventsConnection {
   }
 
   lastTick(target: { subject: string; stream: string }): Promise<number | undefined> {
-    return Promise.try(() => this.#stream(target.stream).lastTick());
+    return Promise.try(() => this.#stream(target.stream).lastTick(target.subject));
   }
 
   close(): Promise<void> {

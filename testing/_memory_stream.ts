@@ -1,8 +1,7 @@
 import type { PublishResult, TickMessage } from "../src/publisher.ts";
-import { CLOCK_HEADER, TICK_HEADER } from "../src/tick.ts";
 import type { TimeSource } from "../src/time_source.ts";
 import type { MemoryConsumer } from "./_memory_consumer.ts";
-import { coveredTick, type LedgerEntry } from "./_tick_ledger.ts";
+import { coveredTick, EMPTY_LEDGER, type LedgerEntry, ledgerEntry, ledgerTick } from "../src/_tick_ledger.ts";
 
 /** A message as the in-memory server stores it. */
 export interface StoredMessage {
@@ -34,6 +33,8 @@ export class MemoryStream {
   duplicateWindowMs: number;
   readonly #time: TimeSource;
   readonly #ids = new Map<string, StoredMessage>();
+  /** The last message of each subject: the tick ledger. */
+  readonly #lastBySubject = new Map<string, StoredMessage>();
 
   constructor(subject: string, duplicateWindowMs: number, time: TimeSource) {
     this.subject = subject;
@@ -48,25 +49,25 @@ export class MemoryStream {
     if (earlier && now - earlier.storedMs < this.duplicateWindowMs) return { seq: earlier.seq, duplicate: true };
     const message = { seq: this.messages.length + 1, subject: this.subject, data, headers, storedMs: now };
     this.messages.push(message);
+    this.#lastBySubject.set(message.subject, message);
     if (msgId !== undefined) this.#ids.set(msgId, message);
     for (const consumer of this.consumers.values()) consumer.offer(message);
     return { seq: message.seq, duplicate: false };
   }
 
-  /** Stores a tick unless the ledger (the last message) has it or a later one. */
+  /** Stores a tick unless the ledger (the subject's last message) has it or a later one. */
   publishTick(message: TickMessage): PublishResult {
-    return coveredTick(this.#last(), message) ?? this.publish(message.payload, message.headers, message.msgId);
+    return coveredTick(this.#ledger(message.subject), message) ??
+      this.publish(message.payload, message.headers, message.msgId);
   }
 
-  /** The tick of the last message; `undefined` when there is none or it is not a tick. */
-  lastTick(): number | undefined {
-    const tickMs = this.#last()?.tickMs;
-    return tickMs === undefined || Number.isNaN(tickMs) ? undefined : tickMs;
+  /** The tick of the subject's last message; `undefined` when there is none or it is not a tick. */
+  lastTick(subject: string): number | undefined {
+    return ledgerTick(this.#ledger(subject));
   }
 
-  #last(): LedgerEntry | undefined {
-    const last = this.messages.at(-1);
-    if (last === undefined) return undefined;
-    return { seq: last.seq, tickMs: Number(last.headers[TICK_HEADER] || NaN), clock: last.headers[CLOCK_HEADER] };
+  #ledger(subject: string): LedgerEntry {
+    const last = this.#lastBySubject.get(subject);
+    return last === undefined ? EMPTY_LEDGER : ledgerEntry(last.seq, (name) => last.headers[name]);
   }
 }

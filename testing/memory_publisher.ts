@@ -1,11 +1,11 @@
 import type { Publisher, PublishResult, TickMessage } from "../src/publisher.ts";
-import { CLOCK_HEADER } from "../src/tick.ts";
-import { coveredTick } from "./_tick_ledger.ts";
+import { coveredTick, EMPTY_LEDGER, type LedgerEntry, ledgerEntry, ledgerTick } from "../src/_tick_ledger.ts";
 
 /**
  * An in-memory stand-in for the event streams of a NATS server, with the
  * same tick ledger: a tick is stored once, and never when a later tick of
- * the same event is already stored.
+ * the same event is already stored. Like the server's ledger, it reads a
+ * stored message's tick from its `Walnats-Tick` header.
  *
  * @example Two clocks, one stream, each tick once
  * ```ts
@@ -15,7 +15,7 @@ import { coveredTick } from "./_tick_ledger.ts";
  * const stream = new MemoryPublisher();
  * const tick = {
  *   subject: "minute-passed", stream: "minute-passed", tickMs: 60_000,
- *   msgId: "minute-passed:60000", payload: new Uint8Array(), headers: {},
+ *   msgId: "minute-passed:60000", payload: new Uint8Array(), headers: { "Walnats-Tick": "60000" },
  * };
  * await stream.publishTick(tick);
  * const again = await stream.publishTick(tick);
@@ -36,13 +36,10 @@ export class MemoryPublisher implements Publisher {
    * and numbers messages per stream.
    */
   publishTick(message: TickMessage): Promise<PublishResult> {
+    const covered = coveredTick(this.#ledger(message), message);
+    if (covered) return Promise.resolve(covered);
     const stream = this.#streams.get(message.stream) ?? [];
     this.#streams.set(message.stream, stream);
-    const index = stream.findLastIndex((stored) => stored.subject === message.subject);
-    const last = stream[index];
-    const entry = last && { seq: index + 1, tickMs: last.tickMs, clock: last.headers[CLOCK_HEADER] };
-    const covered = coveredTick(entry, message);
-    if (covered) return Promise.resolve(covered);
     stream.push(message);
     this.messages.push(message);
     return Promise.resolve({ seq: stream.length, duplicate: false });
@@ -50,7 +47,14 @@ export class MemoryPublisher implements Publisher {
 
   /** The scheduled instant of the last tick stored on the subject, if any. */
   lastTick(target: { subject: string; stream: string }): Promise<number | undefined> {
-    const last = this.#streams.get(target.stream)?.findLast((stored) => stored.subject === target.subject);
-    return Promise.resolve(last?.tickMs);
+    return Promise.resolve(ledgerTick(this.#ledger(target)));
+  }
+
+  /** The subject's last message, as the tick ledger reads it. */
+  #ledger(target: { subject: string; stream: string }): LedgerEntry {
+    const stream = this.#streams.get(target.stream) ?? [];
+    const index = stream.findLastIndex((stored) => stored.subject === target.subject);
+    const last = stream[index];
+    return last === undefined ? EMPTY_LEDGER : ledgerEntry(index + 1, (name) => last.headers[name]);
   }
 }

@@ -100,10 +100,20 @@ Deno.test("new Clock() refuses schedule options that do not go together or are o
   for (const [options, message] of cases) assert.throws(() => new Clock(options), message);
 });
 
-Deno.test("A cron clock keeps its event's duplicate window as given", () => {
-  const clock = new Clock({ cron: "*/5 * * * * *", event: new Event("cron-ticks", Date) });
+Deno.test("A cron clock's event follows the periodic rule with period 0: a copy with the 2-minute window", () => {
+  const event = new Event("cron-ticks", Date, { limits: { age: 3_600 } });
+  const clock = new Clock({ cron: "*/5 * * * * *", event });
   assert.equal(clock.period, undefined);
   assert.equal(clock.cron, "*/5 * * * * *");
   assert.equal(clock.timezone, "UTC");
-  assert.equal(clock.event.limits.duplicateWindow, undefined);
+  assert.notEqual(clock.event, event);
+  assert.deepEqual(clock.event.limits, { age: 3_600, duplicateWindow: 120 });
+  const short = new Event("short", Date, { limits: { age: 60 } });
+  assert.equal(new Clock({ cron: "* * * * *", event: short }).event.limits.duplicateWindow, 60);
+});
+
+Deno.test("A clock of either kind uses an event that sets its own duplicate window as it is", () => {
+  const event = new Event("own-window", Date, { limits: { duplicateWindow: 30 } });
+  assert.equal(new Clock({ cron: "* * * * *", event }).event, event);
+  assert.equal(new Clock({ period: 300, event }).event, event);
 });

@@ -474,7 +474,7 @@ Deno.test("CronSchedule refuses an invalid expression with a TypeError naming 'c
     assert.ok(error instanceof TypeError);
     assert.match(
       error.message,
-      /^Cannot create Clock: 'cron' is not a valid cron expression, got '61 \* \* \* \*' \(.*minute.*\)$/,
+      /^Cannot create cron schedule: 'cron' is not a valid cron expression, got '61 \* \* \* \*' \(.*minute.*\)$/,
     );
     return true;
   });
@@ -500,7 +500,9 @@ Deno.test("CronSchedule refuses an invalid expression with a TypeError naming 'c
       (error: unknown) => {
         assert.ok(error instanceof TypeError, `${expression}: ${error}`);
         assert.ok(
-          error.message.startsWith(`Cannot create Clock: 'cron' is not a valid cron expression, got '${expression}' (`),
+          error.message.startsWith(
+            `Cannot create cron schedule: 'cron' is not a valid cron expression, got '${expression}' (`,
+          ),
           error.message,
         );
         return true;
@@ -509,18 +511,18 @@ Deno.test("CronSchedule refuses an invalid expression with a TypeError naming 'c
   }
   assert.throws(
     () => new CronSchedule(42 as unknown as string),
-    /^TypeError: Cannot create Clock: 'cron' must be a string, got 42$/,
+    /^TypeError: Cannot create cron schedule: 'cron' must be a string, got 42$/,
   );
 });
 
 Deno.test("CronSchedule refuses an unknown time zone with a RangeError naming 'timezone'", () => {
   assert.throws(() => new CronSchedule("* * * * *", "Mars/Olympus"), {
     name: "RangeError",
-    message: "Cannot create Clock: 'timezone' is not a known IANA time zone, got 'Mars/Olympus'",
+    message: "Cannot create cron schedule: 'timezone' is not a known IANA time zone, got 'Mars/Olympus'",
   });
   assert.throws(() => new CronSchedule("* * * * *", ""), {
     name: "RangeError",
-    message: "Cannot create Clock: 'timezone' is not a known IANA time zone, got ''",
+    message: "Cannot create cron schedule: 'timezone' is not a known IANA time zone, got ''",
   });
 });
 
@@ -528,7 +530,7 @@ Deno.test("CronSchedule refuses an expression that never fires with a RangeError
   for (const expression of ["0 0 30 2 *", "0 0 31 4 *", "0 0 31 4,6,9,11 *"]) {
     assert.throws(() => new CronSchedule(expression, "Europe/Berlin"), {
       name: "RangeError",
-      message: `Cannot create Clock: 'cron' never matches a date, got '${expression}'`,
+      message: `Cannot create cron schedule: 'cron' never matches a date, got '${expression}'`,
     });
   }
   const leapDay = new CronSchedule("0 0 29 2 *");

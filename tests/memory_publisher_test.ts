@@ -39,7 +39,7 @@ Deno.test("MemoryPublisher answers a clock's repeated tick as its own, not a dup
 
 Deno.test("MemoryPublisher treats repeated ticks without a clock header as duplicates", async () => {
   const stream = new MemoryPublisher();
-  const bare = { ...tick("m", T0), headers: {} };
+  const bare = { ...tick("m", T0), headers: { [TICK_HEADER]: String(T0) } };
   await stream.publishTick(bare);
   assert.deepEqual(await stream.publishTick(bare), { seq: 1, duplicate: true });
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { PeriodSchedule, tickId } from "../src/schedule.ts";
+import { BoundedSchedule, catchUpTicks, dueTicks, PeriodSchedule, tickId } from "../src/schedule.ts";
 
 const T0 = Date.parse("2026-11-26T16:15:00Z");
 /** Instants that hit, straddle and miss tick boundaries for the periods below. */
@@ -60,4 +60,62 @@ Deno.test("PeriodSchedule keeps its period in milliseconds", () => {
 Deno.test("tickId() joins the event name and the tick's epoch milliseconds with a colon", () => {
   assert.equal(tickId("minute-passed", T0), "minute-passed:1795709700000");
   assert.equal(tickId("clock.5m", 0), "clock.5m:0");
+});
+
+// --- bounds, due ticks and catch-up ---------------------------------------------
+
+const MINUTE = new BoundedSchedule(new PeriodSchedule(60_000));
+
+Deno.test("BoundedSchedule.next() starts at startAt and ends after stopAt; deadline() ignores stopAt", () => {
+  const bounded = new BoundedSchedule(new PeriodSchedule(60_000), T0, T0 + 120_000);
+  assert.equal(bounded.next(T0 - 3_600_000), T0, "a tick at startAt itself counts");
+  assert.equal(bounded.next(T0), T0 + 60_000);
+  assert.equal(bounded.next(T0 + 60_000), T0 + 120_000, "a tick at stopAt itself counts");
+  assert.equal(bounded.next(T0 + 120_000), undefined);
+  assert.equal(bounded.deadline(T0 + 120_000), T0 + 180_000);
+});
+
+Deno.test("dueTicks() on time: only the planned tick, given up at the next one", () => {
+  assert.deepEqual(dueTicks(MINUTE, T0, T0), { overslept: [], current: T0, deadline: T0 + 60_000 });
+  assert.deepEqual(dueTicks(MINUTE, T0, T0 + 59_999), { overslept: [], current: T0, deadline: T0 + 60_000 });
+});
+
+Deno.test("dueTicks() after oversleeping: the latest due tick is current, the ones before it overslept", () => {
+  assert.deepEqual(dueTicks(MINUTE, T0, T0 + 60_000), {
+    overslept: [T0],
+    current: T0 + 60_000,
+    deadline: T0 + 120_000,
+  });
+  assert.deepEqual(dueTicks(MINUTE, T0, T0 + 150_000), {
+    overslept: [T0, T0 + 60_000],
+    current: T0 + 120_000,
+    deadline: T0 + 180_000,
+  });
+});
+
+Deno.test("dueTicks() never makes a tick past stopAt current, but gives up the last tick at the schedule's next", () => {
+  const bounded = new BoundedSchedule(new PeriodSchedule(60_000), -Infinity, T0 + 60_000);
+  assert.deepEqual(dueTicks(bounded, T0, T0 + 600_000), {
+    overslept: [T0],
+    current: T0 + 60_000,
+    deadline: T0 + 120_000,
+  });
+});
+
+Deno.test("catchUpTicks() returns the ticks between the ledger's and the current one, at most max, oldest first", () => {
+  assert.deepEqual(catchUpTicks(MINUTE, T0, T0 + 240_000, 10), [T0 + 60_000, T0 + 120_000, T0 + 180_000]);
+  assert.deepEqual(catchUpTicks(MINUTE, T0, T0 + 240_000, 2), [T0 + 120_000, T0 + 180_000]);
+  assert.deepEqual(catchUpTicks(MINUTE, T0, T0 + 60_000, 5), [], "nothing between consecutive ticks");
+  assert.deepEqual(catchUpTicks(MINUTE, T0 + 60_000, T0 + 60_000, 5), [], "the ledger has the current tick");
+  assert.deepEqual(catchUpTicks(MINUTE, T0 + 120_000, T0 + 60_000, 5), [], "the ledger is past the current tick");
+});
+
+Deno.test("catchUpTicks() catches up nothing for an event never emitted, or with max 0", () => {
+  assert.deepEqual(catchUpTicks(MINUTE, undefined, T0, 5), []);
+  assert.deepEqual(catchUpTicks(MINUTE, T0 - 300_000, T0, 0), []);
+});
+
+Deno.test("catchUpTicks() keeps within startAt", () => {
+  const bounded = new BoundedSchedule(new PeriodSchedule(60_000), T0 - 120_000);
+  assert.deepEqual(catchUpTicks(bounded, T0 - 600_000, T0, 10), [T0 - 120_000, T0 - 60_000]);
 });

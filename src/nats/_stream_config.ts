@@ -1,12 +1,9 @@
 import type { StreamConfig } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
-import type { Event } from "../event.ts";
-
-/** The server's default duplicate window, in seconds. */
-const DEFAULT_DUPLICATE_WINDOW_S = 120;
+import { DEFAULT_DUPLICATE_WINDOW_S, type Event } from "../event.ts";
 
 /** The settings of an event's stream that this library manages. */
-export type ManagedConfig =
+type ManagedConfig =
   & Pick<
     StreamConfig,
     | "name"

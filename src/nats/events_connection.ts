@@ -6,7 +6,7 @@ import type { Event } from "../event.ts";
 import type { EmitOptions, EventsConnection } from "../events_connection.ts";
 import type { PublishResult, TickMessage } from "../publisher.ts";
 import type { Payload, Schema } from "../serializer.ts";
-import { CLOCK_HEADER, TICK_HEADER } from "../tick.ts";
+import { coveredTick, EMPTY_LEDGER, type LedgerEntry, ledgerEntry, ledgerTick } from "../_tick_ledger.ts";
 import { systemTime } from "../time_source.ts";
 import { isApiError, isStreamMissing } from "./_api_errors.ts";
 import { findConflict, isUpToDate, streamConfig } from "./_stream_config.ts";
@@ -25,7 +25,7 @@ export class NatsEventsConnection implements EventsConnection {
    * The last message this connection saw on each tick subject: its sequence is the expectation of the
    * next publish, its tick (NaN when it is not a tick) tells whether that expectation may be used.
    */
-  readonly #lastSeen = new Map<string, { seq: number; tickMs: number }>();
+  readonly #lastSeen = new Map<string, LedgerEntry>();
 
   constructor(
     nc: NatsConnection,
@@ -99,29 +99,25 @@ export class NatsEventsConnection implements EventsConnection {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       // An expectation only guards against writes this connection has not seen: when what it saw last
       // is this tick or a later one, publishing under that expectation would succeed. Read instead.
-      const seen = this.#lastSeen.get(message.subject);
-      let expected: number;
-      if (seen === undefined || seen.tickMs >= message.tickMs) {
-        const last = await this.#lastTick(message);
-        if (last.covers) return last.result;
-        expected = last.seq;
-      } else {
-        expected = seen.seq;
+      let last = this.#lastSeen.get(message.subject);
+      if (last === undefined || last.tickMs >= message.tickMs) {
+        last = await this.#readLast(message);
+        const covered = coveredTick(last, message);
+        if (covered) return covered;
       }
       try {
         const ack = await this.#js.publish(message.subject, message.payload, {
           msgID: message.msgId,
           headers,
-          expect: { lastSubjectSequence: expected },
+          expect: { lastSubjectSequence: last.seq },
           timeout: timeoutMs,
         });
         if (!ack.duplicate) {
-          this.#lastSeen.set(message.subject, { seq: ack.seq, tickMs: message.tickMs });
+          this.#lastSeen.set(message.subject, ledgerEntry(ack.seq, (name) => message.headers[name]));
           return { seq: ack.seq, duplicate: false };
         }
         // Stored already: by another clock, or by an attempt of this one whose answer was lost.
-        const last = await this.#lastTick(message);
-        return last.covers ? last.result : { seq: ack.seq, duplicate: true };
+        return coveredTick(await this.#readLast(message), message) ?? { seq: ack.seq, duplicate: true };
       } catch (error) {
         if (!isApiError(error, JetStreamApiCodes.StreamWrongLastSequence)) {
           throw isStreamMissing(error) ? streamNotFound(message.stream, error) : error;
@@ -129,8 +125,8 @@ export class NatsEventsConnection implements EventsConnection {
       }
       // Someone else wrote to the subject since this connection last looked: read what is there,
       // and try again only if it is older than this tick.
-      const last = await this.#lastTick(message);
-      if (last.covers) return last.result;
+      const covered = coveredTick(await this.#readLast(message), message);
+      if (covered) return covered;
     }
     throw new Error(`Subject '${message.subject}' kept changing during ${MAX_ROUNDS} publish rounds`);
   }
@@ -144,31 +140,20 @@ export class NatsEventsConnection implements EventsConnection {
   }
 
   async lastTick(target: { subject: string; stream: string }): Promise<number | undefined> {
-    const { tickMs } = await this.#readLast(target);
-    return Number.isNaN(tickMs) ? undefined : tickMs;
+    return ledgerTick(await this.#readLast(target));
   }
 
-  /** Reads the subject's last message and tells whether it covers (is at or past) the tick. */
-  async #lastTick(message: TickMessage): Promise<{ seq: number; covers: boolean; result: PublishResult }> {
-    const { seq, tickMs, clock } = await this.#readLast(message);
-    if (!(tickMs >= message.tickMs)) return { seq, covers: false, result: { seq: 0, duplicate: false } };
-    const same = tickMs === message.tickMs;
-    const ours = same && clock === message.headers[CLOCK_HEADER];
-    return { seq, covers: true, result: { seq: same ? seq : 0, duplicate: !ours } };
-  }
-
-  /** The subject's last message: its sequence (0: none), tick (NaN: not a tick) and clock; remembered as seen. */
-  async #readLast(target: { subject: string; stream: string }) {
+  /** The subject's last message as the ledger reads it; remembered as seen. */
+  async #readLast(target: { subject: string; stream: string }): Promise<LedgerEntry> {
     let stored: StoredMsg | null;
     try {
       stored = await this.#jsm.streams.getMessage(target.stream, { last_by_subj: target.subject });
     } catch (error) {
       throw isStreamMissing(error) ? streamNotFound(target.stream, error) : error;
     }
-    const seq = stored?.seq ?? 0;
-    const tickMs = Number(stored?.header?.get(TICK_HEADER) || NaN);
-    this.#lastSeen.set(target.subject, { seq, tickMs });
-    return { seq, tickMs, clock: stored?.header?.get(CLOCK_HEADER) };
+    const last = stored ? ledgerEntry(stored.seq, (name) => stored.header?.get(name)) : EMPTY_LEDGER;
+    this.#lastSeen.set(target.subject, last);
+    return last;
   }
 
   async #streamConfig(name: string) {
