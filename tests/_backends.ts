@@ -1,19 +1,14 @@
 /**
- * The two backends the shared behaviour tests run on: the in-memory server
- * of `@walnats/clock/testing` on fake time, and a real nats-server on real
- * time. A behaviour test takes a {@link TestBackend} and never asks which
- * one it got.
+ * The backends the shared behaviour tests (tests/_behaviours.ts) run on: the
+ * in-memory server of `@walnats/clock/testing` on fake time here, and a real
+ * nats-server on real time in tests/nats/_nats_backend.ts. A behaviour test
+ * takes a {@link TestBackend} and never asks which one it got.
  *
  * @module
  */
-import { startNatsServer } from "../cli/_nats_server.ts";
-import { delay } from "../src/_async.ts";
-import { type Backend, type ConnectOptions, type Event, systemTime, type TimeSource } from "../mod.ts";
+import type { Backend, ConnectOptions, Event, TimeSource } from "../mod.ts";
 import { FakeTime, MemoryServer } from "../testing/mod.ts";
-import { readStream } from "./nats/_stream.ts";
-
-/** How often `until()` looks again, in the backend's milliseconds. */
-const POLL_MS = 10;
+import { fakeTime, type WaitTime } from "./_wait.ts";
 
 /** A backend as a behaviour test sees it. */
 export interface TestBackend extends AsyncDisposable {
@@ -21,20 +16,25 @@ export interface TestBackend extends AsyncDisposable {
   readonly target: Backend | ConnectOptions;
   /** The time the backend runs on. */
   readonly time: TimeSource;
-  /** Lets `ms` of the backend's time pass. */
-  pass(ms: number): Promise<void>;
-  /** Lets time pass until `done()` holds; throws when `withinMs` of the backend's time passed first. */
-  until(done: () => boolean, what: string, withinMs?: number): Promise<void>;
+  /** The same time, as `waitUntil()` lets it pass: `wait.pass(ms)` lets `ms` of it pass. */
+  readonly wait: WaitTime;
   /** The payloads (as text) and headers stored for the event, oldest first. */
   stored(event: Event): Promise<{ seq: number; payload: string; headers: Record<string, string> }[]>;
 }
 
-/** The backends, by name. */
-export const BACKENDS: Record<string, () => Promise<TestBackend>> = { memory: openMemory, nats: openNats };
+/** A behaviour: a name that says what holds, and a body that proves it on any backend. */
+export interface Behaviour {
+  readonly name: string;
+  readonly body: (backend: TestBackend) => Promise<void>;
+}
 
-/** Registers one test per backend, named after the behaviour and the backend. */
-export function behaviour(name: string, body: (backend: TestBackend) => Promise<void>): void {
-  for (const [kind, open] of Object.entries(BACKENDS)) {
+/** Registers one test per behaviour, named after the behaviour and the backend's `kind`. */
+export function testBehaviours(
+  kind: string,
+  open: () => Promise<TestBackend>,
+  behaviours: readonly Behaviour[],
+): void {
+  for (const { name, body } of behaviours) {
     Deno.test(`${name} [${kind}]`, async () => {
       await using backend = await open();
       await body(backend);
@@ -42,15 +42,15 @@ export function behaviour(name: string, body: (backend: TestBackend) => Promise<
   }
 }
 
-function openMemory(): Promise<TestBackend> {
+/** The in-memory server on fake time, from 2026-11-26T12:00:00Z. */
+export function openMemory(): Promise<TestBackend> {
   const time = new FakeTime("2026-11-26T12:00:00Z");
   const server = new MemoryServer(time);
   const decoder = new TextDecoder();
   return Promise.resolve({
     target: server,
     time,
-    pass: (ms) => time.tickAsync(ms),
-    until: (done, what, withinMs) => until(done, what, withinMs, (ms) => time.tickAsync(ms)),
+    wait: fakeTime(time),
     stored: (event) =>
       Promise.resolve(
         server.messages(event).map(({ seq, data, headers }) => ({
@@ -61,33 +61,4 @@ function openMemory(): Promise<TestBackend> {
       ),
     [Symbol.asyncDispose]: () => Promise.resolve(time[Symbol.dispose]()),
   });
-}
-
-async function openNats(): Promise<TestBackend> {
-  const server = await startNatsServer();
-  return {
-    target: { servers: server.url },
-    time: systemTime,
-    pass: (ms) => delay(ms),
-    until: (done, what, withinMs) => until(done, what, withinMs, (ms) => delay(ms)),
-    stored: async (event) =>
-      (await readStream(server.url, event.stream)).map(({ seq, payload, headers }) => ({
-        seq,
-        payload,
-        headers,
-      })),
-    [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
-  };
-}
-
-async function until(
-  done: () => boolean,
-  what: string,
-  withinMs = 10_000,
-  pass: (ms: number) => Promise<void>,
-): Promise<void> {
-  for (let waited = 0; !done(); waited += POLL_MS) {
-    if (waited >= withinMs) throw new Error(`Still waiting after ${withinMs} ms for ${what}`);
-    await pass(POLL_MS);
-  }
 }
