@@ -45,11 +45,3 @@ export async function readStream(servers: string, stream: string): Promise<Store
 export function isoTick(tickMs: number): string {
   return new Date(tickMs).toISOString().replace(/Z$/, "+00:00");
 }
-
-/** A loopback TCP port that nothing listens on (it was free a moment ago). */
-export function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}

@@ -8,10 +8,10 @@ import { jetstream, jetstreamManager, StorageType, type StreamConfig } from "@na
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { type NatsServer, startNatsServer } from "../../cli/_nats_server.ts";
-import { ErrorCode, Event, Events, type EventsConnection, StreamConflictError, WalnatsError } from "../../mod.ts";
+import { ErrorCode, Event, Events, type EventsConnection, isWalnatsError, StreamConflictError } from "../../mod.ts";
 import { streamConfig } from "../../src/nats/_stream_config.ts";
 import { tickMessage } from "../../src/tick.ts";
-import { closedPort, isoTick, readStream } from "./_stream.ts";
+import { isoTick, readStream } from "./_stream.ts";
 
 /** A tick instant on a whole second (2026-11-26T16:15:00Z) and the next ones, 1 s apart. */
 const T0 = 1_795_709_700_000;
@@ -118,8 +118,7 @@ Deno.test("register() asks for the event's replicas; a single server refuses mor
   await using server = await startNatsServer();
   await using conn = await new Events(event).connect({ servers: server.url });
   const error = await rejection(conn.register());
-  assert.ok(error instanceof WalnatsError);
-  assert.equal(error.code, ErrorCode.RequestFailed);
+  assert.ok(isWalnatsError(error, ErrorCode.RequestFailed), String(error));
   assert.match(error.message, /replicas/);
   assert.deepEqual(await streamNames(server), []);
 });
@@ -211,8 +210,7 @@ Deno.test("register() creates nothing when another stream already stores the sec
     servers: server.url,
   });
   const error = await rejection(conn.register());
-  assert.ok(error instanceof WalnatsError);
-  assert.equal(error.code, ErrorCode.StreamConflict);
+  assert.ok(isWalnatsError(error, ErrorCode.StreamConflict), String(error));
   assert.match(error.message, /stream 'ALL' stores its subject 'ticks\.b'/);
   assert.deepEqual(await streamNames(server), ["ALL"]);
 });
@@ -248,25 +246,15 @@ Deno.test("emit() of an event whose stream does not exist fails with STREAM_NOT_
   const unregistered = new Event("never-registered", Date);
   await using conn = await new Events(unregistered).connect({ servers: server.url });
   const error = await rejection(conn.emit(unregistered, new Date(T0)));
-  assert.ok(error instanceof WalnatsError);
-  assert.equal(error.code, ErrorCode.StreamNotFound);
+  assert.ok(isWalnatsError(error, ErrorCode.StreamNotFound), String(error));
   assert.match(error.message, /never-registered/);
   assert.deepEqual(await streamNames(server), []);
-});
-
-Deno.test("connect() to a port nobody listens on fails with CONNECTION_FAILED naming the URL", async () => {
-  const url = `nats://127.0.0.1:${closedPort()}`;
-  const error = await rejection(new Events(new Event("tick-a", Date)).connect({ servers: url, timeoutMs: 2_000 }));
-  assert.ok(error instanceof WalnatsError);
-  assert.equal(error.code, ErrorCode.ConnectionFailed);
-  assert.ok(error.message.includes(url), error.message);
 });
 
 Deno.test("connect() to a server without JetStream fails with JETSTREAM_NOT_ENABLED", async () => {
   await using server = await startNatsServer({ jetstream: false });
   const error = await rejection(new Events(new Event("tick-a", Date)).connect({ servers: server.url }));
-  assert.ok(error instanceof WalnatsError);
-  assert.equal(error.code, ErrorCode.JetStreamNotEnabled);
+  assert.ok(isWalnatsError(error, ErrorCode.JetStreamNotEnabled), String(error));
   assert.match(error.message, /JetStream is not enabled/);
 });
 

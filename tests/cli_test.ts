@@ -1,0 +1,54 @@
+/** The clock command's arguments and failures, with no server to reach: tests/nats/cli_test.ts runs it on one. */
+import assert from "node:assert/strict";
+import { runToEnd } from "./_cli.ts";
+
+Deno.test("deno task run --help prints the usage and exits 0", async () => {
+  const { code, out } = await runToEnd(["--help"]);
+  assert.equal(code, 0);
+  assert.match(out, /--event NAME/);
+  assert.match(out, /--period SECONDS/);
+  assert.match(out, /--meta KEY=VALUE/);
+  assert.match(out, /--server URL/);
+});
+
+Deno.test("deno task run exits 2 with the usage on an unknown flag", async () => {
+  const { code, err } = await runToEnd(["--frequency", "5"]);
+  assert.equal(code, 2);
+  assert.match(err, /frequency/);
+  assert.match(err, /Usage: deno task run/);
+});
+
+Deno.test("deno task run exits 2 naming the value of a bad --period or --meta", async () => {
+  const negative = await runToEnd(["--period=-5", "--server", "nats://127.0.0.1:1"]);
+  assert.equal(negative.code, 2);
+  assert.match(negative.err, /'period' must be a positive number of seconds.*got -5/);
+  const meta = await runToEnd(["--meta", "no-equals-sign", "--server", "nats://127.0.0.1:1"]);
+  assert.equal(meta.code, 2);
+  assert.match(meta.err, /--meta must be KEY=VALUE, got 'no-equals-sign'/);
+});
+
+Deno.test("deno task run exits 1 with the URL when the server is unreachable", async () => {
+  const { code, err } = await runToEnd(["--server", "nats://127.0.0.1:1"]);
+  assert.equal(code, 1);
+  assert.match(err, /Cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/);
+});
+
+Deno.test("deno task run without nats-server on PATH says how to install it", async () => {
+  const { code, err } = await runToEnd([], { NATS_URL: "", PATH: "/nonexistent" });
+  assert.equal(code, 1);
+  assert.match(err, /apt-get install nats-server/);
+  assert.match(err, /--server URL/);
+});
+
+Deno.test("deno task run exits 2 for --cron with --period, an unknown --timezone or a bad --catch-up", async () => {
+  const server = ["--server", "nats://127.0.0.1:1"];
+  const both = await runToEnd([...server, "--cron", "* * * * *", "--period", "60"]);
+  assert.equal(both.code, 2);
+  assert.match(both.err, /give either 'period' or 'cron', not both/);
+  const zone = await runToEnd([...server, "--cron", "* * * * *", "--timezone", "Mars/Olympus"]);
+  assert.equal(zone.code, 2);
+  assert.match(zone.err, /'timezone' is not a known IANA time zone, got 'Mars\/Olympus'/);
+  const catchUp = await runToEnd([...server, "--catch-up=-1"]);
+  assert.equal(catchUp.code, 2);
+  assert.match(catchUp.err, /'catchUp' must be a whole number >= 0, got -1/);
+});
