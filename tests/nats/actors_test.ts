@@ -1,15 +1,17 @@
 /**
- * Actors against a real nats-server: delivery to each actor name, retries,
- * attempts, timeouts, in-progress pulses, concurrency, undecodable payloads,
- * delayed emits, registration errors, and stopping.
+ * Actors against a real nats-server, beyond the shared behaviour tests
+ * (tests/_behaviours.ts): retry delays per attempt, termination as the
+ * server sees it, in-progress pulses, concurrency, undecodable payloads,
+ * a failing delayed message, a conflicting consumer, and stopping.
  */
 import assert from "node:assert/strict";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "../../cli/_nats_server.ts";
-import { connectAndRegister } from "../_connected.ts";
 import { delay } from "../../src/_async.ts";
+import { connectAndRegister } from "../_connected.ts";
+import { waitUntil } from "../_wait.ts";
 import {
   Actor,
   Actors,
@@ -18,22 +20,19 @@ import {
   ErrorCode,
   Event,
   Events,
+  isWalnatsError,
   type JobEvent,
-  WalnatsError,
 } from "../../mod.ts";
 
-/** The longest wait for something a test expects to happen, in milliseconds. */
-const EXPECT_WITHIN_MS = 10_000;
 /** Tolerance for timer granularity when an interval must be at least some length, in milliseconds. */
 const TIMER_MARGIN_MS = 5;
 
 /** A job event and when the test saw it (`Date.now()`). */
 type Seen = Exclude<JobEvent, { type: "pull-failure" }> & { at: number };
 
-/** Records the job events of `listen()` and lets a test wait for a state. */
+/** Records the job events of `listen()`. */
 class Recorder {
   readonly events: Seen[] = [];
-  #waiters = new Set<() => void>();
   readonly #tap: (event: JobEvent) => void;
 
   /** @param tap called first with each event, when it happens */
@@ -48,29 +47,15 @@ class Recorder {
     this.#tap(event);
     if (event.type === "pull-failure") return void this.pullFailures.push(event.error);
     this.events.push({ ...event, at: Date.now() });
-    for (const check of [...this.#waiters]) check();
   };
 
   of<T extends Seen["type"]>(type: T): Extract<Seen, { type: T }>[] {
     return this.events.filter((e): e is Extract<Seen, { type: T }> => e.type === type);
   }
 
-  /** Resolves once `done()` holds (checked now and after each event); rejects after `ms`. */
-  until(done: () => boolean, what: string, ms = EXPECT_WITHIN_MS): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!done()) return;
-        this.#waiters.delete(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`Still waiting after ${ms} ms for ${what}; events: ${this.describe()}`));
-      }, ms);
-      this.#waiters.add(check);
-    });
+  /** Waits until `done()` holds; the error names `what` and lists the events seen. */
+  until(done: () => boolean, what: string): Promise<void> {
+    return waitUntil(done, { what, details: () => `events: ${this.describe()}` });
   }
 
   describe(): string {
@@ -117,50 +102,6 @@ function summary(event: Seen): unknown[] {
       return [event.type, event.attempt];
   }
 }
-
-Deno.test("two actors of different names on one event each handle every message once", async () => {
-  await using server = await startNatsServer();
-  const placed = new Event("order-placed", Number);
-  const handled: Record<string, number[]> = { email: [], invoice: [] };
-  const email = new Actor("email", placed, (n) => void handled.email!.push(n));
-  const invoice = new Actor("invoice", placed, (n) => void handled.invoice!.push(n));
-  await using connected = await connectAndRegister({ servers: server.url }, [placed], [email, invoice]);
-  const { events: conn, actors: sub } = connected;
-
-  const recorder = new Recorder();
-  await using listening = listen(sub, recorder);
-  for (let n = 1; n <= 5; n++) await conn.emit(placed, n);
-  await recorder.until(() => recorder.of("success").length >= 10, "10 successes");
-  await listening.stop();
-
-  assert.deepEqual(handled.email!.toSorted(), [1, 2, 3, 4, 5]);
-  assert.deepEqual(handled.invoice!.toSorted(), [1, 2, 3, 4, 5]);
-  for (const actor of ["email", "invoice"]) {
-    const seqs = recorder.of("success").filter((e) => e.actor === actor).map((e) => e.seq).sort((a, b) => a - b);
-    assert.deepEqual(seqs, [1, 2, 3, 4, 5], actor);
-  }
-  assert.deepEqual(recorder.of("failure"), []);
-});
-
-Deno.test("an actor registered after messages were emitted handles only the later ones", async () => {
-  await using server = await startNatsServer();
-  const placed = new Event("order-placed", Number);
-  const handled: number[] = [];
-  const actor = new Actor("email", placed, (n) => void handled.push(n));
-  await using conn = await new Events(placed).connect({ servers: server.url });
-  await conn.register();
-  await conn.emit(placed, 1);
-  await conn.emit(placed, 2);
-  await using sub = await new Actors(actor).connect({ servers: server.url });
-  await sub.register();
-  const later = await conn.emit(placed, 3);
-
-  const recorder = new Recorder();
-  await sub.listen({ burst: true, onEvent: recorder.onEvent });
-
-  assert.deepEqual(handled, [3]);
-  assert.deepEqual(recorder.of("success").map((e) => e.seq), [later.seq]);
-});
 
 Deno.test("a handler that fails twice is retried after each retryDelay and succeeds at attempt 3", async () => {
   await using server = await startNatsServer();
@@ -225,37 +166,6 @@ Deno.test("maxAttempts 2: a handler that always fails is terminated after attemp
   const info = await consumerInfo(server.url, job.stream, "doomed");
   assert.equal(info.num_ack_pending, 0);
   assert.equal(info.num_pending, 0);
-});
-
-Deno.test("jobTimeout: a handler that never resolves fails after jobTimeout, its signal aborted", async () => {
-  await using server = await startNatsServer();
-  const job = new Event("job", Number);
-  const signals: AbortSignal[] = [];
-  let enteredAt = NaN;
-  const stuck = new Actor("stuck", job, (_n, context) => {
-    enteredAt = Date.now();
-    signals.push(context.signal);
-    return new Promise(() => {});
-  }, { jobTimeout: 0.5, maxAttempts: 2, retryDelay: 60 });
-  await using connected = await connectAndRegister({ servers: server.url }, [job], [stuck]);
-  const { events: conn, actors: sub } = connected;
-
-  let abortedAtFailure: boolean | undefined;
-  const recorder = new Recorder((event) => {
-    if (event.type === "failure") abortedAtFailure = signals[0]?.aborted;
-  });
-  await using listening = listen(sub, recorder);
-  await conn.emit(job, 1);
-  await recorder.until(() => recorder.of("failure").length > 0, "the failure");
-  await listening.stop();
-
-  assert.deepEqual(recorder.events.map(summary), [["start", 1], ["failure", 1, 60_000]]);
-  const failure = recorder.of("failure")[0]!;
-  assert.ok(failure.error instanceof Error, `error: ${String(failure.error)}`);
-  assert.ok(failure.at - enteredAt >= 500 - TIMER_MARGIN_MS, `failed ${failure.at - enteredAt} ms after the start`);
-  assert.ok(failure.at - enteredAt <= 1_500, `failed ${failure.at - enteredAt} ms after the start`);
-  assert.equal(signals.length, 1);
-  assert.equal(abortedAtFailure, true, "context.signal is aborted when the failure is reported");
 });
 
 Deno.test("a handler running longer than ackWait keeps its message: no second listener gets it", async () => {
@@ -374,53 +284,6 @@ Deno.test("a payload that cannot be decoded is terminated with reason 'decode', 
   assert.equal((await consumerInfo(server.url, placed.stream, "email")).num_ack_pending, 0);
 });
 
-/** Emits one delayed message to a listening actor and reports when and how it was handled. */
-async function runDelayed(options: { delay: number } | { at: Date }) {
-  await using server = await startNatsServer();
-  const reminder = new Event("reminder", String);
-  const runs: { at: number; attempt: number; notBefore: number }[] = [];
-  const actor = new Actor("send", reminder, (_text, context) => {
-    runs.push({ at: Date.now(), attempt: context.attempt, notBefore: Number(context.headers["Walnats-Not-Before"]) });
-  });
-  await using connected = await connectAndRegister({ servers: server.url }, [reminder], [actor]);
-  const { events: conn, actors: sub } = connected;
-
-  const recorder = new Recorder();
-  await using listening = listen(sub, recorder);
-  const before = Date.now();
-  const { seq } = await conn.emit(reminder, "call mum", options);
-  const after = Date.now();
-  await recorder.until(() => recorder.of("success").length > 0, "the success");
-  await listening.stop();
-  return { before, after, seq, runs, recorder };
-}
-
-Deno.test("emit({ delay: 2 }): the actor runs it not before 2 s after the emit, and within 1 s after that", async () => {
-  const { before, after, seq, runs, recorder } = await runDelayed({ delay: 2 });
-  assert.equal(runs.length, 1);
-  const [run] = runs as [typeof runs[0]];
-  assert.ok(run.notBefore >= before + 2_000 && run.notBefore <= after + 2_000, `Walnats-Not-Before ${run.notBefore}`);
-  assert.ok(run.at >= run.notBefore, `ran ${run.notBefore - run.at} ms before its due time`);
-  assert.ok(run.at <= run.notBefore + 1_000, `ran ${run.at - run.notBefore} ms after its due time`);
-  assert.equal(run.attempt, 1);
-  assert.deepEqual(recorder.of("success").map((e) => [e.seq, e.attempt]), [[seq, 1]]);
-  const delayed = recorder.of("delayed");
-  assert.ok(delayed.length >= 1, "the listener saw the message early and reported it delayed");
-  assert.ok(delayed.every((e) => e.seq === seq && e.dueMs === run.notBefore), recorder.describe());
-});
-
-Deno.test("emit({ at }): the actor runs it not before that instant, and within 1 s after it", async () => {
-  const at = new Date(Date.now() + 1_500);
-  const { runs, recorder } = await runDelayed({ at });
-  assert.equal(runs.length, 1);
-  const [run] = runs as [typeof runs[0]];
-  assert.equal(run.notBefore, at.getTime());
-  assert.ok(run.at >= at.getTime(), `ran ${at.getTime() - run.at} ms before its due time`);
-  assert.ok(run.at <= at.getTime() + 1_000, `ran ${run.at - at.getTime()} ms after its due time`);
-  assert.equal(run.attempt, 1);
-  assert.ok(recorder.of("delayed").length >= 1, "the listener saw the message early and reported it delayed");
-});
-
 Deno.test("a delayed message with maxAttempts 1 runs once, as attempt 1, whether it succeeds or fails", async () => {
   await using server = await startNatsServer();
   const reminder = new Event("reminder", String);
@@ -451,36 +314,6 @@ Deno.test("a delayed message with maxAttempts 1 runs once, as attempt 1, whether
   assert.ok(recorder.of("delayed").length >= 2, recorder.describe());
 });
 
-Deno.test("new Actor() refuses a name with a space or a dot, and options out of range, naming them", () => {
-  const job = new Event("job", Number);
-  const noop = () => {};
-  for (const name of ["has space", "has.dot"]) {
-    assert.throws(
-      () => new Actor(name, job, noop),
-      (error: unknown) => error instanceof TypeError && /'name'/.test(error.message) && error.message.includes(name),
-    );
-  }
-  for (const [option, value] of [["maxAttempts", 0], ["retryDelay", -1], ["ackWait", 0]] as const) {
-    assert.throws(
-      () => new Actor("a", job, noop, { [option]: value }),
-      (error: unknown) => error instanceof RangeError && error.message.includes(`'${option}'`),
-      option,
-    );
-  }
-});
-
-Deno.test("register() of an actor whose event was never registered fails with STREAM_NOT_FOUND", async () => {
-  await using server = await startNatsServer();
-  const placed = new Event("orders.placed", Object);
-  await using sub = await new Actors(new Actor("email", placed, () => {})).connect({ servers: server.url });
-  await assert.rejects(
-    sub.register(),
-    (error: unknown) =>
-      error instanceof WalnatsError && error.code === ErrorCode.StreamNotFound &&
-      error.message.includes("'orders-placed'"),
-  );
-});
-
 Deno.test("register() leaves a consumer of the actor's name with another filter subject alone: CONSUMER_CONFLICT", async () => {
   await using server = await startNatsServer();
   const placed = new Event("order-placed", Object);
@@ -504,8 +337,8 @@ Deno.test("register() leaves a consumer of the actor's name with another filter 
   await assert.rejects(
     sub.register(),
     (error: unknown) =>
-      error instanceof ConsumerConflictError && error instanceof WalnatsError &&
-      error.code === ErrorCode.ConsumerConflict && error.message.includes("'email'") &&
+      error instanceof ConsumerConflictError && isWalnatsError(error, ErrorCode.ConsumerConflict) &&
+      error.message.includes("'email'") &&
       error.stream === placed.stream && error.consumer === "email" && error.field === "filter_subject" &&
       error.expected === placed.subject && !error.actual,
   );
