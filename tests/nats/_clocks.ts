@@ -32,11 +32,24 @@ export function startClock(
   return startScript<ReportLine>(label, "./_clock_process.ts", args);
 }
 
-/** Sleeps until `offsetMs` after the next tick instant of the real clock. */
+/** Sleeps until `offsetMs` after the next tick instant of the real clock; returns that tick. */
 export async function untilAfterTick(offsetMs: number): Promise<number> {
   const tick = Math.floor((Date.now() - offsetMs) / PERIOD_MS) * PERIOD_MS + PERIOD_MS;
   await delay(tick + offsetMs - Date.now());
   return tick;
+}
+
+/**
+ * Sleeps until the real clock is `fromMs` to `toMs` after a tick instant
+ * (negative: before it), and returns that tick: a moment when clocks
+ * without skew have no publish in flight. A wake-up later than `toMs` waits
+ * for the next tick's moment.
+ */
+export async function untilPhase(fromMs: number, toMs: number): Promise<number> {
+  for (;;) {
+    const tick = await untilAfterTick(fromMs);
+    if (Date.now() - tick < toMs) return tick;
+  }
 }
 
 /**

@@ -3,10 +3,7 @@
  * `{"ready":true}` once it is set up, then one JSON line per thing it did.
  */
 import assert from "node:assert/strict";
-import { delay } from "../../src/_async.ts";
-
-/** The longest wait for a process to connect and register, in milliseconds. */
-const READY_TIMEOUT_MS = 20_000;
+import { settled } from "../_wait.ts";
 
 /** A script running in a process of its own, and what it printed. */
 export interface ScriptProcess<Line> {
@@ -22,15 +19,11 @@ export interface ScriptProcess<Line> {
   exited: boolean;
 }
 
-/**
- * Starts `deno run -A tests/nats/<script> ...args`; `onLine` is called after
- * each line it prints.
- */
+/** Starts `deno run -A tests/nats/<script> ...args`. */
 export function startScript<Line>(
   label: string,
   script: string,
   args: string[],
-  onLine: () => void = () => {},
 ): ScriptProcess<Line> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL(script, import.meta.url).pathname, ...args],
@@ -58,7 +51,6 @@ export function startScript<Line>(
         const parsed = JSON.parse(line);
         if (parsed.ready === true) markReady();
         else lines.push(parsed as Line);
-        onLine();
       }
     }
   })();
@@ -73,19 +65,12 @@ export function startScript<Line>(
   return proc;
 }
 
-/** Waits until every process is ready, at most 20 s. */
+/** Waits until every process is ready; rejects if one exits first. */
 export async function allReady(procs: ScriptProcess<unknown>[]): Promise<void> {
-  const timer = new AbortController();
-  try {
-    await Promise.race([
-      Promise.all(procs.map((proc) => proc.ready)),
-      delay(READY_TIMEOUT_MS, timer.signal).then(() => {
-        throw new Error(`Processes not ready after ${READY_TIMEOUT_MS} ms:\n${procs.map((p) => p.stderr).join("\n")}`);
-      }),
-    ]);
-  } finally {
-    timer.abort();
-  }
+  await settled(Promise.all(procs.map((proc) => proc.ready)), {
+    what: `${procs.length} processes to be ready`,
+    details: () => procs.map((proc) => `${proc.label}: ${proc.stderr}`).join("\n"),
+  });
 }
 
 /** SIGTERM, and the exit status; the process must leave on its own, with code 0. */

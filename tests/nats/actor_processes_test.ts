@@ -8,15 +8,10 @@ import { startNatsServer } from "../../cli/_nats_server.ts";
 import { Event, Events } from "../../mod.ts";
 import type { ActorLine } from "./_actor_process.ts";
 import { allReady, killAll, type ScriptProcess, startScript, stopScript } from "./_processes.ts";
-
-/** The longest wait for something a test expects to happen, in milliseconds. */
-const EXPECT_WITHIN_MS = 15_000;
+import { waitUntil } from "../_wait.ts";
 
 /** An actor process, and the job events it printed. */
 type ActorProcess = ScriptProcess<ActorLine>;
-
-/** Called after every line any process prints. */
-const listeners = new Set<() => void>();
 
 function startActor(
   label: string,
@@ -27,27 +22,14 @@ function startActor(
   if (options.jobMs !== undefined) args.push(`--job-ms=${options.jobMs}`);
   if (options.maxJobs !== undefined) args.push(`--max-jobs=${options.maxJobs}`);
   if (options.ackWait !== undefined) args.push(`--ack-wait=${options.ackWait}`);
-  return startScript<ActorLine>(label, "./_actor_process.ts", args, () => {
-    for (const listener of [...listeners]) listener();
-  });
+  return startScript<ActorLine>(label, "./_actor_process.ts", args);
 }
 
-/** Resolves once `done()` holds (checked now and after every printed line); rejects after `ms`. */
-function until(done: () => boolean, what: string, procs: ActorProcess[], ms = EXPECT_WITHIN_MS): Promise<void> {
-  if (done()) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (!done()) return;
-      listeners.delete(check);
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      listeners.delete(check);
-      const output = procs.map((p) => `${p.label}: ${JSON.stringify(p.lines)}\n${p.stderr}`).join("\n");
-      reject(new Error(`Still waiting after ${ms} ms for ${what}:\n${output}`));
-    }, ms);
-    listeners.add(check);
+/** Waits until `done()` holds; the error names `what` and shows what each process printed. */
+function until(done: () => boolean, what: string, procs: ActorProcess[]): Promise<void> {
+  return waitUntil(done, {
+    what,
+    details: () => procs.map((p) => `${p.label}: ${JSON.stringify(p.lines)}\n${p.stderr}`).join("\n"),
   });
 }
 
