@@ -1,4 +1,5 @@
 import {
+  type Consumer,
   type ConsumerConfig,
   JetStreamApiCodes,
   type JetStreamClient,
@@ -15,6 +16,7 @@ import type { ActorsConnection, ListenOptions } from "../actors_connection.ts";
 import { actorStreamNotFound, ConsumerConflictError, consumerNotFound } from "../errors.ts";
 import { systemTime } from "../time_source.ts";
 import { isApiError } from "./_api_errors.ts";
+import { type Pull, PullPlanner, type PullResult } from "./_pull_planner.ts";
 
 /** The bucket where actors note when the attempts at a delayed message began. */
 const ATTEMPTS_BUCKET = "walnats-attempts";
@@ -103,13 +105,46 @@ export class NatsActorsConnection implements ActorsConnection {
   }
 
   /**
-   * Pulls only as many messages as there are free job slots, so that no
-   * message waits in a buffer while its ack wait runs out. Pulls overlap:
-   * once half the slots are free and not asked for yet, the next pull goes
-   * out while the last one may still be answering.
+   * Runs the actor's jobs on the messages its pulls bring: the {@link PullPlanner} says when to pull and how
+   * many, so that no message waits in a buffer while its ack wait runs out.
    */
   async #listen(actor: Actor, { signal, burst = false, onEvent = () => {} }: ListenOptions): Promise<void> {
-    const consumer = await this.#js.consumers.get(actor.event.stream, actor.name).catch((error) => {
+    const consumer = await this.#consumer(actor);
+    const jobs = new Jobs(actor.maxJobs);
+    const planner = new PullPlanner(actor.maxJobs);
+    const pulls = new Set<Promise<PullResult>>();
+    const context = { time: systemTime, notes: this.#notes(), onEvent };
+    const inProgress = new InProgress(actor.ackWaitMs / 2);
+    const puller: Puller = {
+      consumer,
+      planner,
+      signal,
+      take: (msg) => {
+        if (signal?.aborted) msg.nak();
+        else jobs.start(() => inProgress.during(msg, () => handleDelivery(actor, deliveryOf(msg), context)));
+      },
+      onFailure: (error) => onEvent({ type: "pull-failure", actor: actor.name, error }),
+    };
+    try {
+      while (!signal?.aborted) {
+        const pull = planner.start(jobs.free);
+        if (pull) {
+          const pulling: Promise<PullResult> = runPull(puller, pull).finally(() => pulls.delete(pulling));
+          pulls.add(pulling);
+          continue;
+        }
+        const ended = await Promise.race([...pulls, jobs.next()]);
+        if (burst && ended && planner.burstOver(ended, jobs.free)) return;
+      }
+    } finally {
+      await Promise.all(pulls);
+      await jobs.idle();
+    }
+  }
+
+  /** The actor's consumer; `CONSUMER_NOT_FOUND` when it or its stream is missing. */
+  async #consumer(actor: Actor): Promise<Consumer> {
+    return await this.#js.consumers.get(actor.event.stream, actor.name).catch((error) => {
       if (
         !isApiError(error, JetStreamApiCodes.ConsumerNotFound) && !isApiError(error, JetStreamApiCodes.StreamNotFound)
       ) {
@@ -117,64 +152,6 @@ export class NatsActorsConnection implements ActorsConnection {
       }
       throw consumerNotFound(actor, error);
     });
-    const jobs = new Jobs(actor.maxJobs);
-    const context = { time: systemTime, notes: this.#notes(), onEvent };
-    const inProgress = new InProgress(actor.ackWaitMs / 2);
-    const batch = Math.max(1, Math.floor(actor.maxJobs / 2));
-    const pulls = new Set<Promise<number>>();
-    /** Slots asked for in pulls that have not delivered yet. */
-    let asked = 0;
-    /** Pulls up to `count` messages and starts their jobs; resolves with how many came, NaN when it failed. */
-    const pull = async (count: number): Promise<number> => {
-      let received = 0;
-      try {
-        const messages = await consumer.fetch({
-          max_messages: count,
-          expires: PULL_EXPIRES_MS,
-          idle_heartbeat: PULL_HEARTBEAT_MS,
-        });
-        const stop = () => messages.stop();
-        signal?.addEventListener("abort", stop, { once: true });
-        if (signal?.aborted) stop();
-        const overdue = setTimeout(stop, PULL_EXPIRES_MS + PULL_GRACE_MS);
-        try {
-          for await (const msg of messages) {
-            received++;
-            asked--;
-            if (signal?.aborted) msg.nak();
-            else jobs.start(() => inProgress.during(msg, () => handleDelivery(actor, deliveryOf(msg), context)));
-          }
-        } finally {
-          clearTimeout(overdue);
-          signal?.removeEventListener("abort", stop);
-        }
-        return received;
-      } catch (error) {
-        // A pull can fail while the server restarts or the client reconnects: report it and pull again.
-        onEvent({ type: "pull-failure", actor: actor.name, error });
-        if (!signal?.aborted) await delay(PULL_RETRY_MS, signal).catch(() => {});
-        return NaN;
-      } finally {
-        asked -= count - received;
-      }
-    };
-    try {
-      while (!signal?.aborted) {
-        const wanted = jobs.free - asked;
-        if (wanted >= batch || (wanted > 0 && pulls.size === 0)) {
-          asked += wanted;
-          const pulling: Promise<number> = pull(wanted).finally(() => pulls.delete(pulling));
-          pulls.add(pulling);
-          continue;
-        }
-        const ended = await Promise.race([...pulls, jobs.next()]);
-        // With burst: done once a pull found nothing while no other pull and no job runs.
-        if (burst && ended === 0 && pulls.size === 0 && jobs.free === actor.maxJobs) return;
-      }
-    } finally {
-      await Promise.all(pulls);
-      await jobs.idle();
-    }
   }
 
   /** The KV bucket as {@link AttemptNotes}: `create` only succeeds for the first note of a key. */
@@ -193,8 +170,19 @@ export class NatsActorsConnection implements ActorsConnection {
     };
   }
 
+  /**
+   * The attempts bucket, created on first use. Callers at the same time share one creation; a creation that
+   * failed (the server restarting, say) is forgotten, so that the next call tries again.
+   */
   #bucket(): Promise<KV> {
-    this.#attempts ??= new Kvm(this.#js).create(ATTEMPTS_BUCKET, { history: 1, ttl: ATTEMPTS_TTL_MS });
+    if (this.#attempts === undefined) {
+      const creating = new Kvm(this.#js).create(ATTEMPTS_BUCKET, { history: 1, ttl: ATTEMPTS_TTL_MS })
+        .catch((error: unknown) => {
+          if (this.#attempts === creating) this.#attempts = undefined;
+          throw error;
+        });
+      this.#attempts = creating;
+    }
     return this.#attempts;
   }
 }
@@ -209,6 +197,53 @@ function consumerConfig(actor: Actor) {
     ack_wait: nanos(actor.ackWaitMs),
     max_deliver: -1,
   };
+}
+
+/** What the pulls of one listener work with: its consumer, planner and signal, and where messages go. */
+interface Puller {
+  readonly consumer: Consumer;
+  readonly planner: PullPlanner;
+  readonly signal: AbortSignal | undefined;
+  /** Takes each message as it comes: starts its job, or gives it back once the signal aborted. */
+  readonly take: (msg: JsMsg) => void;
+  /** Told when a pull fails. */
+  readonly onFailure: (error: unknown) => void;
+}
+
+/**
+ * Runs one pull of `pull.count` messages and tells the planner how it went. Never rejects: a pull can fail
+ * while the server restarts or the client reconnects, and then ends after a pause of `PULL_RETRY_MS`
+ * (none once the signal aborted), its slots still asked for during the pause.
+ */
+async function runPull(
+  { consumer, planner, signal, take, onFailure }: Puller,
+  pull: Pull,
+): Promise<PullResult> {
+  try {
+    const messages = await consumer.fetch({
+      max_messages: pull.count,
+      expires: PULL_EXPIRES_MS,
+      idle_heartbeat: PULL_HEARTBEAT_MS,
+    });
+    const stop = () => messages.stop();
+    signal?.addEventListener("abort", stop, { once: true });
+    if (signal?.aborted) stop();
+    const overdue = setTimeout(stop, PULL_EXPIRES_MS + PULL_GRACE_MS);
+    try {
+      for await (const msg of messages) {
+        planner.arrived(pull);
+        take(msg);
+      }
+    } finally {
+      clearTimeout(overdue);
+      signal?.removeEventListener("abort", stop);
+    }
+    return planner.ended(pull);
+  } catch (error) {
+    onFailure(error);
+    if (!signal?.aborted) await delay(PULL_RETRY_MS, signal).catch(() => {});
+    return planner.failed(pull, error);
+  }
 }
 
 /** A JetStream message as a {@link Delivery}. */
