@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { settled } from "./_wait.ts";
 
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 
@@ -37,12 +38,15 @@ function splitLines(): TransformStream<string, string> {
 /** Reads lines until `count` of them match `pattern`; returns every line read. */
 export async function readUntil(lines: ReadableStreamDefaultReader<string>, pattern: RegExp, count: number) {
   const seen: string[] = [];
-  while (seen.filter((line) => pattern.test(line)).length < count) {
-    const { value, done } = await lines.read();
-    if (done) throw new Error(`Output ended before ${count} lines matched ${pattern}:\n${seen.join("\n")}`);
-    seen.push(value);
-  }
-  return seen;
+  const reading = (async () => {
+    while (seen.filter((line) => pattern.test(line)).length < count) {
+      const { value, done } = await lines.read();
+      if (done) throw new Error(`Output ended before ${count} lines matched ${pattern}:\n${seen.join("\n")}`);
+      seen.push(value);
+    }
+    return seen;
+  })();
+  return await settled(reading, { what: `${count} lines matching ${pattern}`, details: () => seen.join("\n") });
 }
 
 /** Reads the lines left, to the end of the output. */
