@@ -19,6 +19,7 @@ import {
   filterTime,
   isWalnatsError,
   type JobEvent,
+  type TickMessage,
   type TickReport,
 } from "../mod.ts";
 import type { Behaviour, TestBackend } from "./_backends.ts";
@@ -348,5 +349,66 @@ behaviour(
     const [start, failure] = seen as [typeof seen[0], typeof seen[0]];
     assert.ok(failure.at - start.at >= 200 - TIMER_MARGIN_MS, `failed ${failure.at - start.at} ms after the start`);
     assert.equal(failure.aborted, true, "the signal is aborted when the failure is reported");
+  },
+);
+
+// --- the tick ledger's edge cases ------------------------------------------------
+
+/** A tick as another implementation (another language's clock) may store it: `Walnats-Tick`, no `Walnats-Clock`. */
+function foreignTick(event: Event<DateConstructor>, tickMs: number): TickMessage {
+  return {
+    subject: event.subject,
+    stream: event.stream,
+    tickMs,
+    msgId: `${event.name}:${tickMs}`,
+    payload: event.encode(new Date(tickMs)),
+    headers: { "Walnats-Tick": String(tickMs) },
+  };
+}
+
+behaviour(
+  "the ledger: a tick stored without Walnats-Clock covers that tick and older ones for every clock",
+  async (backend) => {
+    const minute = new Event("minute-passed", Date);
+    await using conn = await new Events(minute).connect(backend.target);
+    await conn.register();
+    const t0 = Math.ceil(backend.time.now() / 60_000) * 60_000;
+    const attempt = { timeoutMs: 1_000 };
+    assert.deepEqual(await conn.publishTick(foreignTick(minute, t0), attempt), { seq: 1, duplicate: false });
+    // Without a clock id, no clock can take the stored tick for its own: every later try is a duplicate.
+    assert.deepEqual(await conn.publishTick(foreignTick(minute, t0), attempt), { seq: 1, duplicate: true });
+    const ours = { ...foreignTick(minute, t0), headers: { "Walnats-Tick": String(t0), "Walnats-Clock": "clock-a" } };
+    assert.deepEqual(await conn.publishTick(ours, attempt), { seq: 1, duplicate: true });
+    assert.deepEqual(await conn.publishTick(foreignTick(minute, t0 - 60_000), attempt), { seq: 0, duplicate: true });
+    assert.equal(await conn.lastTick(minute), t0);
+    assert.deepEqual(await conn.publishTick(foreignTick(minute, t0 + 60_000), attempt), { seq: 2, duplicate: false });
+    assert.deepEqual((await backend.stored(minute)).map((m) => m.headers["Walnats-Tick"]), [
+      String(t0),
+      String(t0 + 60_000),
+    ]);
+  },
+);
+
+behaviour(
+  "the ledger: after a message without Walnats-Tick, lastTick() is unknown and only msgID dedup stops a repeat",
+  async (backend) => {
+    const minute = new Event("minute-passed", Date);
+    await using conn = await new Events(minute).connect(backend.target);
+    await conn.register();
+    const t0 = Math.ceil(backend.time.now() / 60_000) * 60_000;
+    const attempt = { timeoutMs: 1_000 };
+    assert.equal(await conn.lastTick(minute), undefined, "an empty subject has no tick");
+    assert.deepEqual(await conn.publishTick(foreignTick(minute, t0), attempt), { seq: 1, duplicate: false });
+    await conn.emit(minute, new Date(t0)); // not a tick: no Walnats-Tick header
+    assert.equal(await conn.lastTick(minute), undefined, "the last message is not a tick");
+    // The ledger no longer sees t0; within the duplicate window the stream still drops it by its id.
+    assert.deepEqual(await conn.publishTick(foreignTick(minute, t0), attempt), { seq: 1, duplicate: true });
+    assert.deepEqual(await conn.publishTick(foreignTick(minute, t0 + 60_000), attempt), { seq: 3, duplicate: false });
+    assert.equal(await conn.lastTick(minute), t0 + 60_000);
+    assert.deepEqual((await backend.stored(minute)).map((m) => [m.seq, m.headers["Walnats-Tick"]]), [
+      [1, String(t0)],
+      [2, undefined],
+      [3, String(t0 + 60_000)],
+    ]);
   },
 );
