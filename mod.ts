@@ -30,7 +30,7 @@ export type { Backend } from "./src/backend.ts";
 export type { ClockOptions, MissedReason, RunOptions, TickReport } from "./src/clock.ts";
 export type { EventOptions, Limits } from "./src/event.ts";
 export type { TimeFilter } from "./src/filter_time.ts";
-export type { ConnectOptions, NatsClient } from "./src/nats/connect.ts";
+export type { ConnectOptions, NatsClient, TlsOptions } from "./src/nats/connect.ts";
 export type { EmitOptions, EventsConnection } from "./src/events_connection.ts";
 export type { Publisher, PublishResult, TickMessage } from "./src/publisher.ts";
 export type { Payload, Schema, Serializer } from "./src/serializer.ts";

@@ -5,7 +5,14 @@
  *
  * ```sh
  * deno task run --event 5m-passed --period 300 --meta team=ops --server nats://127.0.0.1:4222
+ * NATS_PASSWORD=... deno task run --server tls://nats.internal:4222 --user clock --tlsca ca.pem
  * ```
+ *
+ * It connects the way the `nats` command does: the same flags (`--user`,
+ * `--password`, `--token`, `--creds`, `--nkey`, `--tlsca`, `--tlscert`,
+ * `--tlskey`) and the same environment variables (`NATS_URL`, `NATS_USER`,
+ * `NATS_PASSWORD`, `NATS_TOKEN`, `NATS_CREDS`, `NATS_NKEY`, `NATS_CA`,
+ * `NATS_CERT`, `NATS_KEY`); flags win. It never prints a secret.
  *
  * @module
  */
@@ -15,6 +22,13 @@ import type { TickReport } from "../src/clock.ts";
 import { messageOf, WalnatsError } from "../src/errors.ts";
 import { Event } from "../src/event.ts";
 import { Events } from "../src/events.ts";
+import {
+  describeCredentials,
+  redact,
+  resolveConnectOptions,
+  type ResolvedConnectOptions,
+} from "../src/nats/_connect_options.ts";
+import type { ConnectOptions, TlsOptions } from "../src/nats/connect.ts";
 import { formatInstant } from "../src/serializer.ts";
 import { NatsServerNotFoundError, startNatsServer } from "./_nats_server.ts";
 
@@ -33,9 +47,26 @@ Options:
   --catch-up N       after an outage, emit up to N missed ticks, oldest first
                      (default: 0, missed ticks are skipped)
   --meta KEY=VALUE   a header added to every tick; repeatable
-  --server URL       the NATS server (default: $NATS_URL; with neither, an
-                     embedded nats-server is started and stopped on exit)
+  --server URL       the NATS server, or several, comma-separated (default:
+                     $NATS_URL; with neither, an embedded nats-server is
+                     started and stopped on exit)
   --help             print this text
+
+Credentials and TLS, named as the nats command names them; each defaults to
+the environment variable in brackets, and flags win over the environment:
+  --user NAME        user name, with --password                  [NATS_USER]
+  --password SECRET  password, with --user                   [NATS_PASSWORD]
+  --token SECRET     authentication token                       [NATS_TOKEN]
+  --creds FILE       user JWT and seed (operator mode)          [NATS_CREDS]
+  --nkey FILE        a file holding a user nkey seed             [NATS_NKEY]
+  --tlsca FILE       CA certificate to trust for the server        [NATS_CA]
+  --tlscert FILE     client certificate, with --tlskey           [NATS_CERT]
+  --tlskey FILE      the client certificate's private key         [NATS_KEY]
+Give one of user and password, token, creds or nkey; without any, the
+user:password@ or token@ of the URL is used. Secrets are never printed, but
+flags show in the process list: pass passwords and tokens in the environment.
+These flags need --server or NATS_URL (the embedded nats-server has neither
+authentication nor TLS; the variables are then ignored).
 
 Stops cleanly on SIGINT or SIGTERM.`;
 
@@ -51,7 +82,9 @@ const consoleOutput: Output = { out: (line) => console.log(line), err: (line) =>
 
 /**
  * Runs the command until SIGINT or SIGTERM (or `signal`) and returns its exit
- * code: 0 after a clean stop, 1 when the server fails, 2 for bad flags.
+ * code: 0 after a clean stop, 1 when the server fails or refuses the
+ * credentials, 2 for bad flags. No line it writes holds a password, a token,
+ * a seed or a JWT.
  *
  * @example Print the usage
  * ```ts
@@ -94,33 +127,54 @@ export async function main(args: string[], output: Output = consoleOutput, signa
   signal?.addEventListener("abort", onSignal, { once: true });
   for (const name of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(name, onSignal);
   try {
-    return await runClock(clock, flags.server, output, stop.signal);
+    return await runClock(clock, flags, output, stop.signal);
   } finally {
     for (const name of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(name, onSignal);
     signal?.removeEventListener("abort", onSignal);
   }
 }
 
-async function runClock(clock: Clock, server: string | undefined, output: Output, signal: AbortSignal) {
-  await using embedded = server === undefined ? await startEmbedded(output) : undefined;
-  const url = server ?? embedded?.url;
-  if (url === undefined) return 1;
+async function runClock(clock: Clock, flags: Flags, output: Output, signal: AbortSignal) {
+  await using embedded = flags.servers === undefined ? await startEmbedded(output) : undefined;
+  const servers = flags.servers ?? embedded?.url;
+  if (servers === undefined) return 1;
+  const options: ConnectOptions = { ...flags.connect, servers, name: `walnats-clock ${clock.event.name}` };
+  let resolved;
   try {
-    await using conn = await new Events(clock.event).connect({
-      servers: url,
-      name: `walnats-clock ${clock.event.name}`,
-    });
+    resolved = resolveConnectOptions(options);
+  } catch (error) {
+    if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
+    output.err(`${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  const safe = redacting(output, resolved.secrets);
+  try {
+    await using conn = await new Events(clock.event).connect(options);
     await conn.register();
     const schedule = clock.cron === undefined ? `every ${clock.period} s` : `'${clock.cron}' in ${clock.timezone}`;
-    output.out(`Clock '${clock.event.name}' ${schedule} on ${url}; SIGINT or SIGTERM stops it.`);
-    await clock.run(conn, { signal, onTick: (report) => output.out(formatReport(report)) });
-    output.out("Stopped.");
+    safe.out(`Clock '${clock.event.name}' ${schedule} on ${describeConnection(resolved)}; SIGINT or SIGTERM stops it.`);
+    await clock.run(conn, { signal, onTick: (report) => safe.out(formatReport(report)) });
+    safe.out("Stopped.");
     return 0;
   } catch (error) {
     if (!(error instanceof WalnatsError)) throw error;
-    output.err(error.message);
+    safe.err(error.message);
     return 1;
   }
+}
+
+/** The servers without userinfo, the kind of credentials and TLS: `nats://host:4222 (user 'clock', TLS)`. */
+function describeConnection({ servers, credentials, tls }: ResolvedConnectOptions): string {
+  const notes = [
+    ...(credentials.kind === "none" ? [] : [describeCredentials(credentials)]),
+    ...(tls === undefined ? [] : [tls.certFile === undefined ? "TLS" : "mutual TLS"]),
+  ];
+  return `${servers.join(", ")}${notes.length === 0 ? "" : ` (${notes.join(", ")})`}`;
+}
+
+/** `output` with every secret replaced by `***`, whatever a message may quote. */
+function redacting(output: Output, secrets: readonly string[]): Output {
+  return { out: (line) => output.out(redact(line, secrets)), err: (line) => output.err(redact(line, secrets)) };
 }
 
 async function startEmbedded(output: Output) {
@@ -146,7 +200,10 @@ interface Flags {
   timezone: string | undefined;
   catchUp: number;
   meta: Record<string, string>;
-  server: string | undefined;
+  /** `--server` or `NATS_URL`, split at commas; undefined for the embedded server. */
+  servers: string[] | undefined;
+  /** Credentials and TLS, from the flags or else the environment. */
+  connect: Omit<ConnectOptions, "servers">;
 }
 
 function parseFlags(args: string[]): Flags {
@@ -162,6 +219,14 @@ function parseFlags(args: string[]): Flags {
       "catch-up": { type: "string", default: "0" },
       meta: { type: "string", multiple: true, default: [] },
       server: { type: "string" },
+      user: { type: "string" },
+      password: { type: "string" },
+      token: { type: "string" },
+      creds: { type: "string" },
+      nkey: { type: "string" },
+      tlsca: { type: "string" },
+      tlscert: { type: "string" },
+      tlskey: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -174,9 +239,78 @@ function parseFlags(args: string[]): Flags {
     if (at <= 0) throw new TypeError(`--meta must be KEY=VALUE, got '${pair}'`);
     meta[pair.slice(0, at)] = pair.slice(at + 1);
   }
-  const server = values.server ?? (Deno.env.get("NATS_URL") || undefined);
+  const server = values.server ?? env("NATS_URL");
+  const servers = server?.split(",").map((url) => url.trim()).filter((url) => url !== "");
+  const flags: Record<string, unknown> = values;
+  const given = CONNECT_FLAGS.find((flag) => typeof flags[flag] === "string");
+  if (servers === undefined && given !== undefined) {
+    throw new TypeError(`--${given} needs --server or NATS_URL: the embedded nats-server has no authentication or TLS`);
+  }
+  const connect = servers === undefined ? {} : connectOptions(flags);
   const { help, event, cron, timezone } = values;
-  return { help, event, period, cron, timezone, catchUp, meta, server };
+  return { help, event, period, cron, timezone, catchUp, meta, servers, connect };
+}
+
+/** The credential flags, named as the `nats` command names them. */
+const CREDENTIAL_FLAGS = ["user", "password", "token", "creds", "nkey"] as const;
+/** Every flag that says how to connect. */
+const CONNECT_FLAGS = [...CREDENTIAL_FLAGS, "tlsca", "tlscert", "tlskey"] as const;
+
+/** A value of a flag or an environment variable, and which one it came from. */
+interface Setting {
+  value: string;
+  from: string;
+}
+
+/**
+ * Credentials from the flags when any credential flag is given, else all from
+ * the environment; each TLS file from its flag, else from its variable.
+ */
+function connectOptions(flags: Record<string, unknown>): Omit<ConnectOptions, "servers"> {
+  const credentialsFromFlags = CREDENTIAL_FLAGS.some((flag) => typeof flags[flag] === "string");
+  const setting = (flag: string, variable: string, fromFlag: boolean): Setting | undefined => {
+    const value = fromFlag ? flags[flag] : env(variable);
+    return typeof value === "string" ? { value, from: fromFlag ? `--${flag}` : variable } : undefined;
+  };
+  const credential = (flag: string, variable: string) => setting(flag, variable, credentialsFromFlags);
+  const file = (flag: string, variable: string) => setting(flag, variable, typeof flags[flag] === "string");
+  const user = credential("user", "NATS_USER");
+  const password = credential("password", "NATS_PASSWORD");
+  const token = credential("token", "NATS_TOKEN");
+  const creds = credential("creds", "NATS_CREDS");
+  const nkey = credential("nkey", "NATS_NKEY");
+  const ca = file("tlsca", "NATS_CA");
+  const cert = file("tlscert", "NATS_CERT");
+  const key = file("tlskey", "NATS_KEY");
+  together(user, password, "--password (or NATS_PASSWORD)", "--user (or NATS_USER)");
+  together(cert, key, "--tlskey (or NATS_KEY)", "--tlscert (or NATS_CERT)");
+  const ways = [
+    user === undefined ? [] : [`${user.from} and ${password?.from}`],
+    [token, creds, nkey].flatMap((way) => way === undefined ? [] : [way.from]),
+  ].flat();
+  if (ways.length > 1) throw new TypeError(`Give one way to authenticate, got ${ways.join(" and ")}`);
+  const tls: TlsOptions = {
+    ...(ca === undefined ? {} : { caFile: ca.value }),
+    ...(cert === undefined || key === undefined ? {} : { certFile: cert.value, keyFile: key.value }),
+  };
+  return {
+    ...(user === undefined || password === undefined ? {} : { user: user.value, pass: password.value }),
+    ...(token === undefined ? {} : { token: token.value }),
+    ...(creds === undefined ? {} : { credsFile: creds.value }),
+    ...(nkey === undefined ? {} : { nkeyFile: nkey.value }),
+    ...(Object.keys(tls).length === 0 ? {} : { tls }),
+  };
+}
+
+/** Throws unless both settings are given or neither. */
+function together(a: Setting | undefined, b: Setting | undefined, bName: string, aName: string): void {
+  if (a !== undefined && b === undefined) throw new TypeError(`${a.from} needs ${bName}`);
+  if (b !== undefined && a === undefined) throw new TypeError(`${b.from} needs ${aName}`);
+}
+
+/** An environment variable; empty counts as unset. */
+function env(name: string): string | undefined {
+  return Deno.env.get(name) || undefined;
 }
 
 function number(flag: string, text: string): number {

@@ -13,8 +13,18 @@
  * ```
  */
 export const ErrorCode = {
-  /** The server could not be reached, or the connection was closed. */
+  /**
+   * The server could not be reached, the connection was closed, TLS failed
+   * (the server's certificate is not trusted, or the server refused the
+   * client's), or a credential or TLS file could not be read.
+   */
   ConnectionFailed: "CONNECTION_FAILED",
+  /**
+   * The server refused the credentials (user and password, token, nkey or
+   * creds) or found none where it requires some. The message names the
+   * server and the kind of credentials, never a secret.
+   */
+  AuthenticationFailed: "AUTHENTICATION_FAILED",
   /** The server answers, but JetStream is not enabled on it or for the account. */
   JetStreamNotEnabled: "JETSTREAM_NOT_ENABLED",
   /** The server is older than the oldest version this library supports (2.9.0). */

@@ -1,7 +1,16 @@
 import { jetstream, type JetStreamClient, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/nats-core";
-import { connect as natsConnect } from "@nats-io/transport-node";
+import {
+  type ConnectionOptions,
+  credsAuthenticator,
+  errors,
+  type NatsConnection,
+  nkeyAuthenticator,
+  nkeys,
+} from "@nats-io/nats-core";
+import { readFile } from "node:fs/promises";
 import { ErrorCode, messageOf, WalnatsError } from "../errors.ts";
+import { type Credentials, describeCredentials, redact, resolveConnectOptions } from "./_connect_options.ts";
+import { connectNode } from "./_node_transport.ts";
 import { isJetStreamNotEnabled } from "./_api_errors.ts";
 
 /** The oldest nats-server this library supports. */
@@ -9,20 +18,78 @@ const MIN_SERVER: readonly [number, number] = [2, 9];
 /** Each JetStream request waits this long: short, so that a clock retries soon after a server restart. */
 const REQUEST_TIMEOUT_MS = 1_000;
 
-/** Where and how to connect, when `connect()` opens the connection itself. */
+/**
+ * Where and how to connect, when `connect()` opens the connection itself.
+ *
+ * Give one way to authenticate at most: `user` with `pass`, `token`,
+ * `nkeyFile` or `credsFile`. Without any of them, credentials in the URLs are
+ * used (`nats://user:password@host:4222`, `nats://token@host:4222`,
+ * percent-encoded); with any of them, those are ignored. Either way they are
+ * removed from the URLs before nats.js sees them, and no error message quotes
+ * a password, a token, a seed or a JWT. `tls` works with any of them.
+ *
+ * Files are read when `connect()` is called; the nkey seed and the creds are
+ * kept for reconnects, the TLS files are read again at every reconnect (so a
+ * rotated certificate is picked up).
+ *
+ * @example Connect with a creds file over TLS with a private CA
+ * ```ts ignore
+ * import { Events } from "@walnats/clock";
+ *
+ * await using conn = await new Events().connect({
+ *   servers: "nats://nats.internal:4222",
+ *   credsFile: "/run/secrets/clock.creds",
+ *   tls: { caFile: "/etc/nats/ca.pem" },
+ * });
+ * ```
+ */
 export interface ConnectOptions {
-  /** One URL or several of the same cluster, e.g. `nats://127.0.0.1:4222`. */
+  /**
+   * One URL or several of the same cluster, e.g. `nats://127.0.0.1:4222`,
+   * `tls://nats.internal:4222`. A URL may carry `user:password@` or
+   * `token@` (percent-encoded), used when no credential option is given.
+   */
   servers: string | string[];
-  /** The connection's name, shown by the server's monitoring. */
+  /** The connection's name, shown by the server's monitoring. Default: none. */
   name?: string;
-  /** User name, with `pass`. */
+  /** User name, with `pass` (a server's `authorization { users }`). */
   user?: string;
-  /** Password, with `user`. */
+  /** Password, with `user`. Never quoted in errors. */
   pass?: string;
-  /** Authentication token. */
+  /** Authentication token (a server's `authorization { token }`). Never quoted in errors. */
   token?: string;
-  /** Milliseconds to wait for the first connection, default 5000. */
+  /**
+   * Path of a file holding a user nkey seed (a line starting with `SU`, as
+   * `nsc` or `nk -gen user` write it); the connection signs the server's
+   * challenge with it (a server's `authorization { users: [{ nkey }] }`).
+   */
+  nkeyFile?: string;
+  /**
+   * Path of a `.creds` file (a user JWT and its nkey seed, as `nsc` writes
+   * it) for a server in operator (decentralized JWT) mode.
+   */
+  credsFile?: string;
+  /**
+   * TLS: the connection is encrypted and fails when the server does not offer
+   * TLS. A server that requires TLS gets it also when this is not given, with
+   * the system's trusted CAs. Default: none.
+   */
+  tls?: TlsOptions;
+  /** Milliseconds to wait for each server on the first connection. Default: 5000. */
   timeoutMs?: number;
+}
+
+/** TLS settings of {@link ConnectOptions}: paths of PEM files. */
+export interface TlsOptions {
+  /**
+   * The CA certificate(s) to trust for the server's certificate, instead of
+   * the system's. Default: the system's trusted CAs.
+   */
+  caFile?: string;
+  /** The client certificate, for a server that verifies clients (mutual TLS); with `keyFile`. */
+  certFile?: string;
+  /** The client certificate's private key, with `certFile`. */
+  keyFile?: string;
 }
 
 /**
@@ -67,29 +134,140 @@ function isClient(target: ConnectOptions | NatsClient): target is NatsClient {
 }
 
 async function dial(options: ConnectOptions): Promise<NatsConnection> {
-  const { servers, name, user, pass, token, timeoutMs = 5_000 } = options;
-  if (!(typeof servers === "string" || Array.isArray(servers)) || servers.length === 0) {
-    throw new TypeError(`Cannot connect: 'servers' must be a URL or a list of URLs, got ${JSON.stringify(servers)}`);
-  }
+  const resolved = resolveConnectOptions(options);
+  const { servers, name, timeoutMs, credentials, tls } = resolved;
+  const prefix = `Cannot connect to NATS at ${servers.join(", ")}`;
+  const secrets = [...resolved.secrets];
+  const auth = await authOptions(credentials, prefix, secrets);
+  if (tls !== undefined) await checkTlsFiles(tls, prefix);
   try {
-    return await natsConnect({
+    return await connectNode({
       servers,
       timeout: timeoutMs,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       noAsyncTraces: true,
       ...(name === undefined ? {} : { name }),
-      ...(user === undefined ? {} : { user }),
-      ...(pass === undefined ? {} : { pass }),
-      ...(token === undefined ? {} : { token }),
+      ...auth,
+      ...(tls === undefined ? {} : { tls: { ...tls } }),
     });
   } catch (error) {
+    if (isAuthError(error)) {
+      const refused = credentials.kind === "none"
+        ? "the server requires credentials; give user and pass, a token, an nkey or a creds file"
+        : `the server refused ${describeCredentials(credentials)}`;
+      throw new WalnatsError(
+        ErrorCode.AuthenticationFailed,
+        redact(`${prefix}: ${refused} (${messageOf(error)})`, secrets),
+        { cause: error },
+      );
+    }
     throw new WalnatsError(
       ErrorCode.ConnectionFailed,
-      `Cannot connect to NATS at ${[servers].flat().join(", ")}: ${messageOf(error)}`,
+      redact(`${prefix}: ${messageOf(error)}${tlsHint(error, tls)}`, secrets),
       { cause: error },
     );
   }
+}
+
+/** The nats.js options that present `credentials`; adds what the files hold to `secrets`. */
+async function authOptions(
+  credentials: Credentials,
+  prefix: string,
+  secrets: string[],
+): Promise<Pick<ConnectionOptions, "user" | "pass" | "token" | "authenticator">> {
+  switch (credentials.kind) {
+    case "none":
+      return {};
+    case "user":
+      return { user: credentials.user, pass: credentials.pass };
+    case "token":
+      return { token: credentials.token };
+    case "nkey": {
+      const text = await readText("nkeyFile", credentials.file, prefix);
+      const seed = text.split(/\s+/).find((word) => word.startsWith("SU"));
+      if (seed !== undefined) secrets.push(seed);
+      if (seed === undefined || !isUserSeed(seed)) {
+        throw new WalnatsError(
+          ErrorCode.ConnectionFailed,
+          `${prefix}: 'nkeyFile' ${credentials.file} holds no user nkey seed (a line starting with SU)`,
+        );
+      }
+      return { authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)) };
+    }
+    case "creds": {
+      const text = await readText("credsFile", credentials.file, prefix);
+      secrets.push(...(text.match(/[\w-]{20,}(?:\.[\w-]+){2}|\bS[A-Z][A-Z2-7]{50,}\b/g) ?? []));
+      const creds = new TextEncoder().encode(text);
+      const authenticator = credsAuthenticator(creds);
+      try {
+        authenticator("check");
+      } catch {
+        throw new WalnatsError(
+          ErrorCode.ConnectionFailed,
+          `${prefix}: 'credsFile' ${credentials.file} holds no user JWT and nkey seed (write it with nsc)`,
+        );
+      }
+      return { authenticator };
+    }
+  }
+}
+
+function isUserSeed(seed: string): boolean {
+  try {
+    nkeys.fromSeed(new TextEncoder().encode(seed));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads each TLS file once, so that a missing or wrong one fails here and names its path. */
+async function checkTlsFiles(tls: TlsOptions, prefix: string): Promise<void> {
+  const expected = {
+    caFile: [/-----BEGIN CERTIFICATE-----/, "PEM certificate"],
+    certFile: [/-----BEGIN CERTIFICATE-----/, "PEM certificate"],
+    keyFile: [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, "PEM private key"],
+  } as const;
+  for (const key of ["caFile", "certFile", "keyFile"] as const) {
+    const file = tls[key];
+    if (file === undefined) continue;
+    const [pattern, what] = expected[key];
+    if (!pattern.test(await readText(`tls.${key}`, file, prefix))) {
+      throw new WalnatsError(ErrorCode.ConnectionFailed, `${prefix}: 'tls.${key}' ${file} holds no ${what}`);
+    }
+  }
+}
+
+async function readText(option: string, file: string, prefix: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new WalnatsError(
+      ErrorCode.ConnectionFailed,
+      `${prefix}: cannot read '${option}' ${file} (${typeof code === "string" ? code : messageOf(error)})`,
+      { cause: error },
+    );
+  }
+}
+
+/** The server refused the credentials (or they expired). */
+function isAuthError(error: unknown): boolean {
+  return error instanceof errors.AuthorizationError || error instanceof errors.UserAuthenticationExpiredError;
+}
+
+/** A hint for the TLS failures whose messages do not say what to do. */
+function tlsHint(error: unknown, tls: TlsOptions | undefined): string {
+  if (error instanceof errors.TimeoutError && tls !== undefined) {
+    return tls.certFile === undefined
+      ? "; a server that requires a client certificate (give tls.certFile and tls.keyFile) also ends in a timeout"
+      : "; a server that refuses the client certificate also ends in a timeout";
+  }
+  if (/certificate|self.signed/i.test(messageOf(error)) && tls?.caFile === undefined) {
+    return "; if a private CA signed the server's certificate, give its certificate as tls.caFile";
+  }
+  return "";
 }
 
 function checkVersion(nc: NatsConnection): void {
