@@ -177,10 +177,11 @@ export class Clock {
       );
     }
     this.meta = validateMeta(options.meta, "Cannot create Clock");
-    this.period = cron !== undefined ? undefined : options.period === undefined ? 60 : options.period;
-    const schedule = this.period === undefined
-      ? new CronSchedule(cron as string, timezone, "Cannot create Clock")
-      : periodSchedule(this.period, event);
+    const period = options.period === undefined ? 60 : options.period;
+    const schedule = cron === undefined
+      ? periodSchedule(period, event)
+      : new CronSchedule(cron, timezone, "Cannot create Clock");
+    this.period = cron === undefined ? period : undefined;
     this.#schedule = new BoundedSchedule(schedule, startMs, stopMs);
     this.event = withDuplicateWindow(event, this.period ?? 0);
     this.cron = cron;

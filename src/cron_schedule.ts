@@ -23,6 +23,7 @@
 
 import { Cron } from "croner";
 import { describe } from "./_describe.ts";
+import { messageOf } from "./errors.ts";
 import type { Schedule } from "./schedule.ts";
 
 /**
@@ -89,7 +90,7 @@ export class CronSchedule implements Schedule {
         domAndDow: false,
       });
     } catch (cause) {
-      const reason = cause instanceof Error ? cause.message.replace(/^CronPattern: /, "") : String(cause);
+      const reason = messageOf(cause).replace(/^CronPattern: /, "");
       throw new TypeError(
         `${where}: 'cron' is not a valid cron expression, got ${describe(expression)} (${reason})`,
         { cause },

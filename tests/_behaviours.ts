@@ -16,6 +16,7 @@ import {
   ErrorCode,
   Event,
   Events,
+  type EventsConnection,
   filterTime,
   isWalnatsError,
   type JobEvent,
@@ -354,6 +355,17 @@ behaviour(
 
 // --- the tick ledger's edge cases ------------------------------------------------
 
+const MINUTE = new Event("minute-passed", Date);
+/** One publish attempt, as a clock makes it. */
+const ONE_ATTEMPT = { timeoutMs: 1_000 };
+
+/** A connection to the backend with MINUTE registered. */
+async function ledgerConnection(backend: TestBackend): Promise<EventsConnection> {
+  const conn = await new Events(MINUTE).connect(backend.target);
+  await conn.register();
+  return conn;
+}
+
 /** A tick as another implementation (another language's clock) may store it: `Walnats-Tick`, no `Walnats-Clock`. */
 function foreignTick(event: Event<DateConstructor>, tickMs: number): TickMessage {
   return {
@@ -369,20 +381,23 @@ function foreignTick(event: Event<DateConstructor>, tickMs: number): TickMessage
 behaviour(
   "the ledger: a tick stored without Walnats-Clock covers that tick and older ones for every clock",
   async (backend) => {
-    const minute = new Event("minute-passed", Date);
-    await using conn = await new Events(minute).connect(backend.target);
-    await conn.register();
+    await using conn = await ledgerConnection(backend);
     const t0 = Math.ceil(backend.time.now() / 60_000) * 60_000;
-    const attempt = { timeoutMs: 1_000 };
-    assert.deepEqual(await conn.publishTick(foreignTick(minute, t0), attempt), { seq: 1, duplicate: false });
+    assert.deepEqual(await conn.publishTick(foreignTick(MINUTE, t0), ONE_ATTEMPT), { seq: 1, duplicate: false });
     // Without a clock id, no clock can take the stored tick for its own: every later try is a duplicate.
-    assert.deepEqual(await conn.publishTick(foreignTick(minute, t0), attempt), { seq: 1, duplicate: true });
-    const ours = { ...foreignTick(minute, t0), headers: { "Walnats-Tick": String(t0), "Walnats-Clock": "clock-a" } };
-    assert.deepEqual(await conn.publishTick(ours, attempt), { seq: 1, duplicate: true });
-    assert.deepEqual(await conn.publishTick(foreignTick(minute, t0 - 60_000), attempt), { seq: 0, duplicate: true });
-    assert.equal(await conn.lastTick(minute), t0);
-    assert.deepEqual(await conn.publishTick(foreignTick(minute, t0 + 60_000), attempt), { seq: 2, duplicate: false });
-    assert.deepEqual((await backend.stored(minute)).map((m) => m.headers["Walnats-Tick"]), [
+    assert.deepEqual(await conn.publishTick(foreignTick(MINUTE, t0), ONE_ATTEMPT), { seq: 1, duplicate: true });
+    const ours = { ...foreignTick(MINUTE, t0), headers: { "Walnats-Tick": String(t0), "Walnats-Clock": "clock-a" } };
+    assert.deepEqual(await conn.publishTick(ours, ONE_ATTEMPT), { seq: 1, duplicate: true });
+    assert.deepEqual(await conn.publishTick(foreignTick(MINUTE, t0 - 60_000), ONE_ATTEMPT), {
+      seq: 0,
+      duplicate: true,
+    });
+    assert.equal(await conn.lastTick(MINUTE), t0);
+    assert.deepEqual(await conn.publishTick(foreignTick(MINUTE, t0 + 60_000), ONE_ATTEMPT), {
+      seq: 2,
+      duplicate: false,
+    });
+    assert.deepEqual((await backend.stored(MINUTE)).map((m) => m.headers["Walnats-Tick"]), [
       String(t0),
       String(t0 + 60_000),
     ]);
@@ -392,20 +407,20 @@ behaviour(
 behaviour(
   "the ledger: after a message without Walnats-Tick, lastTick() is unknown and only msgID dedup stops a repeat",
   async (backend) => {
-    const minute = new Event("minute-passed", Date);
-    await using conn = await new Events(minute).connect(backend.target);
-    await conn.register();
+    await using conn = await ledgerConnection(backend);
     const t0 = Math.ceil(backend.time.now() / 60_000) * 60_000;
-    const attempt = { timeoutMs: 1_000 };
-    assert.equal(await conn.lastTick(minute), undefined, "an empty subject has no tick");
-    assert.deepEqual(await conn.publishTick(foreignTick(minute, t0), attempt), { seq: 1, duplicate: false });
-    await conn.emit(minute, new Date(t0)); // not a tick: no Walnats-Tick header
-    assert.equal(await conn.lastTick(minute), undefined, "the last message is not a tick");
+    assert.equal(await conn.lastTick(MINUTE), undefined, "an empty subject has no tick");
+    assert.deepEqual(await conn.publishTick(foreignTick(MINUTE, t0), ONE_ATTEMPT), { seq: 1, duplicate: false });
+    await conn.emit(MINUTE, new Date(t0)); // not a tick: no Walnats-Tick header
+    assert.equal(await conn.lastTick(MINUTE), undefined, "the last message is not a tick");
     // The ledger no longer sees t0; within the duplicate window the stream still drops it by its id.
-    assert.deepEqual(await conn.publishTick(foreignTick(minute, t0), attempt), { seq: 1, duplicate: true });
-    assert.deepEqual(await conn.publishTick(foreignTick(minute, t0 + 60_000), attempt), { seq: 3, duplicate: false });
-    assert.equal(await conn.lastTick(minute), t0 + 60_000);
-    assert.deepEqual((await backend.stored(minute)).map((m) => [m.seq, m.headers["Walnats-Tick"]]), [
+    assert.deepEqual(await conn.publishTick(foreignTick(MINUTE, t0), ONE_ATTEMPT), { seq: 1, duplicate: true });
+    assert.deepEqual(await conn.publishTick(foreignTick(MINUTE, t0 + 60_000), ONE_ATTEMPT), {
+      seq: 3,
+      duplicate: false,
+    });
+    assert.equal(await conn.lastTick(MINUTE), t0 + 60_000);
+    assert.deepEqual((await backend.stored(MINUTE)).map((m) => [m.seq, m.headers["Walnats-Tick"]]), [
       [1, String(t0)],
       [2, undefined],
       [3, String(t0 + 60_000)],
