@@ -30,6 +30,7 @@ import {
 } from "../src/nats/_connect_options.ts";
 import type { ConnectOptions, TlsOptions } from "../src/nats/connect.ts";
 import { formatInstant } from "../src/serializer.ts";
+import { readConfig, type WorkerConfig } from "./_config.ts";
 import { NatsServerNotFoundError, startNatsServer } from "./_nats_server.ts";
 
 /** The command's usage text, printed by `--help` and after a bad flag. */
@@ -47,6 +48,11 @@ Options:
   --catch-up N       after an outage, emit up to N missed ticks, oldest first
                      (default: 0, missed ticks are skipped)
   --meta KEY=VALUE   a header added to every tick; repeatable
+  --config FILE      run every clock a JSON file lists, in this process
+                     (cli/walnats.schema.json); not with the clock flags
+                     above. The file may set server and the connection
+                     settings below by the same names; flags win over the
+                     file, the file over the environment
   --server URL       the NATS server, or several, comma-separated (default:
                      $NATS_URL; with neither, an embedded nats-server is
                      started and stopped on exit)
@@ -101,22 +107,17 @@ const consoleOutput: Output = { out: (line) => console.log(line), err: (line) =>
  * @returns the exit code
  */
 export async function main(args: string[], output: Output = consoleOutput, signal?: AbortSignal): Promise<number> {
-  let flags;
-  let clock: Clock;
+  let flags: Flags;
+  let clocks: readonly Clock[];
   try {
-    flags = parseFlags(args);
-    if (flags.help) {
+    const values = readArgs(args);
+    if (values.help) {
       output.out(USAGE);
       return 0;
     }
-    clock = new Clock({
-      event: new Event(flags.event, Date),
-      ...(flags.period === undefined ? {} : { period: flags.period }),
-      ...(flags.cron === undefined ? {} : { cron: flags.cron }),
-      ...(flags.timezone === undefined ? {} : { timezone: flags.timezone }),
-      catchUp: flags.catchUp,
-      meta: flags.meta,
-    });
+    const config = values.config === undefined ? undefined : await readConfig(values.config);
+    flags = flagsOf(values, config);
+    clocks = config?.clocks ?? [clockOf(values)];
   } catch (error) {
     output.err(`${messageOf(error)}\n\n${USAGE}`);
     return 2;
@@ -127,18 +128,19 @@ export async function main(args: string[], output: Output = consoleOutput, signa
   signal?.addEventListener("abort", onSignal, { once: true });
   for (const name of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(name, onSignal);
   try {
-    return await runClock(clock, flags, output, stop.signal);
+    return await runClocks(clocks, flags, output, stop.signal);
   } finally {
     for (const name of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(name, onSignal);
     signal?.removeEventListener("abort", onSignal);
   }
 }
 
-async function runClock(clock: Clock, flags: Flags, output: Output, signal: AbortSignal) {
+async function runClocks(clocks: readonly Clock[], flags: Flags, output: Output, signal: AbortSignal) {
   await using embedded = flags.servers === undefined ? await startEmbedded(output) : undefined;
   const servers = flags.servers ?? embedded?.url;
   if (servers === undefined) return 1;
-  const options: ConnectOptions = { ...flags.connect, servers, name: `walnats-clock ${clock.event.name}` };
+  const names = clocks.map((clock) => clock.event.name);
+  const options: ConnectOptions = { ...flags.connect, servers, name: `walnats-clock ${names.join(" ")}` };
   let resolved;
   try {
     resolved = resolveConnectOptions(options);
@@ -149,11 +151,19 @@ async function runClock(clock: Clock, flags: Flags, output: Output, signal: Abor
   }
   const safe = redacting(output, resolved.secrets);
   try {
-    await using conn = await new Events(clock.event).connect(options);
+    await using conn = await new Events(...clocks.map((clock) => clock.event)).connect(options);
     await conn.register();
-    const schedule = clock.cron === undefined ? `every ${clock.period} s` : `'${clock.cron}' in ${clock.timezone}`;
-    safe.out(`Clock '${clock.event.name}' ${schedule} on ${describeConnection(resolved)}; SIGINT or SIGTERM stops it.`);
-    await clock.run(conn, { signal, onTick: (report) => safe.out(formatReport(report)) });
+    for (const clock of clocks) {
+      const schedule = clock.cron === undefined ? `every ${clock.period} s` : `'${clock.cron}' in ${clock.timezone}`;
+      safe.out(
+        `Clock '${clock.event.name}' ${schedule} on ${describeConnection(resolved)}; SIGINT or SIGTERM stops it.`,
+      );
+    }
+    // One clock prints its lines as before; several name the event on each line.
+    const line = clocks.length === 1
+      ? formatReport
+      : (report: TickReport) => `${report.event}  ${formatReport(report)}`;
+    await Promise.all(clocks.map((clock) => clock.run(conn, { signal, onTick: (report) => safe.out(line(report)) })));
     safe.out("Stopped.");
     return 0;
   } catch (error) {
@@ -192,32 +202,33 @@ async function startEmbedded(output: Output) {
   }
 }
 
+/** How the command connects. */
 interface Flags {
-  help: boolean;
-  event: string;
-  period: number | undefined;
-  cron: string | undefined;
-  timezone: string | undefined;
-  catchUp: number;
-  meta: Record<string, string>;
-  /** `--server` or `NATS_URL`, split at commas; undefined for the embedded server. */
+  /** `--server`, the file's `server` or `NATS_URL`, split at commas; undefined for the embedded server. */
   servers: string[] | undefined;
-  /** Credentials and TLS, from the flags or else the environment. */
+  /** Credentials and TLS, from the flags, else the file, else the environment. */
   connect: Omit<ConnectOptions, "servers">;
 }
 
-function parseFlags(args: string[]): Flags {
+/** The clock flags: not with `--config`. */
+const CLOCK_FLAGS = ["event", "period", "cron", "timezone", "catch-up", "meta"] as const;
+
+/** The parsed command line. */
+type Values = ReturnType<typeof readArgs>;
+
+function readArgs(args: string[]) {
   const { values, positionals } = parseArgs({
     args,
     strict: true,
     allowPositionals: true,
     options: {
-      event: { type: "string", default: "minute-passed" },
+      event: { type: "string" },
       period: { type: "string" },
       cron: { type: "string" },
       timezone: { type: "string" },
-      "catch-up": { type: "string", default: "0" },
-      meta: { type: "string", multiple: true, default: [] },
+      "catch-up": { type: "string" },
+      meta: { type: "string", multiple: true },
+      config: { type: "string" },
       server: { type: "string" },
       user: { type: "string" },
       password: { type: "string" },
@@ -231,24 +242,45 @@ function parseFlags(args: string[]): Flags {
     },
   });
   if (positionals.length > 0) throw new TypeError(`Unexpected argument '${positionals[0]}'`);
-  const period = values.period === undefined ? undefined : number("--period", values.period);
-  const catchUp = number("--catch-up", values["catch-up"]);
+  if (values.config !== undefined) {
+    const clockFlag = CLOCK_FLAGS.find((flag) => values[flag] !== undefined);
+    if (clockFlag !== undefined) {
+      throw new TypeError(`--${clockFlag} does not go with --config: give the clocks in the file or by flags`);
+    }
+  }
+  return values;
+}
+
+/** The single clock the clock flags describe. */
+function clockOf(values: Values): Clock {
   const meta: Record<string, string> = {};
-  for (const pair of values.meta) {
+  for (const pair of values.meta ?? []) {
     const at = pair.indexOf("=");
     if (at <= 0) throw new TypeError(`--meta must be KEY=VALUE, got '${pair}'`);
     meta[pair.slice(0, at)] = pair.slice(at + 1);
   }
-  const server = values.server ?? env("NATS_URL");
+  return new Clock({
+    event: new Event(values.event ?? "minute-passed", Date),
+    ...(values.period === undefined ? {} : { period: number("--period", values.period) }),
+    ...(values.cron === undefined ? {} : { cron: values.cron }),
+    ...(values.timezone === undefined ? {} : { timezone: values.timezone }),
+    catchUp: values["catch-up"] === undefined ? 0 : number("--catch-up", values["catch-up"]),
+    meta,
+  });
+}
+
+/** How to connect: from the flags, else the configuration file, else the environment. */
+function flagsOf(values: Values, config: WorkerConfig | undefined): Flags {
+  const server = values.server ?? config?.servers?.join(",") ?? env("NATS_URL");
   const servers = server?.split(",").map((url) => url.trim()).filter((url) => url !== "");
   const flags: Record<string, unknown> = values;
-  const given = CONNECT_FLAGS.find((flag) => typeof flags[flag] === "string");
+  const flag = CONNECT_FLAGS.find((name) => typeof flags[name] === "string");
+  const inFile = CONNECT_FLAGS.find((name) => config?.settings[name] !== undefined);
+  const given = flag === undefined ? inFile === undefined ? undefined : `'${inFile}' in ${config?.path}` : `--${flag}`;
   if (servers === undefined && given !== undefined) {
-    throw new TypeError(`--${given} needs --server or NATS_URL: the embedded nats-server has no authentication or TLS`);
+    throw new TypeError(`${given} needs --server or NATS_URL: the embedded nats-server has no authentication or TLS`);
   }
-  const connect = servers === undefined ? {} : connectOptions(flags);
-  const { help, event, cron, timezone } = values;
-  return { help, event, period, cron, timezone, catchUp, meta, servers, connect };
+  return { servers, connect: servers === undefined ? {} : connectOptions(flags, config) };
 }
 
 /** The credential flags, named as the `nats` command names them. */
@@ -263,17 +295,30 @@ interface Setting {
 }
 
 /**
- * Credentials from the flags when any credential flag is given, else all from
- * the environment; each TLS file from its flag, else from its variable.
+ * Credentials from the flags when any credential flag is given, else from the
+ * configuration file when it gives any, else from the environment; each TLS
+ * file from its flag, else the configuration file, else its variable.
  */
-function connectOptions(flags: Record<string, unknown>): Omit<ConnectOptions, "servers"> {
-  const credentialsFromFlags = CREDENTIAL_FLAGS.some((flag) => typeof flags[flag] === "string");
-  const setting = (flag: string, variable: string, fromFlag: boolean): Setting | undefined => {
-    const value = fromFlag ? flags[flag] : env(variable);
-    return typeof value === "string" ? { value, from: fromFlag ? `--${flag}` : variable } : undefined;
+function connectOptions(
+  flags: Record<string, unknown>,
+  config: WorkerConfig | undefined,
+): Omit<ConnectOptions, "servers"> {
+  type Source = "flag" | "file" | "env";
+  const fileSettings: Partial<Record<string, string>> = config?.settings ?? {};
+  const sourceOf = (names: readonly string[]): Source =>
+    names.some((name) => typeof flags[name] === "string")
+      ? "flag"
+      : names.some((name) => fileSettings[name] !== undefined)
+      ? "file"
+      : "env";
+  const credentialSource = sourceOf(CREDENTIAL_FLAGS);
+  const setting = (flag: string, variable: string, source: Source): Setting | undefined => {
+    const value = source === "flag" ? flags[flag] : source === "file" ? fileSettings[flag] : env(variable);
+    const from = source === "flag" ? `--${flag}` : source === "file" ? `'${flag}' in ${config?.path}` : variable;
+    return typeof value === "string" ? { value, from } : undefined;
   };
-  const credential = (flag: string, variable: string) => setting(flag, variable, credentialsFromFlags);
-  const file = (flag: string, variable: string) => setting(flag, variable, typeof flags[flag] === "string");
+  const credential = (flag: string, variable: string) => setting(flag, variable, credentialSource);
+  const file = (flag: string, variable: string) => setting(flag, variable, sourceOf([flag]));
   const user = credential("user", "NATS_USER");
   const password = credential("password", "NATS_PASSWORD");
   const token = credential("token", "NATS_TOKEN");

@@ -1,0 +1,128 @@
+/**
+ * The worker's configuration file, `deno task run --config FILE`: the clocks
+ * one process runs and how it connects, as JSON checked against
+ * `cli/walnats.schema.json` before anything connects.
+ *
+ * @module
+ */
+import { Ajv, type ErrorObject } from "ajv";
+import { readFile } from "node:fs/promises";
+import { Clock, type ClockOptions } from "../src/clock.ts";
+import { messageOf } from "../src/errors.ts";
+import { Event } from "../src/event.ts";
+import schema from "./walnats.schema.json" with { type: "json" };
+
+/** The connection settings a file may hold, named like the command's flags. */
+export const FILE_SETTINGS = ["user", "password", "token", "creds", "nkey", "tlsca", "tlscert", "tlskey"] as const;
+
+/** A connection setting of the file. */
+export type FileSetting = typeof FILE_SETTINGS[number];
+
+/** What a configuration file says. */
+export interface WorkerConfig {
+  /** The file's path, as given. */
+  readonly path: string;
+  /** The clocks, in the file's order. */
+  readonly clocks: readonly Clock[];
+  /** `server`, as a list; `undefined` when the file has none. */
+  readonly servers: readonly string[] | undefined;
+  /** The connection settings the file gives. */
+  readonly settings: Readonly<Partial<Record<FileSetting, string>>>;
+}
+
+/** One entry of `clocks` as the schema allows it. */
+interface ClockEntry {
+  event: string;
+  period?: number;
+  cron?: string;
+  timezone?: string;
+  catchUp?: number;
+  startAt?: string;
+  stopAt?: string;
+  maxTicks?: number;
+  meta?: Record<string, string>;
+}
+
+/** The file as the schema allows it. */
+type ConfigFile = Partial<Record<FileSetting, string>> & { server?: string | string[]; clocks: ClockEntry[] };
+
+const validate = new Ajv({ allErrors: false, strict: true }).compile<ConfigFile>(schema);
+
+/**
+ * Reads and checks a configuration file, and makes its clocks.
+ *
+ * @param path the file's path
+ * @returns the clocks and connection settings
+ * @throws {TypeError} when the file cannot be read, is not JSON, or does not follow the schema; the message
+ *   names the path, the entry (`clocks[1]`) and the field
+ * @throws {RangeError} when a clock's value is out of range (the `Clock` constructor's checks)
+ */
+export async function readConfig(path: string): Promise<WorkerConfig> {
+  const where = `Cannot read config ${path}`;
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new TypeError(`${where}: ${messageOf(error)}`, { cause: error });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new TypeError(`${where}: not JSON: ${messageOf(error)}`, { cause: error });
+  }
+  if (!validate(data)) throw new TypeError(`${where}: ${describeSchemaError(validate.errors?.[0])}`);
+  const clocks = data.clocks.map((entry, index) =>
+    clockOf(entry, `${where}: clocks[${index}] (event '${entry.event}')`)
+  );
+  const streams = new Map<string, number>();
+  for (const [index, clock] of clocks.entries()) {
+    const other = streams.get(clock.event.stream);
+    if (other !== undefined) {
+      throw new TypeError(
+        `${where}: clocks[${index}] (event '${clock.event.name}'): stream '${clock.event.stream}' is emitted ` +
+          `by clocks[${other}] already; give each event one clock`,
+      );
+    }
+    streams.set(clock.event.stream, index);
+  }
+  const settings: Partial<Record<FileSetting, string>> = {};
+  for (const name of FILE_SETTINGS) {
+    const value = data[name];
+    if (value !== undefined) settings[name] = value;
+  }
+  const servers = data.server === undefined ? undefined : [data.server].flat();
+  return { path, clocks, servers, settings };
+}
+
+/** A clock of one entry; its constructor's errors name the entry. */
+function clockOf(entry: ClockEntry, where: string): Clock {
+  const { event, startAt, stopAt, ...rest } = entry;
+  const options: ClockOptions = { ...rest };
+  try {
+    options.event = new Event(event, Date);
+    if (startAt !== undefined) options.startAt = new Date(startAt);
+    if (stopAt !== undefined) options.stopAt = new Date(stopAt);
+    return new Clock(options);
+  } catch (error) {
+    if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
+    const reason = error.message.replace(/^Cannot create (Clock|Event): /, "");
+    throw new (error instanceof RangeError ? RangeError : TypeError)(`${where}: ${reason}`, { cause: error });
+  }
+}
+
+/** The first schema error as a sentence: where in the file, which field, what is wrong. */
+function describeSchemaError(error: ErrorObject | undefined): string {
+  if (error === undefined) return "does not follow the schema";
+  const at = error.instancePath.split("/").slice(1).map((part) => /^\d+$/.test(part) ? `[${part}]` : `.${part}`)
+    .join("").replace(/^\./, "");
+  const place = at === "" ? "the top level" : at;
+  switch (error.keyword) {
+    case "additionalProperties":
+      return `${place}: unknown field '${error.params.additionalProperty}'`;
+    case "required":
+      return `${place}: '${error.params.missingProperty}' is missing`;
+    default:
+      return `${place}: ${error.message ?? "is not valid"}`;
+  }
+}

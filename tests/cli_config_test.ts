@@ -1,0 +1,173 @@
+/** The worker's configuration file (cli/_config.ts), read and checked with no server. */
+import assert from "node:assert/strict";
+import { Ajv } from "ajv";
+import { readConfig } from "../cli/_config.ts";
+import schema from "../cli/walnats.schema.json" with { type: "json" };
+import { runToEnd } from "./_cli.ts";
+
+const EXAMPLE = new URL("../examples/walnats.json", import.meta.url).pathname;
+
+/** Writes `content` (JSON unless a string) to a temp file and returns its path. */
+async function configFile(content: unknown): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(path, typeof content === "string" ? content : JSON.stringify(content));
+  return path;
+}
+
+Deno.test("examples/walnats.json follows cli/walnats.schema.json, checked by Ajv", async () => {
+  const validate = new Ajv({ strict: true }).compile(schema);
+  const example = JSON.parse(await Deno.readTextFile(EXAMPLE));
+  assert.equal(validate(example), true, JSON.stringify(validate.errors));
+  assert.equal(validate({ clocks: [{ event: "x", every: 5 }] }), false, "the schema refuses unknown fields");
+});
+
+Deno.test("readConfig() makes the clocks of examples/walnats.json with Clock's options", async () => {
+  const config = await readConfig(EXAMPLE);
+  assert.deepEqual(config.servers, ["nats://127.0.0.1:4222"]);
+  assert.deepEqual(config.settings, {});
+  const [minute, nightly, launch] = config.clocks;
+  assert.equal(config.clocks.length, 3);
+  assert.deepEqual([minute?.event.name, minute?.period, minute?.cron], ["minute-passed", 60, undefined]);
+  assert.deepEqual(
+    [nightly?.event.name, nightly?.cron, nightly?.timezone, nightly?.catchUp, nightly?.meta],
+    ["nightly-berlin", "30 2 * * *", "Europe/Berlin", 1, { team: "ops" }],
+  );
+  assert.deepEqual(launch?.nextTicks(2, new Date("2026-11-01T00:00:00Z")).map((tick) => tick.toISOString()), [
+    "2026-11-30T23:00:00.000Z", // startAt 2026-12-01T00:00:00+01:00
+    "2026-12-01T00:00:00.000Z",
+  ]);
+  assert.equal(launch?.nextTicks(5, new Date("2026-12-07T22:00:00Z")).length, 2, "stopAt 2026-12-08T00:00:00Z ends it");
+});
+
+Deno.test("readConfig() keeps the connection settings and a list of servers", async () => {
+  const path = await configFile({
+    server: ["nats://a:4222", "nats://b:4222"],
+    user: "clock",
+    password: "pw",
+    tlsca: "/etc/nats/ca.pem",
+    clocks: [{ event: "minute-passed" }],
+  });
+  const config = await readConfig(path);
+  assert.deepEqual(config.servers, ["nats://a:4222", "nats://b:4222"]);
+  assert.deepEqual(config.settings, { user: "clock", password: "pw", tlsca: "/etc/nats/ca.pem" });
+  assert.equal(config.clocks[0]?.period, 60);
+});
+
+/** Bad files, each with the error class and the parts its message must name besides the path. */
+const BAD: [string, unknown, typeof TypeError | typeof RangeError, RegExp][] = [
+  ["not JSON", "{ clocks: [", TypeError, /: not JSON: /],
+  ["no clocks", {}, TypeError, /: the top level: 'clocks' is missing$/],
+  [
+    "an unknown top-level field",
+    { clocks: [{ event: "a" }], http: "x" },
+    TypeError,
+    /: the top level: unknown field 'http'$/,
+  ],
+  [
+    "an unknown clock field",
+    { clocks: [{ event: "a" }, { event: "b", every: 5 }] },
+    TypeError,
+    /: clocks\[1\]: unknown field 'every'$/,
+  ],
+  ["a clock without event", { clocks: [{ period: 5 }] }, TypeError, /: clocks\[0\]: 'event' is missing$/],
+  ["a negative period", { clocks: [{ event: "a", period: -5 }] }, TypeError, /: clocks\[0\]\.period: must be > 0$/],
+  ["a period as text", { clocks: [{ event: "a", period: "5" }] }, TypeError, /: clocks\[0\]\.period: must be number$/],
+  [
+    "a fractional catchUp",
+    { clocks: [{ event: "a", catchUp: 1.5 }] },
+    TypeError,
+    /: clocks\[0\]\.catchUp: must be integer$/,
+  ],
+  [
+    "a startAt without offset",
+    { clocks: [{ event: "a", startAt: "2026-12-01T00:00:00" }] },
+    TypeError,
+    /: clocks\[0\]\.startAt: must match pattern/,
+  ],
+  [
+    "a meta value that is not text",
+    { clocks: [{ event: "a", meta: { team: 1 } }] },
+    TypeError,
+    /: clocks\[0\]\.meta\.team: must be string$/,
+  ],
+  [
+    "period and cron",
+    { clocks: [{ event: "a", period: 5, cron: "* * * * *" }] },
+    TypeError,
+    /: clocks\[0\] \(event 'a'\): give either 'period' or 'cron', not both$/,
+  ],
+  [
+    "an unknown time zone",
+    { clocks: [{ event: "a" }, { event: "b", cron: "0 9 * * *", timezone: "Mars/Olympus" }] },
+    RangeError,
+    /: clocks\[1\] \(event 'b'\): 'timezone' is not a known IANA time zone, got 'Mars\/Olympus'$/,
+  ],
+  [
+    "a bad cron",
+    { clocks: [{ event: "a", cron: "61 * * * *" }] },
+    TypeError,
+    /: clocks\[0\] \(event 'a'\): 'cron' is not a valid cron expression, got '61 \* \* \* \*'/,
+  ],
+  [
+    "a meta header the library reserves",
+    { clocks: [{ event: "a", meta: { "Nats-Msg-Id": "x" } }] },
+    TypeError,
+    /: clocks\[0\] \(event 'a'\): .*Nats-Msg-Id/,
+  ],
+  ["a bad event name", { clocks: [{ event: "a b" }] }, TypeError, /: clocks\[0\] \(event 'a b'\): .*'a b'/],
+  [
+    "stopAt before startAt",
+    { clocks: [{ event: "a", startAt: "2026-12-02T00:00:00Z", stopAt: "2026-12-01T00:00:00Z" }] },
+    RangeError,
+    /: clocks\[0\] \(event 'a'\): 'stopAt' .* is before 'startAt'/,
+  ],
+  [
+    "two clocks of one stream",
+    { clocks: [{ event: "a.b" }, { event: "a-b", period: 5 }] },
+    TypeError,
+    /: clocks\[1\] \(event 'a-b'\): stream 'a-b' is emitted by clocks\[0\] already/,
+  ],
+];
+
+for (const [what, content, errorClass, pattern] of BAD) {
+  Deno.test(`readConfig() refuses ${what}, naming the path, the entry and the field`, async () => {
+    const path = await configFile(content);
+    await assert.rejects(readConfig(path), (error: unknown) => {
+      assert.ok(error instanceof errorClass, `${what}: ${error}`);
+      assert.ok(error.message.startsWith(`Cannot read config ${path}: `), error.message);
+      assert.match(error.message, pattern);
+      return true;
+    });
+  });
+}
+
+Deno.test("readConfig() refuses a missing file, naming its path", async () => {
+  const path = `${await Deno.makeTempDir()}/missing.json`;
+  await assert.rejects(
+    readConfig(path),
+    (error: unknown) => error instanceof TypeError && error.message.includes(path),
+  );
+});
+
+Deno.test("deno task run --config exits 2 on a bad file before it connects", async () => {
+  const path = await configFile({ clocks: [{ event: "a", period: -5 }] });
+  // The server's port is closed: a command that tried to connect first would exit 1, not 2.
+  const { code, err } = await runToEnd(["--config", path, "--server", "nats://127.0.0.1:1"]);
+  assert.equal(code, 2);
+  assert.match(err, /clocks\[0\]\.period: must be > 0/);
+  assert.ok(err.includes(path));
+});
+
+Deno.test("deno task run --config refuses the clock flags beside it", async () => {
+  const { code, err } = await runToEnd(["--config", EXAMPLE, "--period", "5"]);
+  assert.equal(code, 2);
+  assert.match(err, /--period does not go with --config/);
+});
+
+Deno.test("deno task run --config: connection settings in the file need a server like the flags do", async () => {
+  const path = await configFile({ user: "clock", password: "pw", clocks: [{ event: "a" }] });
+  const { code, err } = await runToEnd(["--config", path], { NATS_URL: "" });
+  assert.equal(code, 2);
+  assert.ok(err.includes(`'user' in ${path} needs --server or NATS_URL`), err);
+  assert.ok(!err.includes("pw"));
+});
