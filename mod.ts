@@ -28,6 +28,7 @@ export type { ActorOptions, Handler, JobContext, JobEvent } from "./src/actor.ts
 export type { ActorsConnection, ListenOptions } from "./src/actors_connection.ts";
 export type { Backend } from "./src/backend.ts";
 export type { ClockOptions, MissedReason, RunOptions, TickReport } from "./src/clock.ts";
+export type { ConnectionStatus } from "./src/connection_status.ts";
 export type { EventOptions, Limits } from "./src/event.ts";
 export type { TimeFilter } from "./src/filter_time.ts";
 export type { ConnectOptions, NatsClient, TlsOptions } from "./src/nats/connect.ts";

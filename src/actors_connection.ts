@@ -1,4 +1,5 @@
 import type { JobEvent } from "./actor.ts";
+import type { ConnectionStatus } from "./connection_status.ts";
 
 /** Options of {@link ActorsConnection.listen}. */
 export interface ListenOptions {
@@ -29,6 +30,12 @@ export interface ActorsConnection extends AsyncDisposable {
    * @param options signal, burst, onEvent
    */
   listen(options?: ListenOptions): Promise<void>;
+  /**
+   * The connection's disconnects and reconnects, as they happen, until it is
+   * closed: for health checks, logs and metrics. Each call starts a new
+   * iteration. The NATS connection has it; the in-memory one has not.
+   */
+  status?(): AsyncIterable<ConnectionStatus>;
   /** Closes the connection if `connect()` opened it. */
   close(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { ConnectionStatus } from "./connection_status.ts";
 import type { Event } from "./event.ts";
 import type { Publisher, PublishResult } from "./publisher.ts";
 import type { Payload, Schema } from "./serializer.ts";
@@ -44,6 +45,12 @@ export interface EventsConnection extends Publisher, AsyncDisposable {
    * @throws {WalnatsError} `STREAM_NOT_FOUND` when the event is not registered
    */
   emit<S extends Schema>(event: Event<S>, value: Payload<S>, options?: EmitOptions): Promise<PublishResult>;
+  /**
+   * The connection's disconnects and reconnects, as they happen, until it is
+   * closed: for health checks, logs and metrics. Each call starts a new
+   * iteration. The NATS connection has it; the in-memory one has not.
+   */
+  status?(): AsyncIterable<ConnectionStatus>;
   /** Closes the connection if `connect()` opened it; a connection you passed in stays open. */
   close(): Promise<void>;
 }

@@ -15,6 +15,8 @@ import type { Actor } from "../actor.ts";
 import type { ActorsConnection, ListenOptions } from "../actors_connection.ts";
 import { actorStreamNotFound, ConsumerConflictError, consumerNotFound } from "../errors.ts";
 import { systemTime } from "../time_source.ts";
+import type { ConnectionStatus } from "../connection_status.ts";
+import { connectionStatus } from "./_status.ts";
 import { isApiError } from "./_api_errors.ts";
 import { type Pull, PullPlanner, type PullResult } from "./_pull_planner.ts";
 
@@ -43,6 +45,8 @@ const PULL_HEARTBEAT_MS = 500;
 export class NatsActorsConnection implements ActorsConnection {
   readonly #nc: NatsConnection;
   readonly #owned: boolean;
+  /** Aborts when `close()` is called: ends the iterations of `status()`. */
+  readonly #closed = new AbortController();
   readonly #actors: readonly Actor[];
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
@@ -96,7 +100,12 @@ export class NatsActorsConnection implements ActorsConnection {
     await Promise.all(this.#actors.map((actor) => this.#listen(actor, options)));
   }
 
+  status(): AsyncIterable<ConnectionStatus> {
+    return connectionStatus(this.#nc, this.#closed.signal);
+  }
+
   async close(): Promise<void> {
+    this.#closed.abort();
     if (this.#owned && !this.#nc.isClosed()) await this.#nc.close();
   }
 

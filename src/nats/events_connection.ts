@@ -8,6 +8,8 @@ import type { PublishResult, TickMessage } from "../publisher.ts";
 import type { Payload, Schema } from "../serializer.ts";
 import { coveredTick, EMPTY_LEDGER, type LedgerEntry, ledgerEntry, ledgerTick } from "../_tick_ledger.ts";
 import { systemTime } from "../time_source.ts";
+import type { ConnectionStatus } from "../connection_status.ts";
+import { connectionStatus } from "./_status.ts";
 import { isApiError, isStreamMissing } from "./_api_errors.ts";
 import { findConflict, isUpToDate, streamConfig } from "./_stream_config.ts";
 
@@ -18,6 +20,8 @@ const MAX_ROUNDS = 3;
 export class NatsEventsConnection implements EventsConnection {
   readonly #nc: NatsConnection;
   readonly #owned: boolean;
+  /** Aborts when `close()` is called: ends the iterations of `status()`. */
+  readonly #closed = new AbortController();
   readonly #events: readonly Event[];
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
@@ -131,7 +135,12 @@ export class NatsEventsConnection implements EventsConnection {
     throw new Error(`Subject '${message.subject}' kept changing during ${MAX_ROUNDS} publish rounds`);
   }
 
+  status(): AsyncIterable<ConnectionStatus> {
+    return connectionStatus(this.#nc, this.#closed.signal);
+  }
+
   async close(): Promise<void> {
+    this.#closed.abort();
     if (this.#owned && !this.#nc.isClosed()) await this.#nc.close();
   }
 

@@ -1,0 +1,231 @@
+/**
+ * Prometheus metrics of clocks and actors running in your own process: give
+ * {@link Metrics.onTick} to `Clock.run()`, {@link Metrics.onEvent} to
+ * `listen()`, watch the connections with {@link Metrics.watch}, and serve
+ * {@link Metrics.response} at `/metrics` with `Deno.serve`. The clock
+ * command's `--http` serves the same metrics.
+ *
+ * Every name starts with `walnats_`; times are in seconds.
+ *
+ * | metric | type | labels | what |
+ * | --- | --- | --- | --- |
+ * | `walnats_ticks_total` | counter | `event`, `outcome` | ticks by outcome: `emitted`, `duplicate`, `missed` |
+ * | `walnats_ticks_missed_total` | counter | `event`, `reason` | missed ticks by reason: `late`, `unacknowledged`, `stopped` |
+ * | `walnats_tick_lag_seconds` | histogram | `event` | from a tick's instant to the stream's answer, acknowledged ticks |
+ * | `walnats_last_tick_timestamp_seconds` | gauge | `event` | instant of the latest tick seen stored (emitted or duplicate) |
+ * | `walnats_publish_attempts_total` | counter | `event` | publish attempts of ticks |
+ * | `walnats_connected` | gauge | `connection` | 1 while connected to NATS, 0 while reconnecting |
+ * | `walnats_reconnects_total` | counter | `connection` | reconnects after a lost connection |
+ * | `walnats_jobs_total` | counter | `actor`, `outcome` | handler runs: `success`, `failure` (retried), `terminated` |
+ * | `walnats_job_duration_seconds` | histogram | `actor` | duration of successful handler runs |
+ * | `walnats_pull_failures_total` | counter | `actor` | failed pulls of messages from the server |
+ *
+ * @module
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { JobEvent } from "./actor.ts";
+import type { TickReport } from "./clock.ts";
+import type { ConnectionStatus } from "./connection_status.ts";
+
+/** Upper bounds of the tick lag buckets, in seconds: milliseconds on a healthy server, up to a minute. */
+const LAG_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Upper bounds of the job duration buckets, in seconds. */
+const DURATION_BUCKETS_S = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300];
+
+/** Something whose connection can be watched: `Events.connect()`'s and `Actors.connect()`'s connections. */
+export interface StatusSource {
+  /** The connection's disconnects and reconnects, until it closes; absent when it has none to tell. */
+  status?(): AsyncIterable<ConnectionStatus>;
+}
+
+/**
+ * The metrics of one process, in a registry of their own (not prom-client's
+ * global one): make one per worker.
+ *
+ * @example Count the ticks of a clock and serve them
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Clock, Event, Events } from "@walnats/clock";
+ * import { Metrics } from "@walnats/clock/metrics";
+ * import { FakeTime, MemoryServer } from "@walnats/clock/testing";
+ *
+ * const metrics = new Metrics();
+ * using time = new FakeTime("2026-11-26T16:14:59Z");
+ * const clock = new Clock({ event: new Event("minute-passed", Date) });
+ * await using conn = await new Events(clock.event).connect(new MemoryServer(time));
+ * await conn.register();
+ * const watching = metrics.watch(conn, "clocks");
+ * const done = clock.run(conn, { burst: true, onTick: metrics.onTick });
+ * await time.tickAsync(1_000);
+ * await done;
+ * await watching;
+ *
+ * // In a real worker: Deno.serve({ port: 9464 }, () => metrics.response());
+ * const text = await (await metrics.response()).text();
+ * assert.match(text, /^walnats_ticks_total\{event="minute-passed",outcome="emitted"\} 1$/m);
+ * assert.match(text, /^walnats_last_tick_timestamp_seconds\{event="minute-passed"\} 1795709700$/m);
+ * assert.match(text, /^walnats_connected\{connection="clocks"\} 1$/m);
+ * ```
+ */
+export class Metrics {
+  /** The `Content-Type` of {@link Metrics.text}: Prometheus's text format 0.0.4. */
+  readonly contentType: string;
+  readonly #registry = new Registry();
+  readonly #ticks: Counter<"event" | "outcome">;
+  readonly #missed: Counter<"event" | "reason">;
+  readonly #lag: Histogram<"event">;
+  readonly #lastTick: Gauge<"event">;
+  readonly #attempts: Counter<"event">;
+  readonly #connected: Gauge<"connection">;
+  readonly #reconnects: Counter<"connection">;
+  readonly #jobs: Counter<"actor" | "outcome">;
+  readonly #duration: Histogram<"actor">;
+  readonly #pullFailures: Counter<"actor">;
+  /** The latest tick seen stored, per event, in epoch milliseconds: a late catch-up tick does not move it back. */
+  readonly #lastTickMs = new Map<string, number>();
+
+  /** Creates the metrics, all at zero, in a registry of their own. */
+  constructor() {
+    const registers = [this.#registry];
+    this.contentType = this.#registry.contentType;
+    this.#ticks = new Counter({
+      name: "walnats_ticks_total",
+      help: "Ticks a clock handled, by outcome: emitted (stored by this clock), duplicate (stored by another), missed.",
+      labelNames: ["event", "outcome"],
+      registers,
+    });
+    this.#missed = new Counter({
+      name: "walnats_ticks_missed_total",
+      help: "Ticks a clock missed, by reason: late (woke after the tick's window), unacknowledged, stopped.",
+      labelNames: ["event", "reason"],
+      registers,
+    });
+    this.#lag = new Histogram({
+      name: "walnats_tick_lag_seconds",
+      help: "Seconds from a tick's scheduled instant to the stream's answer, for emitted and duplicate ticks.",
+      labelNames: ["event"],
+      buckets: LAG_BUCKETS_S,
+      registers,
+    });
+    this.#lastTick = new Gauge({
+      name: "walnats_last_tick_timestamp_seconds",
+      help: "Scheduled instant, in seconds since the epoch, of the latest tick this worker saw stored in the stream.",
+      labelNames: ["event"],
+      registers,
+    });
+    this.#attempts = new Counter({
+      name: "walnats_publish_attempts_total",
+      help: "Attempts at publishing ticks, retries included.",
+      labelNames: ["event"],
+      registers,
+    });
+    this.#connected = new Gauge({
+      name: "walnats_connected",
+      help: "1 while the connection to NATS is up, 0 while it is reconnecting.",
+      labelNames: ["connection"],
+      registers,
+    });
+    this.#reconnects = new Counter({
+      name: "walnats_reconnects_total",
+      help: "Reconnects to NATS after a lost connection.",
+      labelNames: ["connection"],
+      registers,
+    });
+    this.#jobs = new Counter({
+      name: "walnats_jobs_total",
+      help: "Handler runs of an actor, by outcome: success, failure (retried later), terminated (given up).",
+      labelNames: ["actor", "outcome"],
+      registers,
+    });
+    this.#duration = new Histogram({
+      name: "walnats_job_duration_seconds",
+      help: "Seconds a successful handler run took.",
+      labelNames: ["actor"],
+      buckets: DURATION_BUCKETS_S,
+      registers,
+    });
+    this.#pullFailures = new Counter({
+      name: "walnats_pull_failures_total",
+      help: "Failed pulls of messages for an actor.",
+      labelNames: ["actor"],
+      registers,
+    });
+  }
+
+  /**
+   * Counts one tick's report: give it as `Clock.run(conn, { onTick: metrics.onTick })`.
+   *
+   * @param report the report of `Clock.run()`'s `onTick`
+   */
+  readonly onTick = (report: TickReport): void => {
+    const { event, outcome } = report;
+    this.#ticks.inc({ event, outcome });
+    this.#attempts.inc({ event }, report.attempts);
+    if (outcome === "missed") {
+      this.#missed.inc({ event, reason: report.reason ?? "unacknowledged" });
+      return;
+    }
+    this.#lag.observe({ event }, report.lagMs / 1000);
+    const tickMs = Math.max(report.tick.getTime(), this.#lastTickMs.get(event) ?? -Infinity);
+    this.#lastTickMs.set(event, tickMs);
+    this.#lastTick.set({ event }, tickMs / 1000);
+  };
+
+  /**
+   * Counts one job event: give it as `actors.listen({ onEvent: metrics.onEvent })`.
+   *
+   * @param event the event of `listen()`'s `onEvent`
+   */
+  readonly onEvent = (event: JobEvent): void => {
+    switch (event.type) {
+      case "success":
+        this.#jobs.inc({ actor: event.actor, outcome: "success" });
+        this.#duration.observe({ actor: event.actor }, event.durationMs / 1000);
+        break;
+      case "failure":
+      case "terminated":
+        this.#jobs.inc({ actor: event.actor, outcome: event.type });
+        break;
+      case "pull-failure":
+        this.#pullFailures.inc({ actor: event.actor });
+        break;
+    }
+  };
+
+  /**
+   * Follows a connection's state into `walnats_connected{connection}` (1 from
+   * now on, 0 while it is lost) and `walnats_reconnects_total{connection}`.
+   * Call it once the connection is open; a connection without `status()`
+   * (the in-memory one) counts as connected.
+   *
+   * @param connection the connection of `Events.connect()` or `Actors.connect()`
+   * @param name the `connection` label, e.g. `clocks` or `actors`
+   * @returns once the connection is closed
+   */
+  async watch(connection: StatusSource, name: string): Promise<void> {
+    this.#connected.set({ connection: name }, 1);
+    for await (const status of connection.status?.() ?? []) {
+      this.#connected.set({ connection: name }, status.type === "reconnected" ? 1 : 0);
+      if (status.type === "reconnected") this.#reconnects.inc({ connection: name });
+    }
+  }
+
+  /**
+   * The metrics in Prometheus's text format.
+   *
+   * @returns the text, of type {@link Metrics.contentType}
+   */
+  async text(): Promise<string> {
+    return await this.#registry.metrics();
+  }
+
+  /**
+   * The answer to a scrape: the metrics with their `Content-Type`, for
+   * `Deno.serve` at `/metrics`.
+   *
+   * @returns a 200 response
+   */
+  async response(): Promise<Response> {
+    return new Response(await this.text(), { headers: { "content-type": this.contentType } });
+  }
+}

@@ -1,0 +1,159 @@
+/** `@walnats/clock/metrics`: reports, job events and connection changes as Prometheus metrics. */
+import assert from "node:assert/strict";
+import type { ConnectionStatus, JobEvent, TickReport } from "../mod.ts";
+import { Metrics } from "../src/metrics.ts";
+import { HAS_PROMTOOL, promtool } from "./_promtool.ts";
+
+const T0 = 1_795_709_700_000; // 2026-11-26T16:15:00Z
+
+const REPORTS: TickReport[] = [
+  { event: "minute-passed", tick: new Date(T0), outcome: "emitted", lagMs: 3, seq: 1, attempts: 1 },
+  { event: "minute-passed", tick: new Date(T0 + 60_000), outcome: "duplicate", lagMs: 2, attempts: 1 },
+  {
+    event: "minute-passed",
+    tick: new Date(T0 + 120_000),
+    outcome: "missed",
+    lagMs: 60_000,
+    attempts: 4,
+    reason: "unacknowledged",
+    error: new Error("timeout"),
+  },
+  {
+    event: "minute-passed",
+    tick: new Date(T0 + 180_000),
+    outcome: "missed",
+    lagMs: 61_000,
+    attempts: 0,
+    reason: "late",
+  },
+  // A catch-up tick after the outage.
+  {
+    event: "minute-passed",
+    tick: new Date(T0 + 120_000),
+    outcome: "emitted",
+    lagMs: 70_000,
+    seq: 3,
+    attempts: 1,
+    late: true,
+  },
+  { event: "5m-passed", tick: new Date(T0), outcome: "emitted", lagMs: 4, seq: 1, attempts: 2 },
+];
+
+const JOB_EVENTS: JobEvent[] = [
+  { type: "start", actor: "backup", seq: 1, attempt: 1 },
+  { type: "failure", actor: "backup", seq: 1, attempt: 1, error: new Error("disk full"), retryInMs: 500 },
+  { type: "start", actor: "backup", seq: 1, attempt: 2 },
+  { type: "success", actor: "backup", seq: 1, attempt: 2, durationMs: 1_500 },
+  { type: "terminated", actor: "backup", seq: 2, attempt: 1, reason: "decode", error: new Error("bad payload") },
+  { type: "delayed", actor: "reminder", seq: 1, dueMs: T0 },
+  { type: "pull-failure", actor: "reminder", error: new Error("timeout") },
+];
+
+/** A connection whose status() yields `statuses`. */
+function statusSource(statuses: ConnectionStatus[]) {
+  return {
+    async *status() {
+      yield* statuses;
+    },
+  };
+}
+
+/** The samples of `text` (no comments), name and labels to value. */
+function samples(text: string): Map<string, number> {
+  return new Map(
+    text.split("\n").filter((line) => line !== "" && !line.startsWith("#")).map((line) => {
+      const at = line.lastIndexOf(" ");
+      return [line.slice(0, at), Number(line.slice(at + 1))];
+    }),
+  );
+}
+
+async function filled(): Promise<Metrics> {
+  const metrics = new Metrics();
+  for (const report of REPORTS) metrics.onTick(report);
+  for (const event of JOB_EVENTS) metrics.onEvent(event);
+  const lost = { type: "disconnected", server: "127.0.0.1:4222" } as const;
+  const back = { type: "reconnected", server: "127.0.0.1:4222" } as const;
+  await metrics.watch(statusSource([lost, back, lost, back]), "clocks");
+  await metrics.watch(statusSource([lost]), "actors");
+  return metrics;
+}
+
+Deno.test("Metrics counts ticks by outcome and missed ticks by reason, and sums publish attempts", async () => {
+  const values = samples(await (await filled()).text());
+  assert.equal(values.get('walnats_ticks_total{event="minute-passed",outcome="emitted"}'), 2);
+  assert.equal(values.get('walnats_ticks_total{event="minute-passed",outcome="duplicate"}'), 1);
+  assert.equal(values.get('walnats_ticks_total{event="minute-passed",outcome="missed"}'), 2);
+  assert.equal(values.get('walnats_ticks_total{event="5m-passed",outcome="emitted"}'), 1);
+  assert.equal(values.get('walnats_ticks_missed_total{event="minute-passed",reason="unacknowledged"}'), 1);
+  assert.equal(values.get('walnats_ticks_missed_total{event="minute-passed",reason="late"}'), 1);
+  assert.equal(values.get('walnats_publish_attempts_total{event="minute-passed"}'), 7);
+  assert.equal(values.get('walnats_publish_attempts_total{event="5m-passed"}'), 2);
+});
+
+Deno.test("Metrics observes the lag of acknowledged ticks in seconds, and keeps the latest stored tick", async () => {
+  const values = samples(await (await filled()).text());
+  assert.equal(values.get('walnats_tick_lag_seconds_count{event="minute-passed"}'), 3);
+  assert.equal(values.get('walnats_tick_lag_seconds_sum{event="minute-passed"}'), 0.003 + 0.002 + 70);
+  assert.equal(values.get('walnats_tick_lag_seconds_bucket{le="0.0025",event="minute-passed"}'), 1);
+  assert.equal(values.get('walnats_tick_lag_seconds_bucket{le="0.005",event="minute-passed"}'), 2);
+  assert.equal(values.get('walnats_last_tick_timestamp_seconds{event="minute-passed"}'), (T0 + 120_000) / 1000);
+  assert.equal(values.get('walnats_last_tick_timestamp_seconds{event="5m-passed"}'), T0 / 1000);
+});
+
+Deno.test("Metrics' last tick stays when a catch-up tick older than it is stored", async () => {
+  const metrics = new Metrics();
+  metrics.onTick({ event: "e", tick: new Date(T0 + 60_000), outcome: "emitted", lagMs: 1, seq: 2, attempts: 1 });
+  metrics.onTick({
+    event: "e",
+    tick: new Date(T0),
+    outcome: "emitted",
+    lagMs: 60_001,
+    seq: 3,
+    attempts: 1,
+    late: true,
+  });
+  assert.equal(
+    samples(await metrics.text()).get('walnats_last_tick_timestamp_seconds{event="e"}'),
+    (T0 + 60_000) / 1000,
+  );
+});
+
+Deno.test("Metrics counts jobs by actor and outcome, the durations of successful ones, and failed pulls", async () => {
+  const values = samples(await (await filled()).text());
+  assert.equal(values.get('walnats_jobs_total{actor="backup",outcome="success"}'), 1);
+  assert.equal(values.get('walnats_jobs_total{actor="backup",outcome="failure"}'), 1);
+  assert.equal(values.get('walnats_jobs_total{actor="backup",outcome="terminated"}'), 1);
+  assert.equal(values.get('walnats_job_duration_seconds_sum{actor="backup"}'), 1.5);
+  assert.equal(values.get('walnats_job_duration_seconds_count{actor="backup"}'), 1);
+  assert.equal(values.get('walnats_pull_failures_total{actor="reminder"}'), 1);
+  assert.equal([...values.keys()].some((key) => key.includes('actor="reminder",outcome')), false);
+});
+
+Deno.test("Metrics follows each connection's state and counts its reconnects", async () => {
+  const values = samples(await (await filled()).text());
+  assert.equal(values.get('walnats_connected{connection="clocks"}'), 1);
+  assert.equal(values.get('walnats_reconnects_total{connection="clocks"}'), 2);
+  assert.equal(values.get('walnats_connected{connection="actors"}'), 0);
+});
+
+Deno.test("Metrics names start with walnats_, each Metrics has its own registry", async () => {
+  const metrics = await filled();
+  const names = new Set([...samples(await metrics.text()).keys()].map((key) => key.replace(/\{.*/, "")));
+  assert.deepEqual([...names].filter((name) => !name.startsWith("walnats_")), []);
+  assert.equal(samples(await new Metrics().text()).size, 0);
+  const response = await metrics.response();
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  assert.equal(await response.text(), await metrics.text());
+});
+
+Deno.test({
+  name: "Metrics' text passes promtool check metrics",
+  ignore: !HAS_PROMTOOL,
+  fn: async () => {
+    const { code, output } = await promtool(["check", "metrics"], await (await filled()).text());
+    assert.equal(code, 0, output);
+    assert.equal(output, "");
+  },
+});
