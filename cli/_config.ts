@@ -1,6 +1,7 @@
 /**
  * The worker's configuration file, `deno task run --config FILE`: the clocks
- * one process runs and how it connects, as JSON checked against
+ * one process runs, how it connects, where it serves its metrics and health
+ * checks and how it logs, as JSON checked against
  * `cli/walnats.schema.json` before anything connects.
  *
  * @module
@@ -10,6 +11,8 @@ import { readFile } from "node:fs/promises";
 import { Clock, type ClockOptions } from "../src/clock.ts";
 import { messageOf } from "../src/errors.ts";
 import { Event } from "../src/event.ts";
+import { type HttpAddress, parseHttpAddress } from "./_http.ts";
+import type { LogFormat } from "./_log.ts";
 import schema from "./walnats.schema.json" with { type: "json" };
 
 /** The connection settings a file may hold, named like the command's flags. */
@@ -28,6 +31,10 @@ export interface WorkerConfig {
   readonly servers: readonly string[] | undefined;
   /** The connection settings the file gives. */
   readonly settings: Readonly<Partial<Record<FileSetting, string>>>;
+  /** `http`: where to serve metrics and health checks; `undefined` when the file has none. */
+  readonly http: HttpAddress | undefined;
+  /** `logFormat`; `undefined` when the file has none. */
+  readonly logFormat: LogFormat | undefined;
 }
 
 /** One entry of `clocks` as the schema allows it. */
@@ -44,7 +51,12 @@ interface ClockEntry {
 }
 
 /** The file as the schema allows it. */
-type ConfigFile = Partial<Record<FileSetting, string>> & { server?: string | string[]; clocks: ClockEntry[] };
+type ConfigFile = Partial<Record<FileSetting, string>> & {
+  server?: string | string[];
+  http?: string;
+  logFormat?: LogFormat;
+  clocks: ClockEntry[];
+};
 
 const validate = new Ajv({ allErrors: false, strict: true }).compile<ConfigFile>(schema);
 
@@ -92,7 +104,8 @@ export async function readConfig(path: string): Promise<WorkerConfig> {
     if (value !== undefined) settings[name] = value;
   }
   const servers = data.server === undefined ? undefined : [data.server].flat();
-  return { path, clocks, servers, settings };
+  const http = data.http === undefined ? undefined : parseHttpAddress(data.http, `${where}: 'http'`);
+  return { path, clocks, servers, settings, http, logFormat: data.logFormat };
 }
 
 /** A clock of one entry; its constructor's errors name the entry. */
@@ -122,6 +135,8 @@ function describeSchemaError(error: ErrorObject | undefined): string {
       return `${place}: unknown field '${error.params.additionalProperty}'`;
     case "required":
       return `${place}: '${error.params.missingProperty}' is missing`;
+    case "enum":
+      return `${place}: must be one of ${error.params.allowedValues.map((v: unknown) => `'${v}'`).join(", ")}`;
     default:
       return `${place}: ${error.message ?? "is not valid"}`;
   }

@@ -1,11 +1,12 @@
 /**
  * The clock worker command: runs one clock against a NATS server, or against
  * an embedded throwaway `nats-server` when none is given, and prints one line
- * per tick.
+ * per tick; with `--http`, serves Prometheus metrics and health checks.
  *
  * ```sh
  * deno task run --event 5m-passed --period 300 --meta team=ops --server nats://127.0.0.1:4222
  * NATS_PASSWORD=... deno task run --server tls://nats.internal:4222 --user clock --tlsca ca.pem
+ * deno task run --config walnats.json --http 127.0.0.1:9464 --log-format json
  * ```
  *
  * It connects the way the `nats` command does: the same flags (`--user`,
@@ -22,16 +23,21 @@ import type { TickReport } from "../src/clock.ts";
 import { messageOf, WalnatsError } from "../src/errors.ts";
 import { Event } from "../src/event.ts";
 import { Events } from "../src/events.ts";
+import type { EventsConnection } from "../src/events_connection.ts";
+import { Metrics } from "../src/metrics.ts";
 import {
   describeCredentials,
-  redact,
   resolveConnectOptions,
   type ResolvedConnectOptions,
 } from "../src/nats/_connect_options.ts";
 import type { ConnectOptions, TlsOptions } from "../src/nats/connect.ts";
-import { formatInstant } from "../src/serializer.ts";
 import { readConfig, type WorkerConfig } from "./_config.ts";
+import { Health } from "./_health.ts";
+import { type HttpAddress, HttpListenError, parseHttpAddress, serveHttp } from "./_http.ts";
+import { Log, LOG_FORMATS, type LogFormat, type Output } from "./_log.ts";
 import { NatsServerNotFoundError, startNatsServer } from "./_nats_server.ts";
+
+export type { Output } from "./_log.ts";
 
 /** The command's usage text, printed by `--help` and after a bad flag. */
 export const USAGE = `Usage: deno task run [options]
@@ -56,6 +62,11 @@ Options:
   --server URL       the NATS server, or several, comma-separated (default:
                      $NATS_URL; with neither, an embedded nats-server is
                      started and stopped on exit)
+  --http HOST:PORT   serve /metrics (Prometheus), /healthz and /readyz, e.g.
+                     127.0.0.1:9464, or :9464 for every interface (default:
+                     no HTTP server)
+  --log-format FMT   text (default): readable lines; json: one JSON object
+                     per line (time, level, msg, event, outcome, tick, ...)
   --help             print this text
 
 Credentials and TLS, named as the nats command names them; each defaults to
@@ -74,15 +85,8 @@ flags show in the process list: pass passwords and tokens in the environment.
 These flags need --server or NATS_URL (the embedded nats-server has neither
 authentication nor TLS; the variables are then ignored).
 
-Stops cleanly on SIGINT or SIGTERM.`;
-
-/** Where the command writes: standard output and error by default. */
-export interface Output {
-  /** Writes a line of normal output. */
-  out(line: string): void;
-  /** Writes a line about a problem. */
-  err(line: string): void;
-}
+Stops cleanly on SIGINT or SIGTERM: the publish in flight ends, the HTTP
+server and the connection close, exit 0.`;
 
 const consoleOutput: Output = { out: (line) => console.log(line), err: (line) => console.error(line) };
 
@@ -136,7 +140,8 @@ export async function main(args: string[], output: Output = consoleOutput, signa
 }
 
 async function runClocks(clocks: readonly Clock[], flags: Flags, output: Output, signal: AbortSignal) {
-  await using embedded = flags.servers === undefined ? await startEmbedded(output) : undefined;
+  const plain = new Log(flags.logFormat, output);
+  await using embedded = flags.servers === undefined ? await startEmbedded(plain) : undefined;
   const servers = flags.servers ?? embedded?.url;
   if (servers === undefined) return 1;
   const names = clocks.map((clock) => clock.event.name);
@@ -149,27 +154,62 @@ async function runClocks(clocks: readonly Clock[], flags: Flags, output: Output,
     output.err(`${error.message}\n\n${USAGE}`);
     return 2;
   }
-  const safe = redacting(output, resolved.secrets);
+  const log = plain.hiding(resolved.secrets);
+  const metrics = new Metrics();
+  const health = new Health();
   try {
-    await using conn = await new Events(...clocks.map((clock) => clock.event)).connect(options);
-    await conn.register();
-    for (const clock of clocks) {
-      const schedule = clock.cron === undefined ? `every ${clock.period} s` : `'${clock.cron}' in ${clock.timezone}`;
-      safe.out(
-        `Clock '${clock.event.name}' ${schedule} on ${describeConnection(resolved)}; SIGINT or SIGTERM stops it.`,
-      );
+    await using http = flags.http === undefined ? undefined : listen(flags.http, health, metrics, log);
+    if (http !== undefined) {
+      log.info(`Metrics and health checks on ${http.url}: /metrics, /healthz, /readyz.`, { url: http.url });
     }
-    // One clock prints its lines as before; several name the event on each line.
-    const line = clocks.length === 1
-      ? formatReport
-      : (report: TickReport) => `${report.event}  ${formatReport(report)}`;
-    await Promise.all(clocks.map((clock) => clock.run(conn, { signal, onTick: (report) => safe.out(line(report)) })));
-    safe.out("Stopped.");
-    return 0;
+    const conn = await new Events(...clocks.map((clock) => clock.event)).connect(options);
+    const watching = Promise.all([metrics.watch(conn, "clocks"), follow(conn, health, log)]);
+    try {
+      await conn.register();
+      health.registered(() => Promise.all(clocks.map((clock) => conn.lastTick(clock.event))));
+      for (const clock of clocks) {
+        const schedule = clock.cron === undefined ? `every ${clock.period} s` : `'${clock.cron}' in ${clock.timezone}`;
+        log.info(
+          `Clock '${clock.event.name}' ${schedule} on ${describeConnection(resolved)}; SIGINT or SIGTERM stops it.`,
+          { event: clock.event.name, schedule },
+        );
+      }
+      const onTick = (report: TickReport) => {
+        metrics.onTick(report);
+        log.tick(report, clocks.length > 1);
+      };
+      await Promise.all(clocks.map((clock) => clock.run(conn, { signal, onTick })));
+      health.stopped();
+      log.info("Stopped.");
+      return 0;
+    } finally {
+      await conn.close();
+      await watching;
+    }
   } catch (error) {
-    if (!(error instanceof WalnatsError)) throw error;
-    safe.err(error.message);
+    if (!(error instanceof WalnatsError || error instanceof HttpListenError)) throw error;
+    log.error(error.message, error instanceof WalnatsError ? { code: error.code } : {});
     return 1;
+  }
+}
+
+/** Serves the metrics and the health checks; readiness reasons hide the secrets as log lines do. */
+function listen(address: HttpAddress, health: Health, metrics: Metrics, log: Log) {
+  return serveHttp(address, {
+    alive: () => health.alive,
+    ready: async () => {
+      const readiness = await health.ready();
+      return readiness.ready ? readiness : { ready: false, reason: log.redact(readiness.reason) };
+    },
+    metrics: () => metrics.response(),
+  });
+}
+
+/** Logs the connection's changes and tells the health checks, until it is closed. */
+async function follow(conn: EventsConnection, health: Health, log: Log): Promise<void> {
+  for await (const status of conn.status?.() ?? []) {
+    health.onStatus(status);
+    log.connection(status);
   }
 }
 
@@ -182,22 +222,18 @@ function describeConnection({ servers, credentials, tls }: ResolvedConnectOption
   return `${servers.join(", ")}${notes.length === 0 ? "" : ` (${notes.join(", ")})`}`;
 }
 
-/** `output` with every secret replaced by `***`, whatever a message may quote. */
-function redacting(output: Output, secrets: readonly string[]): Output {
-  return { out: (line) => output.out(redact(line, secrets)), err: (line) => output.err(redact(line, secrets)) };
-}
-
-async function startEmbedded(output: Output) {
+async function startEmbedded(log: Log) {
   try {
     const server = await startNatsServer();
-    output.out(
+    log.info(
       `No --server and no NATS_URL: started an embedded nats-server at ${server.url} ` +
         `(JetStream store ${server.storeDir}, removed on exit).`,
+      { server: server.url },
     );
     return server;
   } catch (error) {
     if (!(error instanceof NatsServerNotFoundError)) throw error;
-    output.err(`${error.message}\nOr pass --server URL (or set NATS_URL) to use a server you run.`);
+    log.error(`${error.message}\nOr pass --server URL (or set NATS_URL) to use a server you run.`);
     return undefined;
   }
 }
@@ -208,6 +244,10 @@ interface Flags {
   servers: string[] | undefined;
   /** Credentials and TLS, from the flags, else the file, else the environment. */
   connect: Omit<ConnectOptions, "servers">;
+  /** `--http` or the file's `http`: where to serve metrics and health checks; undefined for none. */
+  http: HttpAddress | undefined;
+  /** `--log-format` or the file's `logFormat`; default text. */
+  logFormat: LogFormat;
 }
 
 /** The clock flags: not with `--config`. */
@@ -238,10 +278,16 @@ function readArgs(args: string[]) {
       tlsca: { type: "string" },
       tlscert: { type: "string" },
       tlskey: { type: "string" },
+      http: { type: "string" },
+      "log-format": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (positionals.length > 0) throw new TypeError(`Unexpected argument '${positionals[0]}'`);
+  const format = values["log-format"];
+  if (format !== undefined && !LOG_FORMATS.some((known) => known === format)) {
+    throw new TypeError(`--log-format must be ${LOG_FORMATS.join(" or ")}, got '${format}'`);
+  }
   if (values.config !== undefined) {
     const clockFlag = CLOCK_FLAGS.find((flag) => values[flag] !== undefined);
     if (clockFlag !== undefined) {
@@ -280,7 +326,12 @@ function flagsOf(values: Values, config: WorkerConfig | undefined): Flags {
   if (servers === undefined && given !== undefined) {
     throw new TypeError(`${given} needs --server or NATS_URL: the embedded nats-server has no authentication or TLS`);
   }
-  return { servers, connect: servers === undefined ? {} : connectOptions(flags, config) };
+  return {
+    servers,
+    connect: servers === undefined ? {} : connectOptions(flags, config),
+    http: values.http === undefined ? config?.http : parseHttpAddress(values.http, "--http"),
+    logFormat: (values["log-format"] as LogFormat | undefined) ?? config?.logFormat ?? "text",
+  };
 }
 
 /** The credential flags, named as the `nats` command names them. */
@@ -362,17 +413,6 @@ function number(flag: string, text: string): number {
   const value = Number(text);
   if (text.trim() === "" || Number.isNaN(value)) throw new RangeError(`${flag} must be a number, got '${text}'`);
   return value;
-}
-
-/** One line per tick: instant, outcome, lag, sequence (and why, for a missed tick). */
-function formatReport(report: TickReport): string {
-  const parts = [formatInstant(report.tick.getTime()), report.outcome.padEnd(9), `lag ${report.lagMs} ms`];
-  if (report.seq !== undefined) parts.push(`seq ${report.seq}`);
-  if (report.late) parts.push("(late: caught up)");
-  if (report.reason !== undefined) {
-    parts.push(`(${report.reason}${report.error ? `: ${messageOf(report.error)}` : ""})`);
-  }
-  return parts.join("  ");
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -53,15 +53,26 @@ Deno.test("readConfig() keeps the connection settings and a list of servers", as
   assert.equal(config.clocks[0]?.period, 60);
 });
 
+Deno.test("readConfig() reads http as an address and logFormat; neither is required", async () => {
+  const config = await readConfig(
+    await configFile({ http: "127.0.0.1:9464", logFormat: "json", clocks: [{ event: "minute-passed" }] }),
+  );
+  assert.deepEqual([config.http, config.logFormat], [{ hostname: "127.0.0.1", port: 9464 }, "json"]);
+  const every = await readConfig(await configFile({ http: ":9464", clocks: [{ event: "minute-passed" }] }));
+  assert.deepEqual(every.http, { hostname: "0.0.0.0", port: 9464 });
+  const bare = await readConfig(await configFile({ clocks: [{ event: "minute-passed" }] }));
+  assert.deepEqual([bare.http, bare.logFormat], [undefined, undefined]);
+});
+
 /** Bad files, each with the error class and the parts its message must name besides the path. */
 const BAD: [string, unknown, typeof TypeError | typeof RangeError, RegExp][] = [
   ["not JSON", "{ clocks: [", TypeError, /: not JSON: /],
   ["no clocks", {}, TypeError, /: the top level: 'clocks' is missing$/],
   [
     "an unknown top-level field",
-    { clocks: [{ event: "a" }], http: "x" },
+    { clocks: [{ event: "a" }], metrics: "x" },
     TypeError,
-    /: the top level: unknown field 'http'$/,
+    /: the top level: unknown field 'metrics'$/,
   ],
   [
     "an unknown clock field",
@@ -120,6 +131,18 @@ const BAD: [string, unknown, typeof TypeError | typeof RangeError, RegExp][] = [
     { clocks: [{ event: "a", startAt: "2026-12-02T00:00:00Z", stopAt: "2026-12-01T00:00:00Z" }] },
     RangeError,
     /: clocks\[0\] \(event 'a'\): 'stopAt' .* is before 'startAt'/,
+  ],
+  [
+    "an http that is not HOST:PORT",
+    { http: "9464", clocks: [{ event: "a" }] },
+    TypeError,
+    /: 'http' must be HOST:PORT, e\.g\. 127\.0\.0\.1:9464 or :9464 for every interface, got '9464'$/,
+  ],
+  [
+    "an unknown logFormat",
+    { logFormat: "yaml", clocks: [{ event: "a" }] },
+    TypeError,
+    /: logFormat: must be one of 'text', 'json'$/,
   ],
   [
     "two clocks of one stream",

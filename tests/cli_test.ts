@@ -27,6 +27,31 @@ Deno.test("deno task run exits 2 naming the value of a bad --period or --meta", 
   assert.match(meta.err, /--meta must be KEY=VALUE, got 'no-equals-sign'/);
 });
 
+Deno.test("deno task run exits 2 naming the value of a bad --log-format or --http", async () => {
+  const format = await runToEnd(["--log-format", "yaml", "--server", "nats://127.0.0.1:1"]);
+  assert.equal(format.code, 2);
+  assert.match(format.err, /--log-format must be text or json, got 'yaml'/);
+  const http = await runToEnd(["--http", "127.0.0.1:99999", "--server", "nats://127.0.0.1:1"]);
+  assert.equal(http.code, 2);
+  assert.match(http.err, /--http must be HOST:PORT, .* got '127\.0\.0\.1:99999'/);
+});
+
+Deno.test("deno task run --log-format json writes the failure to connect as a JSON line with its code", async () => {
+  const { code, err } = await runToEnd(["--server", "nats://127.0.0.1:1", "--log-format", "json"]);
+  assert.equal(code, 1);
+  const line = JSON.parse(err.trim());
+  assert.equal(line.level, "error");
+  assert.equal(line.code, "CONNECTION_FAILED");
+  assert.match(line.msg, /Cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/);
+});
+
+Deno.test("deno task run exits 1 naming the address when --http cannot listen", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { code, err } = await runToEnd(["--server", "nats://127.0.0.1:1", "--http", `127.0.0.1:${taken.addr.port}`]);
+  assert.equal(code, 1);
+  assert.match(err, new RegExp(`Cannot serve HTTP on 127\\.0\\.0\\.1:${taken.addr.port}: `));
+});
+
 Deno.test("deno task run exits 1 with the URL when the server is unreachable", async () => {
   const { code, err } = await runToEnd(["--server", "nats://127.0.0.1:1"]);
   assert.equal(code, 1);

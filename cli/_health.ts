@@ -1,0 +1,58 @@
+/**
+ * The clock command's health, as `/healthz` and `/readyz` tell it.
+ *
+ * @module
+ */
+import type { ConnectionStatus } from "../src/connection_status.ts";
+import { messageOf } from "../src/errors.ts";
+
+/** Whether the worker can emit ticks now, and why not. */
+export type Readiness = { ready: true } | { ready: false; reason: string };
+
+/**
+ * Alive from its creation until {@link Health.stopped}. Ready once the streams
+ * are registered ({@link Health.registered}), while the connection is up and
+ * the check (JetStream reads each clock's stream) passes.
+ */
+export class Health {
+  #stopped = false;
+  #connected = true;
+  #check: (() => Promise<unknown>) | undefined;
+
+  /**
+   * The streams are registered: readiness runs `check` from now on.
+   *
+   * @param check rejects when JetStream does not answer or a stream is missing
+   */
+  registered(check: () => Promise<unknown>): void {
+    this.#check = check;
+  }
+
+  /** A change of the connection. */
+  onStatus(status: ConnectionStatus): void {
+    this.#connected = status.type === "reconnected";
+  }
+
+  /** The clocks stopped: no longer alive. */
+  stopped(): void {
+    this.#stopped = true;
+  }
+
+  /** Whether the worker's loop is alive. */
+  get alive(): boolean {
+    return !this.#stopped;
+  }
+
+  /** Whether the worker can emit ticks now; runs the check when connected. */
+  async ready(): Promise<Readiness> {
+    if (this.#stopped) return { ready: false, reason: "stopped" };
+    if (this.#check === undefined) return { ready: false, reason: "connecting and registering the streams" };
+    if (!this.#connected) return { ready: false, reason: "the connection to NATS is lost, reconnecting" };
+    try {
+      await this.#check();
+      return { ready: true };
+    } catch (error) {
+      return { ready: false, reason: `JetStream does not answer for the streams: ${messageOf(error)}` };
+    }
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The clock command's metrics, health checks, JSON log and shutdown on a real
+ * nats-server that goes down and comes back.
+ */
+import assert from "node:assert/strict";
+import { startNatsServer } from "../../cli/_nats_server.ts";
+import { readUntil, rest, spawnCli } from "../_cli.ts";
+import { waitUntil } from "../_wait.ts";
+
+/** The status code of GET `path`. */
+async function statusOf(base: string, path: string): Promise<number> {
+  const response = await fetch(new URL(path, base));
+  await response.body?.cancel();
+  return response.status;
+}
+
+/** The value of one sample of the metrics, or undefined. */
+async function sample(base: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(new URL("/metrics", base))).text();
+  const line = text.split("\n").find((line) => line.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+Deno.test("deno task run --http: /readyz 503 while nats-server is down, 200 once back; JSON log lines; SIGTERM exits 0", async () => {
+  await using server = await startNatsServer();
+  const args = ["--server", server.url, "--period", "0.5", "--event", "cli-http", "--log-format", "json"];
+  const { child, lines, stderr } = spawnCli([...args, "--http", "127.0.0.1:0"]);
+  const log: string[] = [];
+  const readTo = async (pattern: RegExp) => void log.push(...await readUntil(lines, pattern, 1));
+
+  await readTo(/"outcome":"emitted"/);
+  const base: string = log.map((line) => JSON.parse(line)).find((line) => line.url !== undefined)?.url;
+  assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);
+  /** The codes of /healthz and /readyz at each probe. */
+  const codes: Record<string, number[]> = { healthz: [], readyz: [] };
+  const probe = async () => {
+    codes.healthz!.push(await statusOf(base, "/healthz"));
+    codes.readyz!.push(await statusOf(base, "/readyz"));
+  };
+  await waitUntil(async () => await statusOf(base, "/readyz") === 200, { what: "/readyz 200" });
+  await probe();
+  const metrics = await (await fetch(new URL("/metrics", base))).text();
+  assert.match(metrics, /^walnats_ticks_total\{event="cli-http",outcome="emitted"\} [1-9]/m);
+  assert.match(metrics, /^walnats_last_tick_timestamp_seconds\{event="cli-http"\} \d+/m);
+  assert.equal(await sample(base, 'walnats_connected{connection="clocks"}'), 1);
+
+  server.kill("SIGTERM");
+  await waitUntil(async () => await statusOf(base, "/readyz") === 503, { what: "/readyz 503 with the server down" });
+  await probe();
+  await readTo(/"outcome":"missed"/);
+  assert.equal(await sample(base, 'walnats_connected{connection="clocks"}'), 0);
+
+  await server.restart();
+  await waitUntil(async () => await statusOf(base, "/readyz") === 200, { what: "/readyz 200 with the server back" });
+  await probe();
+  await readTo(/"msg":"connection restored"/);
+  await readTo(/"outcome":"emitted"/);
+  assert.equal(await sample(base, 'walnats_connected{connection="clocks"}'), 1);
+  assert.equal(await sample(base, 'walnats_reconnects_total{connection="clocks"}'), 1);
+  assert.ok((await sample(base, 'walnats_ticks_missed_total{event="cli-http",reason="unacknowledged"}'))! >= 1);
+
+  child.kill("SIGTERM");
+  log.push(...await rest(lines));
+  assert.equal((await child.status).code, 0, await stderr);
+  await assert.rejects(
+    Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(base).port) }),
+    Deno.errors.ConnectionRefused,
+  );
+
+  assert.deepEqual(codes, { healthz: [200, 200, 200], readyz: [200, 503, 200] });
+  const entries = log.map((line) => JSON.parse(line));
+  assert.deepEqual(
+    entries.filter((entry) => entry.msg.startsWith("connection")).map((entry) => [entry.level, entry.msg]),
+    [
+      ["warn", "connection lost"],
+      ["info", "connection restored"],
+    ],
+  );
+  const missed = entries.filter((entry) => entry.outcome === "missed");
+  assert.ok(missed.length >= 1);
+  for (const entry of missed) {
+    assert.equal(entry.level, "warn");
+    assert.equal(typeof entry.error?.message, "string", JSON.stringify(entry));
+  }
+  assert.equal(entries.at(-1)?.msg, "Stopped.");
+});
+
+Deno.test("deno task run --config: the file's http and logFormat are used, and --log-format wins over the file", async () => {
+  await using server = await startNatsServer();
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  const config = {
+    server: server.url,
+    http: "127.0.0.1:0",
+    logFormat: "json",
+    clocks: [{ event: "cli-file-http", period: 0.5 }],
+  };
+  await Deno.writeTextFile(path, JSON.stringify(config));
+  const { child, lines, stderr } = spawnCli(["--config", path, "--log-format", "text"]);
+  const before = await readUntil(lines, /emitted/, 1);
+  const base = before.join("\n").match(/Metrics and health checks on (http:\/\/\S+):/)?.[1];
+  assert.ok(base !== undefined, before.join("\n"));
+  assert.equal(await statusOf(base, "/healthz"), 200);
+  child.kill("SIGTERM");
+  const after = await rest(lines);
+  assert.equal((await child.status).code, 0, await stderr);
+  assert.deepEqual([...before, ...after].filter((line) => line.startsWith("{")), []);
+});
