@@ -64,6 +64,16 @@ Deno.test("readConfig() reads http as an address and logFormat; neither is requi
   assert.deepEqual([bare.http, bare.logFormat], [undefined, undefined]);
 });
 
+Deno.test("README's Deploy configuration follows the schema: creds, http and logFormat beside two clocks", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const block = /```json\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf("## Deploy")))?.[1];
+  assert.ok(block !== undefined);
+  const config = await readConfig(await configFile(block));
+  assert.deepEqual([config.http, config.logFormat], [{ hostname: "0.0.0.0", port: 9464 }, "json"]);
+  assert.deepEqual(config.settings, { creds: "/run/secrets/clock.creds", tlsca: "/etc/nats/ca.pem" });
+  assert.deepEqual(config.clocks.map((clock) => clock.event.name), ["minute-passed", "nightly-berlin"]);
+});
+
 /** Bad files, each with the error class and the parts its message must name besides the path. */
 const BAD: [string, unknown, typeof TypeError | typeof RangeError, RegExp][] = [
   ["not JSON", "{ clocks: [", TypeError, /: not JSON: /],

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import type { JobContext } from "../mod.ts";
 import { backupActor } from "../examples/backup_at_midnight.ts";
 import { nextBerlinMidnight } from "./_examples.ts";
+import { HAS_PROMTOOL, promtool } from "./_promtool.ts";
 
 const context: JobContext = { attempt: 1, seq: 1, signal: new AbortController().signal, headers: {} };
 
@@ -26,4 +27,60 @@ Deno.test("examples/backup_at_midnight.ts: the backup actor skips the ticks that
   assert.deepEqual(backups, []);
   await actor.handler(new Date(midnight), context);
   assert.deepEqual(backups, [midnight]);
+});
+
+const RULES = new URL("../examples/walnats.rules.yml", import.meta.url);
+
+Deno.test("README's alert rules are examples/walnats.rules.yml", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const section = readme.slice(readme.indexOf("## Deploy"));
+  const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.equal(block, await Deno.readTextFile(RULES));
+});
+
+/** A promtool unit test of the rules: ticks stop at minute 5 of a 60 s clock. */
+const NO_TICK_TEST = `rule_files: [walnats.rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'walnats_last_tick_timestamp_seconds{event="minute-passed",instance="a"}'
+        values: '0 60 120 180 240 300 300x10'
+      - series: 'walnats_ticks_missed_total{event="minute-passed",reason="unacknowledged",instance="a"}'
+        values: '0 0 0 0 0 0 1 2 3 4 5'
+    alert_rule_test:
+      - eval_time: 6m
+        alertname: WalnatsNoTick
+        exp_alerts: []
+      - eval_time: 10m
+        alertname: WalnatsNoTick
+        exp_alerts:
+          - exp_labels: { severity: critical, event: minute-passed }
+            exp_annotations: { summary: "No minute-passed tick stored for two periods" }
+      - eval_time: 5m
+        alertname: WalnatsTicksMissed
+        exp_alerts: []
+      - eval_time: 8m
+        alertname: WalnatsTicksMissed
+        exp_alerts:
+          - exp_labels: { severity: warning, instance: a, event: minute-passed, reason: unacknowledged }
+            exp_annotations: { summary: "a missed minute-passed ticks (unacknowledged)" }
+`;
+
+Deno.test({
+  name: "examples/walnats.rules.yml passes promtool, and alerts once no tick was stored for two periods",
+  ignore: !HAS_PROMTOOL,
+  fn: async () => {
+    const checked = await promtool(["check", "rules", RULES.pathname]);
+    assert.equal(checked.code, 0, checked.output);
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.copyFile(RULES, `${dir}/walnats.rules.yml`);
+      await Deno.writeTextFile(`${dir}/test.yml`, NO_TICK_TEST);
+      const tested = await promtool(["test", "rules", `${dir}/test.yml`]);
+      assert.equal(tested.code, 0, tested.output);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -5,6 +5,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { startNatsServer } from "../../cli/_nats_server.ts";
 import type { TickReport } from "../../mod.ts";
 import { clock, clock5m, runClocks } from "../../examples/clocks.ts";
+import { runWithMetrics } from "../../examples/metrics.ts";
 import { startingAt } from "../_examples.ts";
 import { waitUntil } from "../_wait.ts";
 
@@ -46,4 +47,42 @@ Deno.test("examples/emit.ts stores the event once and drops the second emit as a
   }).output();
   assert.equal(code, 0, new TextDecoder().decode(stderr));
   assert.equal(new TextDecoder().decode(stdout).trim(), "stored as 1, second emit duplicate: true");
+});
+
+Deno.test("examples/metrics.ts serves the clock's and the actor's metrics at /metrics", async () => {
+  await using server = await startNatsServer();
+  using probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  // The example's time starts 300 ms before a 10-second boundary, where the clock ticks.
+  const boundary = Math.ceil((Date.now() + 1_000) / 10_000) * 10_000;
+  const stop = new AbortController();
+  const refreshed: number[] = [];
+  const running = runWithMetrics(
+    server.url,
+    port,
+    stop.signal,
+    (tick) => void refreshed.push(tick.getTime()),
+    startingAt(boundary - 300),
+  );
+  let text = "";
+  try {
+    await waitUntil(async () => {
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return /^walnats_jobs_total\{actor="refresh-report",outcome="success"\} 1$/m.test(text);
+    }, { what: "the actor's success in the metrics", details: () => text });
+  } finally {
+    stop.abort();
+    await running;
+  }
+
+  assert.deepEqual(refreshed, [boundary]);
+  assert.match(text, /^walnats_ticks_total\{event="10s-passed",outcome="emitted"\} 1$/m);
+  assert.match(
+    text,
+    new RegExp(`^walnats_last_tick_timestamp_seconds\\{event="10s-passed"\\} ${boundary / 1000}$`, "m"),
+  );
+  assert.match(text, /^walnats_job_duration_seconds_count\{actor="refresh-report"\} 1$/m);
+  assert.match(text, /^walnats_connected\{connection="clocks"\} 1$/m);
+  assert.match(text, /^walnats_connected\{connection="actors"\} 1$/m);
 });
