@@ -32,7 +32,25 @@ const LAG_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 /** Upper bounds of the job duration buckets, in seconds. */
 const DURATION_BUCKETS_S = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300];
 
-/** Something whose connection can be watched: `Events.connect()`'s and `Actors.connect()`'s connections. */
+/**
+ * Something whose connection can be watched by {@link Metrics.watch}:
+ * `Events.connect()`'s and `Actors.connect()`'s connections, or your own.
+ *
+ * @example A source that tells of one lost connection
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Metrics, type StatusSource } from "@walnats/clock/metrics";
+ *
+ * const flaky: StatusSource = {
+ *   async *status() {
+ *     yield { type: "disconnected", server: "127.0.0.1:4222" };
+ *   },
+ * };
+ * const metrics = new Metrics();
+ * await metrics.watch(flaky, "clocks");
+ * assert.match(await metrics.text(), /^walnats_connected\{connection="clocks"\} 0$/m);
+ * ```
+ */
 export interface StatusSource {
   /** The connection's disconnects and reconnects, until it closes; absent when it has none to tell. */
   status?(): AsyncIterable<ConnectionStatus>;
