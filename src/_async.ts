@@ -47,3 +47,11 @@ export function isAbort(error: unknown, signal: AbortSignal | undefined): boolea
  * `DOMException` (with its stack) every time.
  */
 export const CANCELLED: Error = new Error("cancelled");
+
+/**
+ * Calls `fn` now and returns its result as a promise: a throw becomes a
+ * rejection. What `Promise.try()` does, which Node.js 20 lacks.
+ */
+export function promiseTry<T>(fn: () => T | PromiseLike<T>): Promise<T> {
+  return new Promise((resolve) => resolve(fn()));
+}

@@ -1,4 +1,4 @@
-import { CANCELLED, isAbort } from "../src/_async.ts";
+import { CANCELLED, isAbort, promiseTry } from "../src/_async.ts";
 import { type AttemptNotes, handleDelivery } from "../src/_delivery.ts";
 import { Jobs } from "../src/_jobs.ts";
 import type { Actor } from "../src/actor.ts";
@@ -23,7 +23,7 @@ export class MemoryActorsConnection implements ActorsConnection {
   }
 
   register(): Promise<void> {
-    return Promise.try(() => {
+    return promiseTry(() => {
       const streams = this.#actors.map((actor) => {
         const stream = this.#streams.get(actor.event.stream);
         if (stream === undefined) throw actorStreamNotFound(actor);

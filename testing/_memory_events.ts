@@ -1,3 +1,4 @@
+import { promiseTry } from "../src/_async.ts";
 import { emitHeaders } from "../src/_emit_options.ts";
 import { noStreamStores, StreamConflictError, streamNotFound } from "../src/errors.ts";
 import { DEFAULT_DUPLICATE_WINDOW_S, type Event } from "../src/event.ts";
@@ -21,7 +22,7 @@ export class MemoryEventsConnection implements EventsConnection {
   }
 
   register(): Promise<void> {
-    return Promise.try(() => {
+    return promiseTry(() => {
       for (const event of this.#events) {
         const existing = this.#streams.get(event.stream);
         if (existing && existing.subject !== event.subject) {
@@ -38,7 +39,7 @@ export class MemoryEventsConnection implements EventsConnection {
   }
 
   emit<S extends Schema>(event: Event<S>, value: Payload<S>, options: EmitOptions = {}): Promise<PublishResult> {
-    return Promise.try(() => {
+    return promiseTry(() => {
       const { uid, headers } = emitHeaders(options, this.time.now());
       const payload = event.encode(value);
       const stream = this.#streams.get(event.stream);
@@ -48,11 +49,11 @@ export class MemoryEventsConnection implements EventsConnection {
   }
 
   publishTick(message: TickMessage): Promise<PublishResult> {
-    return Promise.try(() => this.#stream(message.stream).publishTick(message));
+    return promiseTry(() => this.#stream(message.stream).publishTick(message));
   }
 
   lastTick(target: { subject: string; stream: string }): Promise<number | undefined> {
-    return Promise.try(() => this.#stream(target.stream).lastTick(target.subject));
+    return promiseTry(() => this.#stream(target.stream).lastTick(target.subject));
   }
 
   close(): Promise<void> {

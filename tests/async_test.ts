@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { delay, isAbort } from "../src/_async.ts";
+import { delay, isAbort, promiseTry } from "../src/_async.ts";
 import { systemTime } from "../src/time_source.ts";
 
 Deno.test("delay() rejects with the signal's reason on abort and clears its timer", async () => {
@@ -29,4 +29,18 @@ Deno.test("isAbort() recognizes only the reason of an aborted signal", () => {
   assert.equal(isAbort(new Error("stop"), aborted), false);
   assert.equal(isAbort(reason, new AbortController().signal), false);
   assert.equal(isAbort(reason, undefined), false);
+});
+
+Deno.test("promiseTry() calls the function at once and turns its throw into a rejection", async () => {
+  const calls: string[] = [];
+  const error = new Error("full");
+  const rejected = promiseTry(() => {
+    calls.push("called");
+    throw error;
+  });
+  calls.push("returned");
+  await assert.rejects(rejected, (thrown) => thrown === error);
+  assert.deepEqual(calls, ["called", "returned"]);
+  assert.equal(await promiseTry(() => 42), 42);
+  assert.equal(await promiseTry(() => Promise.resolve("later")), "later");
 });
