@@ -1,0 +1,60 @@
+/**
+ * The library on Node.js against a real nats-server: the package built with
+ * esbuild (tests/_node.ts) runs examples/node/tick_once.mjs on the machine's
+ * `node`. tests/node_test.ts runs the testing kit on Node.
+ */
+import assert from "node:assert/strict";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { startNatsServer } from "../../cli/_nats_server.ts";
+import { Event } from "../../mod.ts";
+import { NODE, nodeProject, nodeTestName } from "../_node.ts";
+
+/** What examples/node/tick_once.mjs prints. */
+interface TickOnce {
+  node: string;
+  report?: { event: string; tick: string; outcome: string; seq?: number };
+  handled: { tick: string; attempt: number }[];
+  jobs: string[];
+}
+
+Deno.test({
+  name: nodeTestName(
+    "on Node.js, a clock of the built package emits one tick to nats-server and an actor handles it once (examples/node/tick_once.mjs)",
+  ),
+  ignore: NODE.missing !== undefined,
+  fn: async () => {
+    await using server = await startNatsServer();
+    await using project = await nodeProject({ files: [new URL("../../examples/node/tick_once.mjs", import.meta.url)] });
+    const { code, stdout, stderr } = await project.node(["tick_once.mjs"], { env: { NATS_URL: server.url } });
+
+    assert.equal(code, 0, `${stdout}\n${stderr}`);
+    const lines = stdout.trim().split("\n");
+    assert.equal(lines.length, 1, stdout);
+    const result: TickOnce = JSON.parse(lines[0]!);
+    assert.equal(result.node, NODE.version);
+    const tick = result.report?.tick;
+    assert.ok(tick !== undefined && new Date(tick).getTime() % 1000 === 0, `a tick on a whole second: ${stdout}`);
+    assert.deepEqual(result.report, { event: "second-passed", tick, outcome: "emitted", seq: 1 });
+    assert.deepEqual(result.handled, [{ tick, attempt: 1 }]);
+    assert.deepEqual(result.jobs, ["start", "success"]);
+
+    // The server's side: one message stored, delivered once to the actor's consumer and acknowledged.
+    const nc = await connect({ servers: server.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const stream = new Event("second-passed", Date).stream;
+      assert.equal((await jsm.streams.info(stream)).state.messages, 1);
+      const stored = await jsm.streams.getMessage(stream, { seq: 1 });
+      assert.equal(new Date(new TextDecoder().decode(stored?.data)).toISOString(), tick);
+      const consumer = await jsm.consumers.info(stream, "node-ticks");
+      assert.deepEqual(
+        [consumer.delivered.stream_seq, consumer.ack_floor.stream_seq, consumer.num_pending, consumer.num_ack_pending],
+        [1, 1, 0, 0],
+      );
+      assert.equal(consumer.num_redelivered, 0);
+    } finally {
+      await nc.close();
+    }
+  },
+});
