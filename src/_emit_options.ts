@@ -1,5 +1,30 @@
+import { describe } from "./_describe.ts";
 import { NOT_BEFORE_HEADER, validateMeta } from "./_headers.ts";
+import { messageOf } from "./errors.ts";
+import { Event } from "./event.ts";
 import type { EmitOptions } from "./events_connection.ts";
+import type { Payload, Schema } from "./serializer.ts";
+
+/**
+ * Checks the event of an emit and encodes the value with its schema.
+ *
+ * @throws {TypeError} when `event` is not an Event, or the value does not fit its schema
+ */
+export function emitPayload<S extends Schema>(event: Event<S>, value: Payload<S>): Uint8Array {
+  if (!(event instanceof Event)) {
+    throw new TypeError(`Cannot emit: 'event' must be an Event, got ${describe(event)}`);
+  }
+  try {
+    return event.encode(value);
+  } catch (cause) {
+    throw new TypeError(
+      `Cannot emit '${event.name}': 'value' does not fit the event's schema, got ${describe(value)} (${
+        messageOf(cause)
+      })`,
+      { cause },
+    );
+  }
+}
 
 /**
  * Checks the options of an emit and turns them into the message's id and
@@ -13,6 +38,9 @@ export function emitHeaders(
   options: EmitOptions,
   nowMs: number,
 ): { uid: string | undefined; headers: Record<string, string> } {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Cannot emit: 'options' must be an object, got ${describe(options)}`);
+  }
   const { uid, meta = {} } = options;
   if (uid !== undefined && (typeof uid !== "string" || uid === "")) {
     throw new TypeError(`Cannot emit: 'uid' must be a non-empty string, got ${JSON.stringify(uid)}`);

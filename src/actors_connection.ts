@@ -28,6 +28,7 @@ export interface ActorsConnection extends AsyncDisposable {
    * Runs every actor until `signal` aborts (or, with `burst`, until no message is left).
    *
    * @param options signal, burst, onEvent
+   * @throws {TypeError} when an option is not usable
    */
   listen(options?: ListenOptions): Promise<void>;
   /**

@@ -105,7 +105,7 @@ function parseBoolean(value: string): boolean {
 
 function encodeDate(value: Date): string {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-    throw new TypeError(`Cannot encode ${String(value)} as a date`);
+    throw new TypeError(`Cannot encode ${describe(value)} as a date`);
   }
   return formatInstant(value.getTime());
 }

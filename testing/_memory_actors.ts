@@ -1,6 +1,7 @@
 import { CANCELLED, isAbort, promiseTry } from "../src/_async.ts";
 import { type AttemptNotes, handleDelivery } from "../src/_delivery.ts";
 import { Jobs } from "../src/_jobs.ts";
+import { checkListenOptions } from "../src/_listen_options.ts";
 import type { Actor } from "../src/actor.ts";
 import type { ActorsConnection, ListenOptions } from "../src/actors_connection.ts";
 import { actorStreamNotFound, consumerNotFound } from "../src/errors.ts";
@@ -37,6 +38,7 @@ export class MemoryActorsConnection implements ActorsConnection {
   }
 
   async listen(options: ListenOptions = {}): Promise<void> {
+    checkListenOptions(options);
     const consumers = this.#actors.map((actor) => {
       const consumer = this.#streams.get(actor.event.stream)?.consumers.get(actor.name);
       if (consumer === undefined) throw consumerNotFound(actor);

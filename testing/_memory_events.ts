@@ -1,5 +1,5 @@
 import { promiseTry } from "../src/_async.ts";
-import { emitHeaders } from "../src/_emit_options.ts";
+import { emitHeaders, emitPayload } from "../src/_emit_options.ts";
 import { noStreamStores, StreamConflictError, streamNotFound } from "../src/errors.ts";
 import { DEFAULT_DUPLICATE_WINDOW_S, type Event } from "../src/event.ts";
 import type { EmitOptions, EventsConnection } from "../src/events_connection.ts";
@@ -40,8 +40,8 @@ export class MemoryEventsConnection implements EventsConnection {
 
   emit<S extends Schema>(event: Event<S>, value: Payload<S>, options: EmitOptions = {}): Promise<PublishResult> {
     return promiseTry(() => {
+      const payload = emitPayload(event, value);
       const { uid, headers } = emitHeaders(options, this.time.now());
-      const payload = event.encode(value);
       const stream = this.#streams.get(event.stream);
       if (stream === undefined) throw noStreamStores(`Cannot emit '${event.name}'`);
       return stream.publish(payload, headers, uid);

@@ -207,7 +207,7 @@ function forward(ms: number, method: string): number {
 function toEpochMs(instant: number | string | Date, what: string): number {
   const ms = instant instanceof Date ? instant.getTime() : typeof instant === "string" ? Date.parse(instant) : instant;
   if (typeof ms !== "number" || !Number.isFinite(ms)) {
-    throw new RangeError(`${what} must be a valid instant, got ${String(instant)}`);
+    throw new RangeError(`${what} must be a valid instant, got ${describe(instant)}`);
   }
   return ms;
 }

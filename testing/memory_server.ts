@@ -1,4 +1,5 @@
 import type { AttemptNotes } from "../src/_delivery.ts";
+import { describe } from "../src/_describe.ts";
 import type { Actor } from "../src/actor.ts";
 import type { ActorsConnection } from "../src/actors_connection.ts";
 import type { Backend } from "../src/backend.ts";
@@ -58,8 +59,14 @@ export class MemoryServer implements Backend {
    * Creates an empty server.
    *
    * @param time the time everything connected runs on, usually a `FakeTime`; default the system's
+   * @throws {TypeError} when `time` is not a TimeSource
    */
   constructor(time: TimeSource = systemTime) {
+    if (typeof time?.now !== "function" || typeof time.sleep !== "function") {
+      throw new TypeError(
+        `Cannot create MemoryServer: 'time' must be a TimeSource (now() and sleep()), got ${describe(time)}`,
+      );
+    }
     this.time = time;
   }
 

@@ -47,7 +47,10 @@ const SECRET_OPTIONS: ReadonlySet<string> = new Set(["pass", "token"]);
  */
 export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectOptions {
   if (typeof options !== "object" || options === null) {
-    throw new TypeError(`Cannot connect: the options must be an object, got ${typeof options}`);
+    throw new TypeError(
+      "Cannot connect: 'target' must be connect options, a NATS connection or a Backend, " +
+        `got ${describeServers(options)}`,
+    );
   }
   const servers = splitServers(options.servers);
   for (const key of ["name", ...CREDENTIAL_OPTIONS] as const) checkString(key, options[key]);
@@ -123,11 +126,11 @@ function splitServers(servers: unknown): Server[] {
   });
 }
 
-/** A server value for an error message, userinfo removed. */
+/** A server value for an error message, userinfo removed; an object only by its kind, as it may hold secrets. */
 function describeServers(value: unknown): string {
   if (typeof value === "string") return `'${withoutUserinfo(value)}'`;
   if (Array.isArray(value)) return value.length === 0 ? "an empty list" : "a list";
-  return value === null ? "null" : typeof value;
+  return typeof value === "object" && value !== null ? "an object" : describe(value);
 }
 
 /** Splits `scheme://userinfo@host:port/...` (scheme optional) into the URL without userinfo and the userinfo. */

@@ -9,6 +9,7 @@ import {
 import { type KV, Kvm } from "@nats-io/kv";
 import { nanos, type NatsConnection } from "@nats-io/nats-core";
 import { delay } from "../_async.ts";
+import { checkListenOptions } from "../_listen_options.ts";
 import { type AttemptNotes, type Delivery, handleDelivery } from "../_delivery.ts";
 import { Jobs } from "../_jobs.ts";
 import type { Actor } from "../actor.ts";
@@ -97,6 +98,7 @@ export class NatsActorsConnection implements ActorsConnection {
   }
 
   async listen(options: ListenOptions = {}): Promise<void> {
+    checkListenOptions(options);
     await Promise.all(this.#actors.map((actor) => this.#listen(actor, options)));
   }
 

@@ -130,7 +130,8 @@ export async function dialOrAdopt(
 }
 
 function isClient(target: ConnectOptions | NatsClient): target is NatsClient {
-  return typeof (target as NatsClient).request === "function" && typeof (target as NatsClient).publish === "function";
+  return typeof (target as NatsClient | null)?.request === "function" &&
+    typeof (target as NatsClient).publish === "function";
 }
 
 async function dial(options: ConnectOptions): Promise<NatsConnection> {

@@ -1,6 +1,6 @@
 import { JetStreamApiCodes, type JetStreamClient, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
-import { emitHeaders } from "../_emit_options.ts";
+import { emitHeaders, emitPayload } from "../_emit_options.ts";
 import { ErrorCode, messageOf, noStreamStores, StreamConflictError, streamNotFound, WalnatsError } from "../errors.ts";
 import type { Event } from "../event.ts";
 import type { EmitOptions, EventsConnection } from "../events_connection.ts";
@@ -77,8 +77,8 @@ export class NatsEventsConnection implements EventsConnection {
   }
 
   async emit<S extends Schema>(event: Event<S>, value: Payload<S>, options: EmitOptions = {}): Promise<PublishResult> {
+    const payload = emitPayload(event, value);
     const { uid, headers } = emitHeaders(options, systemTime.now());
-    const payload = event.encode(value);
     const ack = await request(
       `Cannot emit '${event.name}'`,
       () =>
