@@ -1,4 +1,5 @@
 import { CANCELLED, isAbort } from "./_async.ts";
+import { ErrorCode, isWalnatsError } from "./errors.ts";
 import type { TimeSource } from "./time_source.ts";
 
 /** Longest wait for one attempt's answer. */
@@ -16,6 +17,10 @@ export type Retried<T> =
  * Runs `attempt` until it resolves, `deadline` (epoch ms on `time`) comes, or
  * `signal` aborts. Each attempt gets at most 1 s, and no more than what is
  * left: it is given up then even when it does not keep to its `timeoutMs`.
+ * Failed attempts are followed by a pause (50 ms, doubling, at most 1 s),
+ * except one the connection cut off (`CONNECTION_INTERRUPTED`): the next
+ * attempt starts at once, as the publisher holds it back until the
+ * connection is up. Twice in a row, the pause applies again.
  */
 export async function retryUntil<T>(
   attempt: (timeoutMs: number) => Promise<T>,
@@ -25,6 +30,7 @@ export async function retryUntil<T>(
 ): Promise<Retried<T>> {
   let attempts = 0;
   let error: unknown;
+  let pausedLast = true;
   const failed = (reason: "unacknowledged" | "stopped"): Retried<T> => ({
     ok: false,
     reason,
@@ -42,9 +48,11 @@ export async function retryUntil<T>(
     }
     const remainingMs = deadline - time.now();
     if (remainingMs <= 0) break;
+    const pause: boolean = !pausedLast || !isWalnatsError(error, ErrorCode.ConnectionInterrupted);
+    pausedLast = pause;
     try {
       if (signal?.aborted) throw signal.reason;
-      await time.sleep(Math.min(RETRY_BASE_MS * 2 ** (attempts - 1), RETRY_MAX_MS, remainingMs), signal);
+      if (pause) await time.sleep(Math.min(RETRY_BASE_MS * 2 ** (attempts - 1), RETRY_MAX_MS, remainingMs), signal);
     } catch (failure) {
       if (!isAbort(failure, signal)) throw failure;
       return failed("stopped");

@@ -33,8 +33,24 @@ export const ErrorCode = {
   StreamConflict: "STREAM_CONFLICT",
   /** A consumer with the actor's name exists with a configuration that cannot be updated to the actor's. */
   ConsumerConflict: "CONSUMER_CONFLICT",
+  /**
+   * The connection to the server dropped, or was replaced by a new one,
+   * while a request was waiting for its answer: the answer will not come,
+   * and the request may or may not have reached the server. Retryable: a
+   * clock tries the tick again as soon as the connection is back (the ledger
+   * keeps it stored once), and `emit()` with a `uid` does the same; `emit()`
+   * without one rejects with this code, as the message may have been stored.
+   */
+  ConnectionInterrupted: "CONNECTION_INTERRUPTED",
   /** The event's stream does not exist: register the event first. */
   StreamNotFound: "STREAM_NOT_FOUND",
+  /**
+   * The event's stream exists (or may exist) but cannot answer now: in a
+   * cluster it has no leader or no quorum, so the server answers its
+   * publishes with "no responders". Retryable: a clock keeps trying until
+   * the next tick is due, and reports a missed tick with this error.
+   */
+  StreamUnavailable: "STREAM_UNAVAILABLE",
   /** The actor's consumer does not exist: register the actor first. */
   ConsumerNotFound: "CONSUMER_NOT_FOUND",
   /** The server refused a request; `cause` holds its error. */
@@ -214,6 +230,26 @@ export function streamNotFound(stream: string, cause?: unknown): WalnatsError {
   return new WalnatsError(
     ErrorCode.StreamNotFound,
     `Stream '${stream}' does not exist: register the event first`,
+    cause === undefined ? {} : { cause },
+  );
+}
+
+/** The error of a tick's publish or ledger read, or of `what` (such as "Cannot emit 'x'"), when the stream cannot answer. */
+export function streamUnavailable(stream: string, what?: string, cause?: unknown): WalnatsError {
+  return new WalnatsError(
+    ErrorCode.StreamUnavailable,
+    `${what === undefined ? "" : `${what}: `}stream '${stream}' cannot answer now (no leader or no quorum in its ` +
+      "cluster, or it does not answer in time); try again later",
+    cause === undefined ? {} : { cause },
+  );
+}
+
+/** The error of `what` (such as "Cannot emit 'x'") when the connection dropped or reconnected while it waited. */
+export function connectionInterrupted(what: string, cause?: unknown): WalnatsError {
+  return new WalnatsError(
+    ErrorCode.ConnectionInterrupted,
+    `${what}: the connection to NATS was interrupted while waiting for the answer; the request may or may not ` +
+      "have reached the server",
     cause === undefined ? {} : { cause },
   );
 }

@@ -35,14 +35,20 @@ export interface EventsConnection extends Publisher, AsyncDisposable {
    */
   register(): Promise<void>;
   /**
-   * Publishes one message and waits for JetStream to store it.
+   * Publishes one message and waits for JetStream to store it. On NATS, while
+   * the connection is lost it waits (up to 5 s) for it to come back first; a
+   * message with a `uid` whose answer a reconnect cut off is published again
+   * (the stream drops the copy if the first one was stored).
    *
    * @param event the event
    * @param value the payload
    * @param options `uid`: the dedup id; `meta`: headers
    * @returns the stream sequence, and whether it was a duplicate
    * @throws {TypeError} when the value or options are not usable
-   * @throws {WalnatsError} `STREAM_NOT_FOUND` when the event is not registered
+   * @throws {WalnatsError} `STREAM_NOT_FOUND` when the event is not registered; `STREAM_UNAVAILABLE` when
+   *   its stream cannot answer now (no leader); `CONNECTION_INTERRUPTED` when a reconnect cut off the answer
+   *   to a message without `uid` (it may have been stored); `CONNECTION_FAILED` when the connection is not
+   *   back within 5 s
    */
   emit<S extends Schema>(event: Event<S>, value: Payload<S>, options?: EmitOptions): Promise<PublishResult>;
   /**

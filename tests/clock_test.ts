@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Clock, type RunOptions, type TickReport } from "../src/clock.ts";
 import { Event } from "../src/event.ts";
+import { ErrorCode, WalnatsError } from "../src/errors.ts";
 import type { Publisher, PublishResult, TickMessage } from "../src/publisher.ts";
 import type { TimeSource } from "../src/time_source.ts";
 import { FakeTime } from "../testing/fake_time.ts";
@@ -718,4 +719,20 @@ Deno.test("Two clocks of the same event store each tick once: one reports emitte
   }
   assert.equal(a.reports.length, 3);
   assert.equal(b.reports.length, 3);
+});
+
+Deno.test("Clock.run() retries a publish the connection cut off at once, but pauses between two such retries", async () => {
+  using time = new FakeTime(T0 - 1);
+  const stream = new MemoryPublisher();
+  const cut = () => Promise.reject(new WalnatsError(ErrorCode.ConnectionInterrupted, "cut off"));
+  const publisher = scripted(time, (_, __, index) => index < 3 ? cut() : "pass", stream);
+  const running = start(new Clock({ period: 60 }), publisher, time, { burst: true });
+  await time.tickAsync(60_000);
+  await running.done;
+
+  assert.deepEqual(ticksOf(stream), [T0]);
+  assert.equal(running.reports[0]?.outcome, "emitted");
+  assert.equal(running.reports[0]?.attempts, 4);
+  // At once after a cut, but never twice in a row: after the second attempt, the usual pause (100 ms).
+  assert.deepEqual(publisher.attempts.map((attempt) => attempt.at - T0), [0, 0, 100, 100]);
 });

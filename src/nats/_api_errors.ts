@@ -1,4 +1,5 @@
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import { errors } from "@nats-io/nats-core";
 
 /** Whether nats.js rejected with the JetStream API error `code` (one of `JetStreamApiCodes`). */
 export function isApiError(error: unknown, code: number): boolean {
@@ -13,4 +14,44 @@ export function isJetStreamNotEnabled(error: unknown): boolean {
 /** Whether no stream answered: nats.js reports a publish that no stream takes as "JetStream not enabled". */
 export function isStreamMissing(error: unknown): boolean {
   return isJetStreamNotEnabled(error) || isApiError(error, JetStreamApiCodes.StreamNotFound);
+}
+
+/**
+ * What a failed publish or ledger read on an event's stream says about the stream:
+ *
+ * - `missing`: the server answered "stream not found" (API error 10059);
+ * - `unavailable`: the server answered with status 503 (such as 10008, "JetStream system temporarily
+ *   unavailable"): the stream is there but has no leader or no quorum now;
+ * - `noResponders`: nobody answered the request ("no responders", which nats.js reports as
+ *   `JetStreamNotEnabled` for JetStream requests): either no stream stores the subject, or the one that
+ *   does has no leader now (in a cluster only the leader listens). Only the stream's info tells which:
+ *   see {@link infoVerdict};
+ * - `undefined`: anything else (a timeout, a wrong last sequence, ...), not about the stream.
+ */
+export function streamFailure(error: unknown): "missing" | "unavailable" | "noResponders" | undefined {
+  if (isApiError(error, JetStreamApiCodes.StreamNotFound)) return "missing";
+  if (error instanceof JetStreamApiError && error.status === 503) return "unavailable";
+  if (isNoResponders(error)) return "noResponders";
+  return undefined;
+}
+
+/**
+ * After a request on a stream got no responders: what the stream's info request (asked with a short
+ * timeout) says. Only the server's "stream not found" makes the stream `missing`; an info answer (the
+ * stream exists), another error or no answer in time makes it `unavailable`, which callers retry.
+ *
+ * @param info how the info request ended: its error, or `undefined` when it answered
+ */
+export function infoVerdict(info: { error: unknown } | undefined): "missing" | "unavailable" {
+  return info !== undefined && isApiError(info.error, JetStreamApiCodes.StreamNotFound) ? "missing" : "unavailable";
+}
+
+/**
+ * "No responders": a core `RequestError` caused by it, or nats.js's `JetStreamNotEnabled` wrapping one
+ * (not the one wrapping the API's "JetStream not enabled for account", whose cause is an API error).
+ */
+function isNoResponders(error: unknown): boolean {
+  if (error instanceof errors.RequestError) return error.isNoResponders();
+  if (error instanceof errors.NoRespondersError) return true;
+  return isJetStreamNotEnabled(error) && !((error as Error).cause instanceof JetStreamApiError);
 }

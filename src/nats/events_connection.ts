@@ -1,7 +1,17 @@
 import { JetStreamApiCodes, type JetStreamClient, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 import { emitHeaders, emitPayload } from "../_emit_options.ts";
-import { ErrorCode, messageOf, noStreamStores, StreamConflictError, streamNotFound, WalnatsError } from "../errors.ts";
+import { CANCELLED, delay } from "../_async.ts";
+import {
+  ErrorCode,
+  isWalnatsError,
+  messageOf,
+  noStreamStores,
+  StreamConflictError,
+  streamNotFound,
+  streamUnavailable,
+  WalnatsError,
+} from "../errors.ts";
 import type { Event } from "../event.ts";
 import type { EmitOptions, EventsConnection } from "../events_connection.ts";
 import type { PublishResult, TickMessage } from "../publisher.ts";
@@ -9,12 +19,22 @@ import type { Payload, Schema } from "../serializer.ts";
 import { coveredTick, EMPTY_LEDGER, type LedgerEntry, ledgerEntry, ledgerTick } from "../_tick_ledger.ts";
 import { systemTime } from "../time_source.ts";
 import type { ConnectionStatus } from "../connection_status.ts";
-import { connectionStatus } from "./_status.ts";
-import { isApiError, isStreamMissing } from "./_api_errors.ts";
+import { connectionStatus, natsStatus } from "./_status.ts";
+import { infoVerdict, isApiError, isStreamMissing, streamFailure } from "./_api_errors.ts";
+import { ConnectionWatch } from "./_connection_watch.ts";
 import { findConflict, isUpToDate, streamConfig } from "./_stream_config.ts";
 
 /** Publish rounds per attempt when other writers keep moving the subject's last sequence. */
 const MAX_ROUNDS = 3;
+/**
+ * How long `emit()` waits for a lost connection to come back, in all: it sends nothing into the
+ * reconnect gap, and retries a message with a `uid` whose answer the reconnect cut off.
+ */
+const EMIT_WAIT_MS = 5_000;
+/** Each `emit()` attempt waits this long for the stream's answer. */
+const EMIT_ATTEMPT_MS = 1_000;
+/** After a publish got no responders, how long the stream's info may take to tell a missing stream from one without a leader. */
+const INFO_TIMEOUT_MS = 500;
 
 /** The NATS side of {@link EventsConnection}. Only this folder imports nats.js. */
 export class NatsEventsConnection implements EventsConnection {
@@ -30,6 +50,10 @@ export class NatsEventsConnection implements EventsConnection {
    * next publish, its tick (NaN when it is not a tick) tells whether that expectation may be used.
    */
   readonly #lastSeen = new Map<string, LedgerEntry>();
+  /** The connection's drops and returns: holds requests back while it is down, interrupts those it cut off. */
+  readonly #watch = new ConnectionWatch();
+  /** Feeds `#watch` until `close()`. */
+  readonly #watching: Promise<void>;
 
   constructor(
     nc: NatsConnection,
@@ -43,6 +67,9 @@ export class NatsEventsConnection implements EventsConnection {
     this.#events = events;
     this.#js = js;
     this.#jsm = jsm;
+    this.#watching = (async () => {
+      for await (const status of natsStatus(nc, this.#closed.signal)) this.#watch.update(status.type);
+    })().catch(() => {}); // a status iterator that breaks leaves requests to their own timeouts
   }
 
   async register(): Promise<void> {
@@ -76,18 +103,33 @@ export class NatsEventsConnection implements EventsConnection {
     }
   }
 
+  /**
+   * While the connection is lost, waits for it (up to 5 s in all) before publishing: nats.js would
+   * discard a message written in the reconnect gap. An attempt whose answer a drop or a reconnect cut
+   * off is published again at once when the message has a `uid` (the stream drops the second copy if the
+   * first was stored); without one it rejects with `CONNECTION_INTERRUPTED`, since it may have been stored.
+   */
   async emit<S extends Schema>(event: Event<S>, value: Payload<S>, options: EmitOptions = {}): Promise<PublishResult> {
     const payload = emitPayload(event, value);
     const { uid, headers } = emitHeaders(options, systemTime.now());
-    const ack = await request(
-      `Cannot emit '${event.name}'`,
-      () =>
-        this.#js.publish(event.subject, payload, {
-          headers: toHeaders(headers),
-          ...(uid === undefined ? {} : { msgID: uid }),
-        }),
-    );
-    return { seq: ack.seq, duplicate: ack.duplicate };
+    const what = `Cannot emit '${event.name}'`;
+    const publish = () =>
+      this.#js.publish(event.subject, payload, {
+        headers: toHeaders(headers),
+        timeout: EMIT_ATTEMPT_MS,
+        ...(uid === undefined ? {} : { msgID: uid }),
+      });
+    const deadline = systemTime.now() + EMIT_WAIT_MS;
+    for (;;) {
+      try {
+        const ack = await this.#watch.request(what, publish, Math.max(0, deadline - systemTime.now()));
+        return { seq: ack.seq, duplicate: ack.duplicate };
+      } catch (error) {
+        const retry = uid !== undefined && isWalnatsError(error, ErrorCode.ConnectionInterrupted);
+        if (retry && systemTime.now() < deadline) continue;
+        throw await this.#failure(error, event.stream, what);
+      }
+    }
   }
 
   /**
@@ -105,31 +147,37 @@ export class NatsEventsConnection implements EventsConnection {
       // is this tick or a later one, publishing under that expectation would succeed. Read instead.
       let last = this.#lastSeen.get(message.subject);
       if (last === undefined || last.tickMs >= message.tickMs) {
-        last = await this.#readLast(message);
+        last = await this.#readLast(message, timeoutMs);
         const covered = coveredTick(last, message);
         if (covered) return covered;
       }
       try {
-        const ack = await this.#js.publish(message.subject, message.payload, {
-          msgID: message.msgId,
-          headers,
-          expect: { lastSubjectSequence: last.seq },
-          timeout: timeoutMs,
-        });
+        const expected = last.seq;
+        const ack = await this.#watch.request(
+          `Cannot publish tick '${message.msgId}'`,
+          () =>
+            this.#js.publish(message.subject, message.payload, {
+              msgID: message.msgId,
+              headers,
+              expect: { lastSubjectSequence: expected },
+              timeout: timeoutMs,
+            }),
+          timeoutMs,
+        );
         if (!ack.duplicate) {
           this.#lastSeen.set(message.subject, ledgerEntry(ack.seq, (name) => message.headers[name]));
           return { seq: ack.seq, duplicate: false };
         }
         // Stored already: by another clock, or by an attempt of this one whose answer was lost.
-        return coveredTick(await this.#readLast(message), message) ?? { seq: ack.seq, duplicate: true };
+        return coveredTick(await this.#readLast(message, timeoutMs), message) ?? { seq: ack.seq, duplicate: true };
       } catch (error) {
         if (!isApiError(error, JetStreamApiCodes.StreamWrongLastSequence)) {
-          throw isStreamMissing(error) ? streamNotFound(message.stream, error) : error;
+          throw await this.#failure(error, message.stream);
         }
       }
       // Someone else wrote to the subject since this connection last looked: read what is there,
       // and try again only if it is older than this tick.
-      const covered = coveredTick(await this.#readLast(message), message);
+      const covered = coveredTick(await this.#readLast(message, timeoutMs), message);
       if (covered) return covered;
     }
     throw new Error(`Subject '${message.subject}' kept changing during ${MAX_ROUNDS} publish rounds`);
@@ -141,6 +189,8 @@ export class NatsEventsConnection implements EventsConnection {
 
   async close(): Promise<void> {
     this.#closed.abort();
+    this.#watch.close();
+    await this.#watching;
     if (this.#owned && !this.#nc.isClosed()) await this.#nc.close();
   }
 
@@ -149,20 +199,60 @@ export class NatsEventsConnection implements EventsConnection {
   }
 
   async lastTick(target: { subject: string; stream: string }): Promise<number | undefined> {
-    return ledgerTick(await this.#readLast(target));
+    return ledgerTick(await this.#readLast(target, EMIT_ATTEMPT_MS));
   }
 
-  /** The subject's last message as the ledger reads it; remembered as seen. */
-  async #readLast(target: { subject: string; stream: string }): Promise<LedgerEntry> {
+  /**
+   * The subject's last message as the ledger reads it; remembered as seen.
+   *
+   * @param waitMs how long to wait for a lost connection to come back before asking
+   */
+  async #readLast(target: { subject: string; stream: string }, waitMs: number): Promise<LedgerEntry> {
     let stored: StoredMsg | null;
     try {
-      stored = await this.#jsm.streams.getMessage(target.stream, { last_by_subj: target.subject });
+      stored = await this.#watch.request(
+        `Cannot read the last message of '${target.subject}'`,
+        () => this.#jsm.streams.getMessage(target.stream, { last_by_subj: target.subject }),
+        waitMs,
+      );
     } catch (error) {
-      throw isStreamMissing(error) ? streamNotFound(target.stream, error) : error;
+      throw await this.#failure(error, target.stream);
     }
     const last = stored ? ledgerEntry(stored.seq, (name) => stored.header?.get(name)) : EMPTY_LEDGER;
     this.#lastSeen.set(target.subject, last);
     return last;
+  }
+
+  /**
+   * The error a failed request on `stream` ends with: `STREAM_NOT_FOUND` or `STREAM_UNAVAILABLE` when
+   * the failure is about the stream (see {@link streamFailure}; "no responders" asks the stream's info
+   * to tell which), else `error` itself, as a `REQUEST_FAILED` when `what` names the request.
+   *
+   * @param what what was tried, such as "Cannot emit 'x'": the message's prefix; none for a tick's requests
+   */
+  async #failure(error: unknown, stream: string, what?: string): Promise<unknown> {
+    if (error instanceof WalnatsError) return error;
+    let failure = streamFailure(error);
+    if (failure === "noResponders") failure = infoVerdict(await this.#askInfo(stream));
+    if (failure === "missing") return what === undefined ? streamNotFound(stream, error) : noStreamStores(what, error);
+    if (failure === "unavailable") return streamUnavailable(stream, what, error);
+    if (what === undefined) return error;
+    return new WalnatsError(ErrorCode.RequestFailed, `${what}: ${messageOf(error)}`, { cause: error });
+  }
+
+  /** Asks the stream's info, for at most 500 ms: `undefined` when it answered, else its error. */
+  async #askInfo(stream: string): Promise<{ error: unknown } | undefined> {
+    const timer = new AbortController();
+    try {
+      return await Promise.race([
+        this.#jsm.streams.info(stream).then(() => undefined, (error: unknown) => ({ error })),
+        delay(INFO_TIMEOUT_MS, timer.signal).then(() => ({
+          error: new Error(`No answer within ${INFO_TIMEOUT_MS} ms`),
+        })),
+      ]);
+    } finally {
+      timer.abort(CANCELLED);
+    }
   }
 
   async #streamConfig(name: string) {
