@@ -46,7 +46,7 @@ export interface EventsConnection extends Publisher, AsyncDisposable {
    * @returns the stream sequence, and whether it was a duplicate
    * @throws {TypeError} when the value or options are not usable
    * @throws {WalnatsError} `STREAM_NOT_FOUND` when the event is not registered; `STREAM_UNAVAILABLE` when
-   *   its stream cannot answer now (no leader); `CONNECTION_INTERRUPTED` when a reconnect cut off the answer
+   *   its stream cannot answer now (no leader, or no answer in time); `CONNECTION_INTERRUPTED` when a reconnect cut off the answer
    *   to a message without `uid` (it may have been stored); `CONNECTION_FAILED` when the connection is not
    *   back within 5 s
    */

@@ -39,9 +39,12 @@ Deno.test("streamFailure() reads 'no responders' (JetStreamNotEnabled around it,
   assert.equal(streamFailure(noResponders().cause), "noResponders");
 });
 
-Deno.test("streamFailure() leaves timeouts, a wrong last sequence, JetStream disabled for the account and others alone", () => {
-  assert.equal(streamFailure(new errors.TimeoutError()), undefined);
-  assert.equal(streamFailure(new errors.RequestError("timeout", { cause: new errors.TimeoutError() })), undefined);
+Deno.test("streamFailure() reads a timeout (no answer on a connection that stayed up) as unavailable", () => {
+  assert.equal(streamFailure(new errors.TimeoutError()), "unavailable");
+  assert.equal(streamFailure(new errors.RequestError("timeout", { cause: new errors.TimeoutError() })), "unavailable");
+});
+
+Deno.test("streamFailure() leaves a wrong last sequence, JetStream disabled for the account and others alone", () => {
   const wrongLast = new JetStreamApiError({
     code: 400,
     err_code: JetStreamApiCodes.StreamWrongLastSequence,

@@ -21,7 +21,9 @@ export function isStreamMissing(error: unknown): boolean {
  *
  * - `missing`: the server answered "stream not found" (API error 10059);
  * - `unavailable`: the server answered with status 503 (such as 10008, "JetStream system temporarily
- *   unavailable"): the stream is there but has no leader or no quorum now;
+ *   unavailable"): the stream is there but has no leader or no quorum now; or the request timed out on a
+ *   connection that stayed up (callers give up requests the connection cut off before): in a cluster, a
+ *   stream read without a leader gets no answer at all;
  * - `noResponders`: nobody answered the request ("no responders", which nats.js reports as
  *   `JetStreamNotEnabled` for JetStream requests): either no stream stores the subject, or the one that
  *   does has no leader now (in a cluster only the leader listens). Only the stream's info tells which:
@@ -31,6 +33,7 @@ export function isStreamMissing(error: unknown): boolean {
 export function streamFailure(error: unknown): "missing" | "unavailable" | "noResponders" | undefined {
   if (isApiError(error, JetStreamApiCodes.StreamNotFound)) return "missing";
   if (error instanceof JetStreamApiError && error.status === 503) return "unavailable";
+  if (isTimeout(error)) return "unavailable";
   if (isNoResponders(error)) return "noResponders";
   return undefined;
 }
@@ -44,6 +47,12 @@ export function streamFailure(error: unknown): "missing" | "unavailable" | "noRe
  */
 export function infoVerdict(info: { error: unknown } | undefined): "missing" | "unavailable" {
   return info !== undefined && isApiError(info.error, JetStreamApiCodes.StreamNotFound) ? "missing" : "unavailable";
+}
+
+/** A nats.js timeout: bare, or the cause of a core `RequestError`. */
+function isTimeout(error: unknown): boolean {
+  return error instanceof errors.TimeoutError ||
+    error instanceof errors.RequestError && error.cause instanceof errors.TimeoutError;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { JetStreamApiCodes, type JetStreamClient, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
-import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
+import { errors, headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 import { emitHeaders, emitPayload } from "../_emit_options.ts";
 import { CANCELLED, delay } from "../_async.ts";
 import {
@@ -33,6 +33,11 @@ const MAX_ROUNDS = 3;
 const EMIT_WAIT_MS = 5_000;
 /** Each `emit()` attempt waits this long for the stream's answer. */
 const EMIT_ATTEMPT_MS = 1_000;
+/**
+ * A tick's requests give up this long before the attempt's own timeout: their timeout then reaches the
+ * clock as `STREAM_UNAVAILABLE`, before the clock gives the attempt up with a bare "No answer".
+ */
+const ANSWER_MARGIN_MS = 50;
 /** After a publish got no responders, how long the stream's info may take to tell a missing stream from one without a leader. */
 const INFO_TIMEOUT_MS = 500;
 
@@ -142,12 +147,13 @@ export class NatsEventsConnection implements EventsConnection {
    */
   async publishTick(message: TickMessage, { timeoutMs }: { timeoutMs: number }): Promise<PublishResult> {
     const headers = toHeaders(message.headers);
+    const answerMs = Math.max(1, timeoutMs - ANSWER_MARGIN_MS);
     for (let round = 0; round < MAX_ROUNDS; round++) {
       // An expectation only guards against writes this connection has not seen: when what it saw last
       // is this tick or a later one, publishing under that expectation would succeed. Read instead.
       let last = this.#lastSeen.get(message.subject);
       if (last === undefined || last.tickMs >= message.tickMs) {
-        last = await this.#readLast(message, timeoutMs);
+        last = await this.#readLast(message, answerMs);
         const covered = coveredTick(last, message);
         if (covered) return covered;
       }
@@ -160,16 +166,16 @@ export class NatsEventsConnection implements EventsConnection {
               msgID: message.msgId,
               headers,
               expect: { lastSubjectSequence: expected },
-              timeout: timeoutMs,
+              timeout: answerMs,
             }),
-          timeoutMs,
+          answerMs,
         );
         if (!ack.duplicate) {
           this.#lastSeen.set(message.subject, ledgerEntry(ack.seq, (name) => message.headers[name]));
           return { seq: ack.seq, duplicate: false };
         }
         // Stored already: by another clock, or by an attempt of this one whose answer was lost.
-        return coveredTick(await this.#readLast(message, timeoutMs), message) ?? { seq: ack.seq, duplicate: true };
+        return coveredTick(await this.#readLast(message, answerMs), message) ?? { seq: ack.seq, duplicate: true };
       } catch (error) {
         if (!isApiError(error, JetStreamApiCodes.StreamWrongLastSequence)) {
           throw await this.#failure(error, message.stream);
@@ -177,7 +183,7 @@ export class NatsEventsConnection implements EventsConnection {
       }
       // Someone else wrote to the subject since this connection last looked: read what is there,
       // and try again only if it is older than this tick.
-      const covered = coveredTick(await this.#readLast(message, timeoutMs), message);
+      const covered = coveredTick(await this.#readLast(message, answerMs), message);
       if (covered) return covered;
     }
     throw new Error(`Subject '${message.subject}' kept changing during ${MAX_ROUNDS} publish rounds`);
@@ -205,15 +211,15 @@ export class NatsEventsConnection implements EventsConnection {
   /**
    * The subject's last message as the ledger reads it; remembered as seen.
    *
-   * @param waitMs how long to wait for a lost connection to come back before asking
+   * @param timeoutMs how long to wait for a lost connection to come back, and then for the answer
    */
-  async #readLast(target: { subject: string; stream: string }, waitMs: number): Promise<LedgerEntry> {
+  async #readLast(target: { subject: string; stream: string }, timeoutMs: number): Promise<LedgerEntry> {
     let stored: StoredMsg | null;
     try {
       stored = await this.#watch.request(
         `Cannot read the last message of '${target.subject}'`,
-        () => this.#jsm.streams.getMessage(target.stream, { last_by_subj: target.subject }),
-        waitMs,
+        () => answerWithin(timeoutMs, this.#jsm.streams.getMessage(target.stream, { last_by_subj: target.subject })),
+        timeoutMs,
       );
     } catch (error) {
       throw await this.#failure(error, target.stream);
@@ -294,6 +300,21 @@ export class NatsEventsConnection implements EventsConnection {
       if (conflict) throw new StreamConflictError(wanted.name, conflict.field, conflict.expected, conflict.actual);
       return await this.#jsm.streams.update(wanted.name, wanted);
     }
+  }
+}
+
+/** `answer`, or a nats.js `TimeoutError` after `timeoutMs` (the JetStream manager's own timeout is 1 s). */
+async function answerWithin<T>(timeoutMs: number, answer: Promise<T>): Promise<T> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([
+      answer,
+      delay(timeoutMs, timer.signal).then(() => {
+        throw new errors.TimeoutError();
+      }),
+    ]);
+  } finally {
+    timer.abort(CANCELLED);
   }
 }
 
