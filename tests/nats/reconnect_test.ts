@@ -3,7 +3,11 @@
  * again on the same port and store just before a tick costs no tick.
  */
 import assert from "node:assert/strict";
+import { jetstream } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "../../cli/_nats_server.ts";
+import { tickMessage } from "../../src/tick.ts";
 import { delay } from "../../src/_async.ts";
 import { Clock, ErrorCode, Event, Events, isWalnatsError, type TickReport } from "../../mod.ts";
 import { settled, waitUntil } from "../_wait.ts";
@@ -119,4 +123,37 @@ Deno.test("emit() across a quick server restart: with a uid each message is stor
   plainResults.forEach((result, i) => {
     if (result.status === "fulfilled") assert.ok(plainStored.includes(i), `emit ${i} resolved but is not stored`);
   });
+});
+
+Deno.test("publishTick() just after a restart waits for the reconnect and finds its own tick, stored before the answer was lost: emitted, once", async () => {
+  await using server = await startNatsServer();
+  const event = new Event("tick-a", Date);
+  await using conn = await new Events(event).connect({ servers: server.url });
+  await conn.register();
+  const T0 = 1_795_709_700_000;
+  const T1 = T0 + 1_000;
+  assert.deepEqual(await conn.publishTick(tickMessage(event, T0, "a", {}), { timeoutMs: 1_000 }), {
+    seq: 1,
+    duplicate: false,
+  });
+  // The attempt at T1 reached the server, and then the connection dropped with its answer.
+  const given = tickMessage(event, T1, "a", {});
+  const nc = await connect({ servers: server.url });
+  try {
+    const headers = natsHeaders();
+    for (const [name, value] of Object.entries(given.headers)) headers.set(name, value);
+    await jetstream(nc).publish(given.subject, given.payload, { msgID: given.msgId, headers });
+  } finally {
+    await nc.close();
+  }
+  await server.restart();
+  // Not waiting for the client to reconnect: the retry is held back until it has.
+  const retried = await settled(conn.publishTick(given, { timeoutMs: 1_000 }), {
+    what: "the retry",
+    timeoutMs: 10_000,
+  });
+
+  assert.deepEqual(retried, { seq: 2, duplicate: false });
+  const stored = await readStream(server.url, "tick-a");
+  assert.deepEqual(stored.map((m) => [m.seq, m.headers["Walnats-Tick"]]), [[1, String(T0)], [2, String(T1)]]);
 });
