@@ -205,7 +205,8 @@ export class NatsEventsConnection implements EventsConnection {
   }
 
   async lastTick(target: { subject: string; stream: string }): Promise<number | undefined> {
-    return ledgerTick(await this.#readLast(target, EMIT_ATTEMPT_MS));
+    // Within the clock's 1 s per attempt, so that a timeout reaches it as STREAM_UNAVAILABLE.
+    return ledgerTick(await this.#readLast(target, EMIT_ATTEMPT_MS - ANSWER_MARGIN_MS));
   }
 
   /**
