@@ -54,7 +54,11 @@ export interface Publisher {
   /**
    * Stores the tick unless the stream already has it or a later tick.
    * One attempt: it rejects when it gets no answer within `timeoutMs`, and
-   * the clock tries again until the next tick is due.
+   * the clock tries again until the next tick is due, after a short pause.
+   * A `WalnatsError` with code `CONNECTION_INTERRUPTED` (the connection
+   * dropped or reconnected while the attempt waited) is tried again without
+   * the pause: reject with it only when the next attempt waits for the
+   * connection by itself.
    *
    * @param message the tick
    * @param options `timeoutMs`: how long this attempt may wait for an answer
