@@ -16,19 +16,30 @@ export const PERIOD_MS = 1_000;
 /** A clock process, and the tick reports it printed (`lines`). */
 export type ClockProcess = ScriptProcess<ReportLine>;
 
-/** Starts tests/nats/_clock_process.ts on one event: periodic (`PERIOD_MS`) unless `cron` is given. */
-export function startClock(
-  label: string,
-  server: string,
-  event: string,
-  options: { skewMs?: number; duplicateWindow?: number; cron?: string; catchUp?: number } = {},
-): ClockProcess {
+/** How a clock process runs: its time's skew, its event's limits, its schedule, catch-up. */
+export interface ClockOptions {
+  skewMs?: number;
+  duplicateWindow?: number;
+  /** The event's `limits.replicas` (on a cluster). */
+  replicas?: number;
+  cron?: string;
+  /** The period in milliseconds when `cron` is not given; default `PERIOD_MS`. */
+  periodMs?: number;
+  catchUp?: number;
+}
+
+/**
+ * Starts tests/nats/_clock_process.ts on one event: periodic (`PERIOD_MS` unless `periodMs`) unless
+ * `cron` is given. `server` may list several URLs, comma-separated.
+ */
+export function startClock(label: string, server: string, event: string, options: ClockOptions = {}): ClockProcess {
   const args = ["--server", server, "--event", event];
-  if (options.cron === undefined) args.push("--period", String(PERIOD_MS / 1_000));
+  if (options.cron === undefined) args.push("--period", String((options.periodMs ?? PERIOD_MS) / 1_000));
   else args.push("--cron", options.cron);
   if (options.catchUp !== undefined) args.push(`--catch-up=${options.catchUp}`);
   if (options.skewMs !== undefined) args.push(`--skew-ms=${options.skewMs}`);
   if (options.duplicateWindow !== undefined) args.push(`--duplicate-window=${options.duplicateWindow}`);
+  if (options.replicas !== undefined) args.push(`--replicas=${options.replicas}`);
   return startScript<ReportLine>(label, "./_clock_process.ts", args);
 }
 
