@@ -154,7 +154,12 @@ function printFigures(name: string, run: ClusterRun, missedReports: ReportLine[]
       late: audit.late.length,
       missedReports: missedReports.length,
       reasons: [...new Set(missedReports.map((r) => `${r.reason}: ${r.error ?? ""}`))],
-      elections: disruptions.map((d) => `${d.what} of ${d.oldLeader}: ${d.newLeader} leads after ${d.electionMs} ms`),
+      elections: disruptions.map((d, i) => {
+        // The ticks this disruption cost: due from it to the next one, and stored late or not at all.
+        const next = disruptions[i + 1]?.atMs ?? Infinity;
+        const cost = [...audit.late, ...audit.missing].filter((tick) => tick > d.atMs && tick < next).length;
+        return `${d.what} of ${d.oldLeader}: ${d.newLeader} leads after ${d.electionMs} ms, ${cost} ticks late or missing`;
+      }),
     })
   }`);
 }
