@@ -56,7 +56,6 @@ export class Actors {
    */
   async connect(target: ConnectOptions | NatsClient | Backend): Promise<ActorsConnection> {
     if (isBackend(target)) return await target.connectActors(this.actors);
-    const { nc, owned, js, jsm } = await dialOrAdopt(target);
-    return new NatsActorsConnection(nc, owned, this.actors, js, jsm);
+    return new NatsActorsConnection(await dialOrAdopt(target), this.actors);
   }
 }

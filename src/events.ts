@@ -61,7 +61,6 @@ export class Events {
    */
   async connect(target: ConnectOptions | NatsClient | Backend): Promise<EventsConnection> {
     if (isBackend(target)) return await target.connectEvents(this.events);
-    const { nc, owned, js, jsm } = await dialOrAdopt(target);
-    return new NatsEventsConnection(nc, owned, this.events, js, jsm);
+    return new NatsEventsConnection(await dialOrAdopt(target), this.events);
   }
 }

@@ -7,7 +7,7 @@ import {
   type JsMsg,
 } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
-import { nanos, type NatsConnection } from "@nats-io/nats-core";
+import { nanos } from "@nats-io/nats-core";
 import { delay } from "../_async.ts";
 import { checkListenOptions } from "../_listen_options.ts";
 import { type AttemptNotes, type Delivery, handleDelivery } from "../_delivery.ts";
@@ -17,7 +17,7 @@ import type { ActorsConnection, ListenOptions } from "../actors_connection.ts";
 import { actorStreamNotFound, ConsumerConflictError, consumerNotFound } from "../errors.ts";
 import { systemTime } from "../time_source.ts";
 import type { ConnectionStatus } from "../connection_status.ts";
-import { connectionStatus } from "./_status.ts";
+import type { NatsLink } from "./_link.ts";
 import { isApiError } from "./_api_errors.ts";
 import { type Pull, PullPlanner, type PullResult } from "./_pull_planner.ts";
 
@@ -44,27 +44,17 @@ const PULL_HEARTBEAT_MS = 500;
 
 /** The NATS side of {@link ActorsConnection}. */
 export class NatsActorsConnection implements ActorsConnection {
-  readonly #nc: NatsConnection;
-  readonly #owned: boolean;
-  /** Aborts when `close()` is called: ends the iterations of `status()`. */
-  readonly #closed = new AbortController();
+  readonly #link: NatsLink;
   readonly #actors: readonly Actor[];
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   #attempts: Promise<KV> | undefined;
 
-  constructor(
-    nc: NatsConnection,
-    owned: boolean,
-    actors: readonly Actor[],
-    js: JetStreamClient,
-    jsm: JetStreamManager,
-  ) {
-    this.#nc = nc;
-    this.#owned = owned;
+  constructor(link: NatsLink, actors: readonly Actor[]) {
+    this.#link = link;
     this.#actors = actors;
-    this.#js = js;
-    this.#jsm = jsm;
+    this.#js = link.js;
+    this.#jsm = link.jsm;
   }
 
   async register(): Promise<void> {
@@ -103,12 +93,11 @@ export class NatsActorsConnection implements ActorsConnection {
   }
 
   status(): AsyncIterable<ConnectionStatus> {
-    return connectionStatus(this.#nc, this.#closed.signal);
+    return this.#link.status();
   }
 
   async close(): Promise<void> {
-    this.#closed.abort();
-    if (this.#owned && !this.#nc.isClosed()) await this.#nc.close();
+    await this.#link.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

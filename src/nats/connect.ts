@@ -1,4 +1,4 @@
-import { jetstream, type JetStreamClient, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import {
   type ConnectionOptions,
   credsAuthenticator,
@@ -12,6 +12,7 @@ import { ErrorCode, messageOf, WalnatsError } from "../errors.ts";
 import { type Credentials, describeCredentials, redact, resolveConnectOptions } from "./_connect_options.ts";
 import { connectNode } from "./_node_transport.ts";
 import { isJetStreamNotEnabled } from "./_api_errors.ts";
+import { NatsLink } from "./_link.ts";
 
 /** The oldest nats-server this library supports. */
 const MIN_SERVER: readonly [number, number] = [2, 9];
@@ -109,7 +110,7 @@ export interface NatsClient {
 /** Opens (or adopts) a NATS connection and checks the server: version 2.9 at least, JetStream enabled. */
 export async function dialOrAdopt(
   target: ConnectOptions | NatsClient,
-): Promise<{ nc: NatsConnection; owned: boolean; js: JetStreamClient; jsm: JetStreamManager }> {
+): Promise<NatsLink> {
   const owned = !isClient(target);
   const nc = owned ? await dial(target) : target as unknown as NatsConnection;
   try {
@@ -122,7 +123,7 @@ export async function dialOrAdopt(
         { cause: error },
       );
     });
-    return { nc, owned, js: jetstream(nc, { timeout: REQUEST_TIMEOUT_MS }), jsm };
+    return new NatsLink(nc, owned, jetstream(nc, { timeout: REQUEST_TIMEOUT_MS }), jsm);
   } catch (error) {
     if (owned) await nc.close();
     throw error;

@@ -1,5 +1,5 @@
 import { JetStreamApiCodes, type JetStreamClient, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
-import { errors, headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
+import { errors, headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
 import { emitHeaders, emitPayload } from "../_emit_options.ts";
 import { CANCELLED, delay } from "../_async.ts";
 import {
@@ -19,7 +19,7 @@ import type { Payload, Schema } from "../serializer.ts";
 import { coveredTick, EMPTY_LEDGER, type LedgerEntry, ledgerEntry, ledgerTick } from "../_tick_ledger.ts";
 import { systemTime } from "../time_source.ts";
 import type { ConnectionStatus } from "../connection_status.ts";
-import { connectionStatus, natsStatus } from "./_status.ts";
+import type { NatsLink } from "./_link.ts";
 import { infoVerdict, isApiError, isStreamMissing, streamFailure } from "./_api_errors.ts";
 import { ConnectionWatch } from "./_connection_watch.ts";
 import { findConflict, isUpToDate, streamConfig } from "./_stream_config.ts";
@@ -43,10 +43,7 @@ const INFO_TIMEOUT_MS = 500;
 
 /** The NATS side of {@link EventsConnection}. Only this folder imports nats.js. */
 export class NatsEventsConnection implements EventsConnection {
-  readonly #nc: NatsConnection;
-  readonly #owned: boolean;
-  /** Aborts when `close()` is called: ends the iterations of `status()`. */
-  readonly #closed = new AbortController();
+  readonly #link: NatsLink;
   readonly #events: readonly Event[];
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
@@ -60,20 +57,13 @@ export class NatsEventsConnection implements EventsConnection {
   /** Feeds `#watch` until `close()`. */
   readonly #watching: Promise<void>;
 
-  constructor(
-    nc: NatsConnection,
-    owned: boolean,
-    events: readonly Event[],
-    js: JetStreamClient,
-    jsm: JetStreamManager,
-  ) {
-    this.#nc = nc;
-    this.#owned = owned;
+  constructor(link: NatsLink, events: readonly Event[]) {
+    this.#link = link;
     this.#events = events;
-    this.#js = js;
-    this.#jsm = jsm;
+    this.#js = link.js;
+    this.#jsm = link.jsm;
     this.#watching = (async () => {
-      for await (const status of natsStatus(nc, this.#closed.signal)) this.#watch.update(status.type);
+      for await (const status of link.natsStatus()) this.#watch.update(status.type);
     })().catch(() => {}); // a status iterator that breaks leaves requests to their own timeouts
   }
 
@@ -190,14 +180,13 @@ export class NatsEventsConnection implements EventsConnection {
   }
 
   status(): AsyncIterable<ConnectionStatus> {
-    return connectionStatus(this.#nc, this.#closed.signal);
+    return this.#link.status();
   }
 
   async close(): Promise<void> {
-    this.#closed.abort();
     this.#watch.close();
+    await this.#link.close();
     await this.#watching;
-    if (this.#owned && !this.#nc.isClosed()) await this.#nc.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
