@@ -2,6 +2,7 @@ import type { Actor } from "./actor.ts";
 import type { ActorsConnection } from "./actors_connection.ts";
 import type { Event } from "./event.ts";
 import type { EventsConnection } from "./events_connection.ts";
+import type { SchedulesBackendConnection } from "./schedule_store.ts";
 
 /**
  * A server reached without a network: `MemoryServer` of
@@ -26,6 +27,12 @@ export interface Backend {
   connectEvents(events: readonly Event[]): Promise<EventsConnection>;
   /** Opens a connection for these actors. */
   connectActors(actors: readonly Actor[]): Promise<ActorsConnection>;
+  /**
+   * Opens a connection for the schedules of these events: what
+   * `Schedules.connect()` builds on. Optional: a backend without it cannot
+   * hold schedules.
+   */
+  connectSchedules?(events: readonly Event[]): Promise<SchedulesBackendConnection>;
 }
 
 /** Whether a connect target is a {@link Backend}. */

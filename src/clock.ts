@@ -1,12 +1,12 @@
 import { describe } from "./_describe.ts";
 import { validateMeta } from "./_headers.ts";
 import { isAbort } from "./_async.ts";
-import { type Retried, retryUntil } from "./_retry_until.ts";
+import { emitDue, type TickSource } from "./_emit_due.ts";
 import { CronSchedule } from "./cron_schedule.ts";
-import { wholeMs } from "./_units.ts";
+import { instantOf, wholeMs } from "./_units.ts";
 import { DEFAULT_DUPLICATE_WINDOW_S, Event } from "./event.ts";
-import type { Publisher, PublishResult } from "./publisher.ts";
-import { BoundedSchedule, catchUpTicks, dueTicks, PeriodSchedule } from "./schedule.ts";
+import type { Publisher } from "./publisher.ts";
+import { BoundedSchedule, dueTicks, PeriodSchedule } from "./schedule.ts";
 import { tickMessage } from "./tick.ts";
 import { systemTime, type TimeSource } from "./time_source.ts";
 
@@ -169,8 +169,8 @@ export class Clock {
     if (!(maxTicks === Infinity || Number.isSafeInteger(maxTicks) && maxTicks >= 1)) {
       throw new RangeError(`Cannot create Clock: 'maxTicks' must be a whole number >= 1, got ${describe(maxTicks)}`);
     }
-    const startMs = instantOf(options.startAt, "startAt") ?? -Infinity;
-    const stopMs = instantOf(options.stopAt, "stopAt") ?? Infinity;
+    const startMs = instantOf(options.startAt, "startAt", "Cannot create Clock") ?? -Infinity;
+    const stopMs = instantOf(options.stopAt, "stopAt", "Cannot create Clock") ?? Infinity;
     if (stopMs < startMs) {
       throw new RangeError(
         `Cannot create Clock: 'stopAt' (${options.stopAt?.toISOString()}) is before 'startAt' (${options.startAt?.toISOString()})`,
@@ -245,6 +245,14 @@ export class Clock {
   async run(publisher: Publisher, options: RunOptions = {}): Promise<void> {
     const { signal, burst = false, onTick = () => {}, time = publisher.time ?? systemTime } = options;
     const clockId = crypto.randomUUID();
+    const source: TickSource = {
+      event: this.event.name,
+      schedule: this.#schedule,
+      catchUp: this.catchUp,
+      ledger: this.event,
+      emptyLedgerTick: undefined,
+      message: (tickMs, late) => tickMessage(this.event, tickMs, clockId, this.meta, late),
+    };
     // Whether ticks may have gone out unseen by this clock (it just started, or missed one): catch-up reads the ledger.
     let catchUpPending = this.catchUp > 0;
     let handled = 0;
@@ -257,97 +265,13 @@ export class Clock {
         throw error;
       }
       const due = dueTicks(this.#schedule, planned, now);
-      const cycle: Cycle = { publisher, clockId, deadline: due.deadline, time, signal, onTick };
-      let emitted: boolean;
-      if (this.catchUp > 0 && (catchUpPending || due.overslept.length > 0)) {
-        emitted = await this.#catchUpAndEmit(due.current, cycle);
-      } else {
-        for (const tick of due.overslept) {
-          onTick(this.#report(tick, { ok: false, reason: "late", attempts: 0, endedMs: now }, false));
-        }
-        emitted = await this.#emit(due.current, false, cycle);
-      }
+      const emitted = await emitDue(source, due, catchUpPending, now, { publisher, time, signal, onTick });
       catchUpPending = this.catchUp > 0 && !emitted;
       handled++;
       if (burst || handled >= this.#maxTicks) return;
       planned = this.#schedule.next(due.current);
     }
   }
-
-  /**
-   * Reads the ledger, emits the ticks after its last one (at most `catchUp`,
-   * late), then the current tick; tells whether the current tick went out.
-   * The ledger is read before the current tick goes out: once it has, older
-   * ticks cannot follow.
-   */
-  async #catchUpAndEmit(current: number, cycle: Cycle): Promise<boolean> {
-    const { publisher, deadline, time, signal } = cycle;
-    const ledger = await retryUntil(() => publisher.lastTick(this.event), deadline, time, signal);
-    if (!ledger.ok) {
-      cycle.onTick(this.#report(current, { ...ledger, attempts: 0 }, false));
-      return false;
-    }
-    for (const tick of catchUpTicks(this.#schedule, ledger.value, current, this.catchUp)) {
-      await this.#emit(tick, true, cycle);
-    }
-    return await this.#emit(current, false, cycle);
-  }
-
-  /** Emits one tick, with retries until the cycle's deadline; reports it and tells whether it went out. */
-  async #emit(tickMs: number, late: boolean, cycle: Cycle): Promise<boolean> {
-    const message = tickMessage(this.event, tickMs, cycle.clockId, this.meta, late);
-    const { publisher, deadline, time, signal } = cycle;
-    const result = await retryUntil(
-      (timeoutMs) => publisher.publishTick(message, { timeoutMs }),
-      deadline,
-      time,
-      signal,
-    );
-    cycle.onTick(this.#report(tickMs, result, late));
-    return result.ok;
-  }
-
-  #report(tickMs: number, result: Retried<PublishResult> | Overslept, late: boolean): TickReport {
-    const common = {
-      event: this.event.name,
-      tick: new Date(tickMs),
-      lagMs: result.endedMs - tickMs,
-      attempts: result.attempts,
-    };
-    const details = result.ok
-      ? {
-        outcome: result.value.duplicate ? "duplicate" as const : "emitted" as const,
-        ...(result.value.seq > 0 ? { seq: result.value.seq } : {}),
-      }
-      : {
-        outcome: "missed" as const,
-        reason: result.reason,
-        ...(result.error === undefined ? {} : { error: result.error }),
-      };
-    return { ...common, ...details, ...(late ? { late } : {}) };
-  }
-}
-
-/** What emitting the ticks of one cycle of `run()` needs. */
-interface Cycle {
-  publisher: Publisher;
-  clockId: string;
-  deadline: number;
-  time: TimeSource;
-  signal: AbortSignal | undefined;
-  onTick: (report: TickReport) => void;
-}
-
-/** A tick whose window had closed when the clock woke. */
-type Overslept = { ok: false; reason: "late"; attempts: 0; endedMs: number; error?: undefined };
-
-/** An optional Date option as epoch ms. */
-function instantOf(value: Date | undefined, name: string, where = "Cannot create Clock"): number | undefined {
-  if (value === undefined) return undefined;
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-    throw new RangeError(`${where}: '${name}' must be a valid Date, got ${describe(value)}`);
-  }
-  return value.getTime();
 }
 
 /** Sleeps in chunks of at most 30 s until `instant`, reading the time after each; returns the time read last. */

@@ -7,7 +7,7 @@ export const TICK_HEADER = "Walnats-Tick";
 /** The header that names the clock run that stored a tick. */
 export const CLOCK_HEADER = "Walnats-Clock";
 /** The header, `true`, of a tick emitted late, when a clock caught up after an outage. */
-const LATE_HEADER = "Walnats-Late";
+export const LATE_HEADER = "Walnats-Late";
 
 /** Builds the message of one tick, as DESIGN.md's wire format says. */
 export function tickMessage(

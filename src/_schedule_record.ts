@@ -1,0 +1,278 @@
+/**
+ * A schedule as data: the record kept in the schedules' bucket (JSON, this
+ * module's format), made from the options of an upsert after checking
+ * them, and read back into the schedule of its ticks. Pure: the time of
+ * the call is an argument.
+ */
+import { describe } from "./_describe.ts";
+import { validateMeta } from "./_headers.ts";
+import { instantOf, wholeMs } from "./_units.ts";
+import { CronSchedule } from "./cron_schedule.ts";
+import { Event } from "./event.ts";
+import { messageOf } from "./errors.ts";
+import { BoundedSchedule, PeriodSchedule, type Schedule } from "./schedule.ts";
+import type { Payload, Schema } from "./serializer.ts";
+
+/** A schedule's id: 1 to 128 letters, digits, `-` or `_` (it is a token of a NATS subject and a KV key). */
+const ID_RULE = /^[A-Za-z0-9_-]{1,128}$/;
+/** The most ticks `maxTicks` may count for a cron schedule (its last tick is found by walking them). */
+const MAX_CRON_TICKS = 10_000;
+/** How long a one-off fire (`at`) is tried after its instant before it is given up, in milliseconds. */
+export const ONE_OFF_WINDOW_MS = 60_000;
+/** The record format's version. */
+const VERSION = 1 as const;
+
+/** The options of a schedule: see `SchedulesConnection.upsert()`. */
+export interface ScheduleOptions<S extends Schema = Schema> {
+  /** The event every fire is a message of; one of the events given to `Schedules`. */
+  event: Event<S>;
+  /** Seconds between fires (ms resolution), at the instants `k * period` since the epoch. One of `period`, `cron`, `at`. */
+  period?: number;
+  /** A cron expression (5 fields, or 6 with seconds first). One of `period`, `cron`, `at`. */
+  cron?: string;
+  /** The IANA time zone of `cron`, default `UTC`. */
+  timezone?: string;
+  /** One fire at this instant, which must not be past. One of `period`, `cron`, `at`. */
+  at?: Date;
+  /** The payload of every fire; not for a `Date` event, whose payload is the fire's instant. */
+  value?: Payload<S>;
+  /** No fire before this instant. */
+  startAt?: Date;
+  /** No fire after this instant. */
+  stopAt?: Date;
+  /** The schedule ends after this many ticks, counted from `startAt` or from the upsert (missed ones count). */
+  maxTicks?: number;
+  /** After an outage or a pause, fire up to this many of the most recent missed ticks, late. Default 0. */
+  catchUp?: number;
+  /** Headers of every fire, copied verbatim. Names must not start with `Nats-` or `Walnats-`. */
+  meta?: Record<string, string>;
+}
+
+/** The record of one schedule, as stored (instants as ISO 8601 text). */
+export interface ScheduleRecord {
+  readonly v: typeof VERSION;
+  readonly id: string;
+  readonly event: string;
+  readonly period?: number;
+  readonly cron?: string;
+  readonly timezone?: string;
+  readonly at?: string;
+  readonly startAt?: string;
+  readonly stopAt?: string;
+  readonly maxTicks?: number;
+  /** The instant of the last tick `maxTicks` allows. */
+  readonly lastTickAt?: string;
+  readonly catchUp: number;
+  readonly meta: Readonly<Record<string, string>>;
+  /** The payload of every fire, base64; absent for a `Date` event (the payload is the tick). */
+  readonly payload?: string;
+  /** When the spec was last written by an upsert: the schedule's ticks begin after it. */
+  readonly updatedAt: string;
+  /** Set while paused. */
+  readonly paused?: { readonly note: string; readonly since: string };
+}
+
+/**
+ * Checks a schedule's id.
+ *
+ * @throws {TypeError} when it is not 1 to 128 letters, digits, `-` or `_`
+ */
+export function checkScheduleId(id: unknown, where: string): asserts id is string {
+  if (typeof id !== "string" || !ID_RULE.test(id)) {
+    throw new TypeError(`${where}: 'id' must be 1 to 128 letters, digits, '-' or '_', got ${describe(id)}`);
+  }
+}
+
+/**
+ * The record of an upsert: the options checked, the payload encoded, the
+ * last tick of `maxTicks` found. Nothing is stored here.
+ *
+ * @param events the events the caller may schedule, by name
+ * @param nowMs the time of the call: `updatedAt`, and the start of `maxTicks`
+ * @throws {TypeError} for an unknown event, a bad id, cron or meta, both `period` and `cron`, a value the
+ *   event cannot encode (or any value for a `Date` event)
+ * @throws {RangeError} for a bad period, zone, instant, `catchUp` or `maxTicks`, `stopAt` before `startAt`,
+ *   an `at` in the past
+ */
+export function scheduleRecord(
+  id: string,
+  options: ScheduleOptions,
+  events: ReadonlyMap<string, Event>,
+  nowMs: number,
+): ScheduleRecord {
+  const where = `Cannot upsert schedule ${describe(id)}`;
+  checkScheduleId(id, where);
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${where}: 'options' must be an object, got ${describe(options)}`);
+  }
+  const { event, period, cron, timezone, at, catchUp = 0, maxTicks } = options;
+  if (!(event instanceof Event) || events.get(event.name) !== event) {
+    throw new TypeError(
+      `${where}: 'event' must be one of the events given to Schedules (${[...events.keys()].join(", ")}), got ${
+        event instanceof Event ? `event '${event.name}'` : describe(event)
+      }`,
+    );
+  }
+  const kinds = [period, cron, at].filter((given) => given !== undefined).length;
+  if (kinds !== 1) {
+    throw new TypeError(`${where}: give exactly one of 'period', 'cron' and 'at', got ${kinds}`);
+  }
+  if (timezone !== undefined && cron === undefined) {
+    throw new TypeError(`${where}: 'timezone' goes with 'cron', got timezone ${describe(timezone)} alone`);
+  }
+  if (period !== undefined && wholeMs(period) === undefined) {
+    throw new RangeError(
+      `${where}: 'period' must be a positive number of seconds in whole milliseconds, got ${describe(period)}`,
+    );
+  }
+  if (cron !== undefined) new CronSchedule(cron, timezone, where);
+  const atMs = instantOf(at, "at", where);
+  if (atMs !== undefined && atMs < nowMs) {
+    throw new RangeError(`${where}: 'at' must not be in the past, got ${describe(at)}`);
+  }
+  const startMs = instantOf(options.startAt, "startAt", where);
+  const stopMs = instantOf(options.stopAt, "stopAt", where);
+  if (startMs !== undefined && stopMs !== undefined && stopMs < startMs) {
+    throw new RangeError(
+      `${where}: 'stopAt' (${describe(options.stopAt)}) is before 'startAt' (${describe(options.startAt)})`,
+    );
+  }
+  if (!(Number.isSafeInteger(catchUp) && catchUp >= 0)) {
+    throw new RangeError(`${where}: 'catchUp' must be a whole number >= 0, got ${describe(catchUp)}`);
+  }
+  if (maxTicks !== undefined && !(Number.isSafeInteger(maxTicks) && maxTicks >= 1)) {
+    throw new RangeError(`${where}: 'maxTicks' must be a whole number >= 1, got ${describe(maxTicks)}`);
+  }
+  if (maxTicks !== undefined && cron !== undefined && maxTicks > MAX_CRON_TICKS) {
+    throw new RangeError(`${where}: 'maxTicks' of a cron schedule must be at most ${MAX_CRON_TICKS}, got ${maxTicks}`);
+  }
+  const meta = validateMeta(options.meta, where);
+  const payload = payloadOf(event, options, where);
+  const spec: ScheduleRecord = {
+    v: VERSION,
+    id,
+    event: event.name,
+    ...(period === undefined ? {} : { period }),
+    ...(cron === undefined ? {} : { cron, timezone: timezone ?? "UTC" }),
+    ...(atMs === undefined ? {} : { at: iso(atMs) }),
+    ...(startMs === undefined ? {} : { startAt: iso(startMs) }),
+    ...(stopMs === undefined ? {} : { stopAt: iso(stopMs) }),
+    ...(maxTicks === undefined ? {} : { maxTicks }),
+    catchUp,
+    meta,
+    ...(payload === undefined ? {} : { payload: toBase64(payload) }),
+    updatedAt: iso(nowMs),
+  };
+  if (maxTicks === undefined) return spec;
+  const last = lastTick(scheduleOf(spec), maxTicks, period === undefined ? undefined : wholeMs(period));
+  return last === undefined ? spec : { ...spec, lastTickAt: iso(last) };
+}
+
+/** The ticks of a record: its schedule, from its `startAt` or its upsert, to its `stopAt` or last tick. */
+export function scheduleOf(record: ScheduleRecord): BoundedSchedule {
+  const updatedMs = Date.parse(record.updatedAt);
+  const startMs = Math.max(updatedMs, record.startAt === undefined ? -Infinity : Date.parse(record.startAt));
+  const stops = [record.stopAt, record.lastTickAt, record.at].filter((at) => at !== undefined).map(Date.parse);
+  const stopMs = Math.min(Infinity, ...stops);
+  return new BoundedSchedule(baseSchedule(record), startMs, stopMs);
+}
+
+/** The record's payload bytes; `undefined` for a `Date` event's (the tick). */
+export function recordPayload(record: ScheduleRecord): Uint8Array | undefined {
+  return record.payload === undefined ? undefined : fromBase64(record.payload);
+}
+
+/** The record as stored: JSON as UTF-8. */
+export function encodeRecord(record: ScheduleRecord): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(record));
+}
+
+/**
+ * Reads a stored record.
+ *
+ * @throws {TypeError} when the bytes are not a record of this version (written by something else)
+ */
+export function decodeRecord(data: Uint8Array): ScheduleRecord {
+  let record: unknown;
+  try {
+    record = JSON.parse(new TextDecoder().decode(data));
+  } catch (cause) {
+    throw new TypeError(`Cannot read a schedule: not JSON (${messageOf(cause)})`, { cause });
+  }
+  const candidate = record as Partial<ScheduleRecord> | null;
+  if (candidate?.v !== VERSION || typeof candidate.id !== "string" || typeof candidate.event !== "string") {
+    throw new TypeError(`Cannot read a schedule: not a version ${VERSION} schedule record, got ${describe(record)}`);
+  }
+  return candidate as ScheduleRecord;
+}
+
+/** The schedule of a record without its bounds. */
+function baseSchedule(record: ScheduleRecord): Schedule {
+  if (record.cron !== undefined) return new CronSchedule(record.cron, record.timezone);
+  if (record.period !== undefined) return new PeriodSchedule(wholeMs(record.period) ?? NaN);
+  return new OneOffSchedule(Date.parse(record.at ?? ""));
+}
+
+/**
+ * One tick at `atMs`. Its "next tick" after that instant is one
+ * {@link ONE_OFF_WINDOW_MS} later: the bounds leave it out (the schedule
+ * stops at `atMs`), and a fire is tried until then.
+ */
+class OneOffSchedule implements Schedule {
+  readonly #atMs: number;
+
+  constructor(atMs: number) {
+    this.#atMs = atMs;
+  }
+
+  next(afterMs: number): number {
+    return afterMs < this.#atMs ? this.#atMs : Math.max(afterMs, this.#atMs) + ONE_OFF_WINDOW_MS;
+  }
+}
+
+/**
+ * The `count`-th tick of a schedule; `undefined` when it has fewer. A
+ * periodic one is counted in one step, a cron one tick by tick.
+ */
+function lastTick(schedule: BoundedSchedule, count: number, periodMs: number | undefined): number | undefined {
+  let tick = schedule.next(-Infinity);
+  if (tick !== undefined && periodMs !== undefined) {
+    const last = tick + (count - 1) * periodMs;
+    return schedule.next(last - 1) === last ? last : undefined;
+  }
+  for (let n = 1; tick !== undefined && n < count; n++) tick = schedule.next(tick);
+  return tick;
+}
+
+/** The payload of every fire, encoded by the event; none for a `Date` event. */
+function payloadOf(event: Event, options: ScheduleOptions, where: string): Uint8Array | undefined {
+  const given = Object.hasOwn(options, "value") && options.value !== undefined;
+  if (event.schema === Date) {
+    if (given) throw new TypeError(`${where}: a '${event.name}' fire carries its instant: give no 'value'`);
+    return undefined;
+  }
+  try {
+    return event.encode(options.value as never);
+  } catch (cause) {
+    throw new TypeError(
+      `${where}: 'value' does not fit the schema of event '${event.name}', got ${describe(options.value)} (${
+        messageOf(cause)
+      })`,
+      { cause },
+    );
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+function fromBase64(text: string): Uint8Array {
+  return Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
+}
