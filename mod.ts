@@ -22,6 +22,8 @@ export { Event } from "./src/event.ts";
 export { Events } from "./src/events.ts";
 export { filterTime } from "./src/filter_time.ts";
 export { formatInstant } from "./src/serializer.ts";
+export { Schedules } from "./src/schedules.ts";
+export { SchedulesConnection } from "./src/schedules_connection.ts";
 export { systemTime } from "./src/time_source.ts";
 
 export type { ActorOptions, Handler, JobContext, JobEvent } from "./src/actor.ts";
@@ -35,4 +37,18 @@ export type { ConnectOptions, NatsClient, TlsOptions } from "./src/nats/connect.
 export type { EmitOptions, EventsConnection } from "./src/events_connection.ts";
 export type { Publisher, PublishResult, TickMessage } from "./src/publisher.ts";
 export type { Payload, Schema, Serializer } from "./src/serializer.ts";
+export type {
+  FireReport,
+  ScheduleDescription,
+  ScheduleInfo,
+  ScheduleOptions,
+  SchedulesRunOptions,
+} from "./src/schedules_connection.ts";
+export type {
+  LastFire,
+  ScheduleChange,
+  SchedulesBackendConnection,
+  ScheduleStore,
+  StoredSchedule,
+} from "./src/schedule_store.ts";
 export type { TimeSource } from "./src/time_source.ts";

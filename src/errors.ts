@@ -53,6 +53,8 @@ export const ErrorCode = {
   StreamUnavailable: "STREAM_UNAVAILABLE",
   /** The actor's consumer does not exist: register the actor first. */
   ConsumerNotFound: "CONSUMER_NOT_FOUND",
+  /** No schedule has the id given to `pause()`, `resume()`, `delete()` or `describe()`. */
+  ScheduleNotFound: "SCHEDULE_NOT_FOUND",
   /** The server refused a request; `cause` holds its error. */
   RequestFailed: "REQUEST_FAILED",
 } as const;

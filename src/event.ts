@@ -93,7 +93,7 @@ export class Event<S extends Schema = Schema> {
 
   /** The name of the event's stream: its name with `.` replaced by `-`. */
   get stream(): string {
-    return this.name.replaceAll(".", "-");
+    return streamOf(this.name);
   }
 
   /**
@@ -179,4 +179,9 @@ function validateLimits(limits: Limits): Limits {
     );
   }
   return { ...limits };
+}
+
+/** The stream of the event named `name`: the name with `.` replaced by `-`. */
+export function streamOf(name: string): string {
+  return name.replaceAll(".", "-");
 }

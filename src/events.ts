@@ -32,20 +32,7 @@ export class Events {
    * @throws {TypeError} when an argument is not an Event, or two share a stream
    */
   constructor(...events: Event[]) {
-    const streams = new Map<string, string>();
-    for (const [index, event] of events.entries()) {
-      if (!(event instanceof Event)) {
-        throw new TypeError(`Cannot create Events: argument ${index + 1} must be an Event, got ${describe(event)}`);
-      }
-      const other = streams.get(event.stream);
-      if (other !== undefined) {
-        throw new TypeError(
-          `Cannot create Events: events '${other}' and '${event.name}' share stream '${event.stream}'`,
-        );
-      }
-      streams.set(event.stream, event.name);
-    }
-    this.events = Object.freeze([...events]);
+    this.events = checkedEvents(events, "Cannot create Events");
   }
 
   /**
@@ -63,4 +50,24 @@ export class Events {
     if (isBackend(target)) return await target.connectEvents(this.events);
     return new NatsEventsConnection(await dialOrAdopt(target), this.events);
   }
+}
+
+/**
+ * The events given to a constructor, checked and frozen.
+ *
+ * @throws {TypeError} when one is not an Event, or two share a stream
+ */
+export function checkedEvents(events: readonly unknown[], where: string): readonly Event[] {
+  const streams = new Map<string, string>();
+  for (const [index, event] of events.entries()) {
+    if (!(event instanceof Event)) {
+      throw new TypeError(`${where}: argument ${index + 1} must be an Event, got ${describe(event)}`);
+    }
+    const other = streams.get(event.stream);
+    if (other !== undefined) {
+      throw new TypeError(`${where}: events '${other}' and '${event.name}' share stream '${event.stream}'`);
+    }
+    streams.set(event.stream, event.name);
+  }
+  return Object.freeze([...events as Event[]]);
 }

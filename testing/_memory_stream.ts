@@ -7,7 +7,7 @@ import { coveredTick, EMPTY_LEDGER, type LedgerEntry, ledgerEntry, ledgerTick } 
 export interface StoredMessage {
   /** The stream sequence, from 1. */
   readonly seq: number;
-  /** The subject: the event's name. */
+  /** The subject: the event's name, or a schedule's subject for its fires. */
   readonly subject: string;
   /** The payload's bytes. */
   readonly data: Uint8Array;
@@ -42,12 +42,21 @@ export class MemoryStream {
     this.#time = time;
   }
 
-  /** Stores a message, unless its id was stored within the duplicate window, and offers it to every consumer. */
-  publish(data: Uint8Array, headers: Readonly<Record<string, string>>, msgId?: string): PublishResult {
+  /**
+   * Stores a message, unless its id was stored within the duplicate window, and offers it to every consumer.
+   *
+   * @param subject the event's subject, or the subject of one of its schedules
+   */
+  publish(
+    data: Uint8Array,
+    headers: Readonly<Record<string, string>>,
+    msgId?: string,
+    subject: string = this.subject,
+  ): PublishResult {
     const now = this.#time.now();
     const earlier = msgId === undefined ? undefined : this.#ids.get(msgId);
     if (earlier && now - earlier.storedMs < this.duplicateWindowMs) return { seq: earlier.seq, duplicate: true };
-    const message = { seq: this.messages.length + 1, subject: this.subject, data, headers, storedMs: now };
+    const message = { seq: this.messages.length + 1, subject, data, headers, storedMs: now };
     this.messages.push(message);
     this.#lastBySubject.set(message.subject, message);
     if (msgId !== undefined) this.#ids.set(msgId, message);
@@ -58,12 +67,17 @@ export class MemoryStream {
   /** Stores a tick unless the ledger (the subject's last message) has it or a later one. */
   publishTick(message: TickMessage): PublishResult {
     return coveredTick(this.#ledger(message.subject), message) ??
-      this.publish(message.payload, message.headers, message.msgId);
+      this.publish(message.payload, message.headers, message.msgId, message.subject);
   }
 
   /** The tick of the subject's last message; `undefined` when there is none or it is not a tick. */
   lastTick(subject: string): number | undefined {
     return ledgerTick(this.#ledger(subject));
+  }
+
+  /** The last message stored on `subject`; `undefined` when there is none. */
+  lastMessage(subject: string): StoredMessage | undefined {
+    return this.#lastBySubject.get(subject);
   }
 
   #ledger(subject: string): LedgerEntry {

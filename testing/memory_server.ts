@@ -8,6 +8,8 @@ import type { EventsConnection } from "../src/events_connection.ts";
 import { systemTime, type TimeSource } from "../src/time_source.ts";
 import { MemoryActorsConnection } from "./_memory_actors.ts";
 import { MemoryEventsConnection } from "./_memory_events.ts";
+import { MemoryScheduleBucket, MemoryScheduleStore } from "./_memory_schedules.ts";
+import type { SchedulesBackendConnection } from "../src/schedule_store.ts";
 import type { MemoryStream, StoredMessage } from "./_memory_stream.ts";
 
 export type { StoredMessage } from "./_memory_stream.ts";
@@ -54,6 +56,7 @@ export class MemoryServer implements Backend {
   readonly time: TimeSource;
   readonly #streams = new Map<string, MemoryStream>();
   readonly #firstAttempts = new Map<string, number>();
+  readonly #schedules = new MemoryScheduleBucket();
 
   /**
    * Creates an empty server.
@@ -89,6 +92,14 @@ export class MemoryServer implements Backend {
   /** Opens a connection for actors: what `Actors.connect(server)` returns. */
   connectActors(actors: readonly Actor[]): Promise<ActorsConnection> {
     return Promise.resolve(new MemoryActorsConnection(this.#streams, actors, this.time, this.#notes()));
+  }
+
+  /** Opens a connection for schedules: what `Schedules.connect(server)` builds on. */
+  connectSchedules(events: readonly Event[]): Promise<SchedulesBackendConnection> {
+    return Promise.resolve({
+      events: new MemoryEventsConnection(this.#streams, events, this.time),
+      store: new MemoryScheduleStore(this.#schedules, this.#streams),
+    });
   }
 
   #notes(): AttemptNotes {

@@ -1,0 +1,210 @@
+/**
+ * A schedules worker: follows the stored schedules through a watch and
+ * fires each of its events' schedules at its ticks, with one timer for all
+ * of them (a min-heap of next fire instants). Each fire goes out the way a
+ * clock's tick does (`emitDue`), on the schedule's own ledger subject, so
+ * that any number of workers store it once.
+ */
+import { CANCELLED, isAbort } from "./_async.ts";
+import { emitDue, type TickSource } from "./_emit_due.ts";
+import { fireMessage } from "./_fire.ts";
+import { fireSubject } from "./_fire.ts";
+import { MinHeap } from "./_min_heap.ts";
+import { decodeRecord, recordPayload, scheduleOf, type ScheduleRecord } from "./_schedule_record.ts";
+import type { TickReport } from "./clock.ts";
+import type { Event } from "./event.ts";
+import type { Publisher } from "./publisher.ts";
+import { dueTicks } from "./schedule.ts";
+import type { ScheduleChange, ScheduleStore, StoredSchedule } from "./schedule_store.ts";
+import type { TimeSource } from "./time_source.ts";
+
+/** Longest single sleep: after it the worker reads the time again. */
+const MAX_SLEEP_MS = 30_000;
+
+/** The outcome of one fire a worker attempted: a clock's {@link TickReport} and the schedule's id. */
+export interface FireReport extends TickReport {
+  /** The schedule's id. */
+  schedule: string;
+}
+
+/** One schedule the worker knows. */
+interface Entry {
+  readonly id: string;
+  /** The store's revision of its record: a change with the same revision is one already applied. */
+  readonly revision: number;
+  readonly paused: boolean;
+  readonly source: TickSource;
+  /** Whether fires may have gone out unseen by this worker (new to it, resumed, or a fire missed). */
+  catchUpPending: boolean;
+}
+
+/** A planned fire: the instant, and the entry it was planned for (stale once the entry is replaced). */
+interface Planned {
+  readonly atMs: number;
+  readonly entry: Entry;
+}
+
+/** What a worker runs with. */
+export interface RunnerSetup {
+  readonly publisher: Publisher;
+  readonly store: ScheduleStore;
+  /** The events whose schedules it fires, by name; schedules of other events are left to other workers. */
+  readonly events: ReadonlyMap<string, Event>;
+  readonly time: TimeSource;
+  readonly onTick: (report: FireReport) => void;
+}
+
+/** One run of a worker; see the module's documentation. */
+export class ScheduleRunner {
+  readonly #setup: RunnerSetup;
+  readonly #workerId = crypto.randomUUID();
+  readonly #entries = new Map<string, Entry>();
+  readonly #planned = new MinHeap<Planned>((a, b) => a.atMs < b.atMs);
+  /** The ids with a fire in flight: planned again when it ends. */
+  readonly #firing = new Set<string>();
+  /** Aborted to wake the loop early: a change was applied, or a fire ended. */
+  #wake = new AbortController();
+  /** What stops the run: a failed watch, or an `onTick` that threw. */
+  #failure: { error: unknown } | undefined;
+
+  constructor(setup: RunnerSetup) {
+    this.#setup = setup;
+  }
+
+  /** Fires until `signal` aborts; rejects when the watch fails or `onTick` throws. */
+  async run(signal: AbortSignal | undefined): Promise<void> {
+    const { time } = this.#setup;
+    const watching = new AbortController();
+    const stopWatching = () => watching.abort();
+    signal?.addEventListener("abort", stopWatching, { once: true });
+    const following = this.#follow(watching.signal).catch((error) => this.#fail(error));
+    const fires = new Set<Promise<void>>();
+    try {
+      while (!signal?.aborted && this.#failure === undefined) {
+        const now = time.now();
+        for (let next = this.#planned.peek(); next !== undefined && next.atMs <= now; next = this.#planned.peek()) {
+          this.#planned.pop();
+          const { entry, atMs } = next;
+          if (this.#entries.get(entry.id) !== entry || this.#firing.has(entry.id)) continue;
+          this.#firing.add(entry.id);
+          const fire: Promise<void> = this.#fire(entry, atMs, now, signal)
+            .catch((error) => this.#fail(error))
+            .finally(() => {
+              this.#firing.delete(entry.id);
+              fires.delete(fire);
+            });
+          fires.add(fire);
+        }
+        const nextMs = this.#planned.peek()?.atMs ?? Infinity;
+        const wake = this.#wake.signal;
+        try {
+          await time.sleep(Math.max(0, Math.min(nextMs - now, MAX_SLEEP_MS)), anySignal(signal, wake));
+        } catch (error) {
+          if (!isAbort(error, signal) && !isAbort(error, wake)) throw error;
+        }
+        if (wake.aborted) this.#wake = new AbortController();
+      }
+    } finally {
+      watching.abort();
+      signal?.removeEventListener("abort", stopWatching);
+      await following;
+      await Promise.all(fires);
+    }
+    if (this.#failure !== undefined) throw this.#failure.error;
+  }
+
+  /** Applies every change the store's watch brings. */
+  async #follow(signal: AbortSignal): Promise<void> {
+    for await (const change of this.#setup.store.watch(signal)) this.#apply(change);
+  }
+
+  #apply(change: ScheduleChange): void {
+    if (change.kind === "ready") return;
+    if (change.kind === "delete") {
+      this.#entries.delete(change.id);
+      return;
+    }
+    const known = this.#entries.get(change.schedule.id);
+    if (known?.revision === change.schedule.revision) return;
+    const entry = this.#entryOf(change.schedule);
+    if (entry === undefined) {
+      this.#entries.delete(change.schedule.id);
+      return;
+    }
+    this.#entries.set(entry.id, entry);
+    if (!this.#firing.has(entry.id)) this.#plan(entry, this.#setup.time.now());
+  }
+
+  /** The entry of a stored schedule; `undefined` when it is not one of this worker's events (or not a record it can read). */
+  #entryOf(stored: StoredSchedule): Entry | undefined {
+    let record: ScheduleRecord;
+    try {
+      record = decodeRecord(stored.data);
+    } catch {
+      return undefined; // written by a newer version or by something else: left to the workers that read it
+    }
+    const event = this.#setup.events.get(record.event);
+    if (event === undefined) return undefined;
+    const payload = recordPayload(record);
+    const template = {
+      id: record.id,
+      event: event.name,
+      stream: event.stream,
+      payload: payload ?? ((tickMs: number) => event.encode(new Date(tickMs) as never)),
+      meta: record.meta,
+    };
+    const workerId = this.#workerId;
+    return {
+      id: record.id,
+      revision: stored.revision,
+      paused: record.paused !== undefined,
+      catchUpPending: record.catchUp > 0,
+      source: {
+        event: event.name,
+        schedule: scheduleOf(record),
+        catchUp: record.catchUp,
+        ledger: { subject: fireSubject(event.stream, record.id), stream: event.stream },
+        emptyLedgerTick: -Infinity,
+        message: (tickMs, late) => fireMessage(template, tickMs, workerId, late),
+      },
+    };
+  }
+
+  /** Plans the entry's first tick after `afterMs`, unless it is paused or over; wakes the loop. */
+  #plan(entry: Entry, afterMs: number): void {
+    if (entry.paused) return;
+    const atMs = entry.source.schedule.next(afterMs);
+    if (atMs === undefined) return;
+    this.#planned.push({ atMs, entry });
+    this.#wake.abort(CANCELLED);
+  }
+
+  /** Fires what is due for the entry at `nowMs`, then plans its next tick (or its replacement's). */
+  async #fire(entry: Entry, plannedMs: number, nowMs: number, signal: AbortSignal | undefined): Promise<void> {
+    const { publisher, time, onTick } = this.#setup;
+    const due = dueTicks(entry.source.schedule, plannedMs, nowMs);
+    const emitted = await emitDue(entry.source, due, entry.catchUpPending, nowMs, {
+      publisher,
+      time,
+      signal,
+      onTick: (report) => onTick({ ...report, schedule: entry.id }),
+    });
+    const latest = this.#entries.get(entry.id);
+    if (latest === entry) {
+      entry.catchUpPending = entry.source.catchUp > 0 && !emitted;
+      this.#plan(entry, due.current);
+    } else if (latest !== undefined) {
+      this.#plan(latest, Math.max(due.current, time.now())); // changed while firing: from its next tick
+    }
+  }
+
+  #fail(error: unknown): void {
+    this.#failure ??= { error };
+    this.#wake.abort(CANCELLED);
+  }
+}
+
+/** A signal that aborts with the first of these that does. */
+function anySignal(signal: AbortSignal | undefined, other: AbortSignal): AbortSignal {
+  return signal === undefined ? other : AbortSignal.any([signal, other]);
+}

@@ -1,0 +1,69 @@
+import { type Backend, isBackend } from "./backend.ts";
+import type { Event } from "./event.ts";
+import { checkedEvents } from "./events.ts";
+import { SchedulesConnection } from "./schedules_connection.ts";
+
+/**
+ * The events whose schedules an application keeps as data. Connect it to
+ * get a {@link SchedulesConnection}: create, change, pause and delete
+ * schedules at runtime, and run workers that fire them, each fire stored
+ * exactly once in its event's stream.
+ *
+ * @example Fire a reminder every Monday at 09:00 in Tokyo
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Event, Schedules } from "@walnats/clock";
+ * import { FakeTime, MemoryServer } from "@walnats/clock/testing";
+ *
+ * using time = new FakeTime("2026-11-29T00:00:00Z");
+ * const reminder = new Event("reminder", Object);
+ * const server = new MemoryServer(time); // or { servers: "nats://127.0.0.1:4222" }
+ * await using schedules = await new Schedules(reminder).connect(server);
+ * await schedules.register();
+ * await schedules.upsert("user-42-weekly", {
+ *   event: reminder,
+ *   cron: "0 9 * * 1",
+ *   timezone: "Asia/Tokyo",
+ *   value: { user: 42, text: "weekly report" },
+ * });
+ *
+ * const stop = new AbortController();
+ * const worker = schedules.run({ signal: stop.signal });
+ * await time.tickAsync(2 * 24 * 3600_000);
+ * stop.abort();
+ * await worker;
+ * const [fire] = server.messages(reminder);
+ * assert.equal(fire?.headers["Walnats-Schedule"], "user-42-weekly");
+ * assert.equal(fire?.headers["Walnats-Tick"], String(Date.parse("2026-11-30T00:00:00Z")));
+ * ```
+ */
+export class Schedules {
+  /** The events, in the order given. */
+  readonly events: readonly Event[];
+
+  /**
+   * Collects the events schedules may fire.
+   *
+   * @param events the events; no two with the same stream name
+   * @throws {TypeError} when an argument is not an Event, or two share a stream
+   */
+  constructor(...events: Event[]) {
+    this.events = checkedEvents(events, "Cannot create Schedules");
+  }
+
+  /**
+   * Connects to a {@link Backend} that can hold schedules: the in-memory
+   * server of `@walnats/clock/testing`.
+   *
+   * @param target a `Backend` with `connectSchedules`
+   * @returns the connection
+   * @throws {TypeError} when the target cannot hold schedules
+   */
+  async connect(target: Backend): Promise<SchedulesConnection> {
+    if (!isBackend(target) || typeof target.connectSchedules !== "function") {
+      throw new TypeError("Cannot connect Schedules: the target cannot hold schedules (no connectSchedules())");
+    }
+    const { events, store } = await target.connectSchedules(this.events);
+    return new SchedulesConnection(this.events, events, store);
+  }
+}

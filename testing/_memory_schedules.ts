@@ -1,0 +1,132 @@
+import { promiseTry } from "../src/_async.ts";
+import { LATE_HEADER, TICK_HEADER } from "../src/tick.ts";
+import { WalnatsError } from "../src/errors.ts";
+import { ErrorCode } from "../src/errors.ts";
+import type { LastFire, ScheduleChange, ScheduleStore, StoredSchedule } from "../src/schedule_store.ts";
+import type { MemoryStream } from "./_memory_stream.ts";
+
+/**
+ * The schedules' bucket of a `MemoryServer`: one per server, shared by its
+ * connections. Revisions count every write and delete of the bucket, as a
+ * KV stream's sequence does; watches see each change at once.
+ */
+export class MemoryScheduleBucket {
+  /** Whether `registerBucket()` was called. */
+  registered = false;
+  readonly #entries = new Map<string, StoredSchedule>();
+  readonly #watchers = new Set<(change: ScheduleChange) => void>();
+  #revision = 0;
+
+  /** The current schedule under `id`. */
+  get(id: string): StoredSchedule | undefined {
+    return this.#entries.get(id);
+  }
+
+  /** Writes when the key is at `revision` (0: absent); the new revision, or `undefined`. */
+  write(id: string, data: Uint8Array, revision: number): number | undefined {
+    if ((this.#entries.get(id)?.revision ?? 0) !== revision) return undefined;
+    const schedule = { id, data, revision: ++this.#revision };
+    this.#entries.set(id, schedule);
+    this.#tell({ kind: "put", schedule });
+    return schedule.revision;
+  }
+
+  /** Deletes when the key is at `revision`. */
+  remove(id: string, revision: number): boolean {
+    if (this.#entries.get(id)?.revision !== revision) return false;
+    this.#revision++;
+    this.#entries.delete(id);
+    this.#tell({ kind: "delete", id });
+    return true;
+  }
+
+  /** The current schedules. */
+  all(): StoredSchedule[] {
+    return [...this.#entries.values()];
+  }
+
+  /** Calls `watcher` with every change from now on; returns the call that stops it. */
+  follow(watcher: (change: ScheduleChange) => void): () => void {
+    this.#watchers.add(watcher);
+    return () => this.#watchers.delete(watcher);
+  }
+
+  #tell(change: ScheduleChange): void {
+    for (const watcher of this.#watchers) watcher(change);
+  }
+}
+
+/** A {@link ScheduleStore} on a `MemoryServer`'s bucket and streams. */
+export class MemoryScheduleStore implements ScheduleStore {
+  readonly #bucket: MemoryScheduleBucket;
+  readonly #streams: ReadonlyMap<string, MemoryStream>;
+
+  constructor(bucket: MemoryScheduleBucket, streams: ReadonlyMap<string, MemoryStream>) {
+    this.#bucket = bucket;
+    this.#streams = streams;
+  }
+
+  registerBucket(): Promise<void> {
+    this.#bucket.registered = true;
+    return Promise.resolve();
+  }
+
+  get(id: string): Promise<StoredSchedule | undefined> {
+    return promiseTry(() => this.#registered().get(id));
+  }
+
+  write(id: string, data: Uint8Array, revision: number): Promise<number | undefined> {
+    return promiseTry(() => this.#registered().write(id, data, revision));
+  }
+
+  remove(id: string, revision: number): Promise<boolean> {
+    return promiseTry(() => this.#registered().remove(id, revision));
+  }
+
+  async *list(): AsyncIterable<StoredSchedule> {
+    yield* this.#registered().all();
+  }
+
+  async *watch(signal: AbortSignal): AsyncIterable<ScheduleChange> {
+    const bucket = this.#registered();
+    const queue: ScheduleChange[] = [];
+    let wake = () => {};
+    const stop = bucket.follow((change) => {
+      queue.push(change);
+      wake();
+    });
+    const onAbort = () => wake();
+    signal.addEventListener("abort", onAbort);
+    try {
+      for (const schedule of bucket.all()) yield { kind: "put", schedule };
+      yield { kind: "ready" };
+      while (!signal.aborted) {
+        const change = queue.shift();
+        if (change) yield change;
+        else await new Promise<void>((resolve) => wake = resolve);
+      }
+    } finally {
+      stop();
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  lastFire(target: { stream: string; subject: string }): Promise<LastFire | undefined> {
+    return promiseTry(() => {
+      const last = this.#streams.get(target.stream)?.lastMessage(target.subject);
+      if (last === undefined) return undefined;
+      const tick = last.headers[TICK_HEADER];
+      return { seq: last.seq, tickMs: tick ? Number(tick) : undefined, late: last.headers[LATE_HEADER] === "true" };
+    });
+  }
+
+  #registered(): MemoryScheduleBucket {
+    if (!this.#bucket.registered) {
+      throw new WalnatsError(
+        ErrorCode.StreamNotFound,
+        "The schedules' bucket does not exist: register the schedules first",
+      );
+    }
+    return this.#bucket;
+  }
+}
