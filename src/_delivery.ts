@@ -9,6 +9,8 @@ import { CANCELLED } from "./_async.ts";
 import { NOT_BEFORE_HEADER } from "./_headers.ts";
 import type { Actor, JobContext, JobEvent } from "./actor.ts";
 import type { TimeSource } from "./time_source.ts";
+import { SCHEDULE_HEADER } from "./_fire.ts";
+import { TICK_HEADER } from "./tick.ts";
 
 /** The longest nak of a message that is not due yet; it is checked again then. */
 const MAX_DELAY_NAK_MS = 3600_000;
@@ -93,7 +95,7 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
   onEvent({ type: "start", actor: actor.name, seq, attempt });
   const started = time.now();
   try {
-    await runHandler(actor, payload, { attempt, seq, headers }, time);
+    await runHandler(actor, payload, { attempt, seq, headers, ...origin(headers) }, time);
     delivery.ack();
     onEvent({ type: "success", actor: actor.name, seq, attempt, durationMs: time.now() - started });
     if (delayed) await notes.forget(noteKey).catch(() => {});
@@ -108,6 +110,16 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
       onEvent({ type: "failure", actor: actor.name, seq, attempt, error, retryInMs });
     }
   }
+}
+
+/** The tick and schedule a message carries in its headers, when it is a clock's tick or a schedule's fire. */
+function origin(headers: Readonly<Record<string, string>>): { tick?: Date; schedule?: string } {
+  const tickMs = Number(headers[TICK_HEADER] || NaN);
+  const schedule = headers[SCHEDULE_HEADER];
+  return {
+    ...(Number.isNaN(tickMs) ? {} : { tick: new Date(tickMs) }),
+    ...(schedule ? { schedule } : {}),
+  };
 }
 
 /** The signal of a job without a timeout: it never aborts. */

@@ -13,6 +13,10 @@ export interface JobContext {
   readonly signal: AbortSignal;
   /** The message's headers. */
   readonly headers: Readonly<Record<string, string>>;
+  /** The scheduled instant of a clock's tick or a schedule's fire (its `Walnats-Tick`); absent on other messages. */
+  readonly tick?: Date;
+  /** The id of the schedule whose fire this is (its `Walnats-Schedule`); absent on other messages. */
+  readonly schedule?: string;
 }
 
 /** Handles one event's payload; a throw or rejection is a failed attempt. */
