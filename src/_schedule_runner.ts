@@ -7,16 +7,18 @@
  */
 import { CANCELLED, isAbort } from "./_async.ts";
 import { emitDue, type TickSource } from "./_emit_due.ts";
-import { fireMessage } from "./_fire.ts";
-import { fireSubject } from "./_fire.ts";
+import { fireMessage, fireSubject } from "./_fire.ts";
 import { MinHeap } from "./_min_heap.ts";
 import { decodeRecord, recordPayload, scheduleOf, type ScheduleRecord } from "./_schedule_record.ts";
 import type { TickReport } from "./clock.ts";
-import type { Event } from "./event.ts";
+import { type Event, streamOf } from "./event.ts";
+import { formatInstant } from "./serializer.ts";
 import type { Publisher } from "./publisher.ts";
 import { dueTicks } from "./schedule.ts";
 import type { ScheduleChange, ScheduleStore, StoredSchedule } from "./schedule_store.ts";
 import type { TimeSource } from "./time_source.ts";
+
+const encoder = new TextEncoder();
 
 /** Longest single sleep: after it the worker reads the time again. */
 const MAX_SLEEP_MS = 30_000;
@@ -48,7 +50,7 @@ interface Planned {
 export interface RunnerSetup {
   readonly publisher: Publisher;
   readonly store: ScheduleStore;
-  /** The events whose schedules it fires, by name; schedules of other events are left to other workers. */
+  /** The events whose schedules it fires, by name; schedules of other events are left to other workers. Empty: every event's. */
   readonly events: ReadonlyMap<string, Event>;
   readonly time: TimeSource;
   readonly onTick: (report: FireReport) => void;
@@ -143,14 +145,14 @@ export class ScheduleRunner {
     } catch {
       return undefined; // written by a newer version or by something else: left to the workers that read it
     }
-    const event = this.#setup.events.get(record.event);
-    if (event === undefined) return undefined;
-    const payload = recordPayload(record);
+    const { events } = this.#setup;
+    if (events.size > 0 && !events.has(record.event)) return undefined;
+    const stream = streamOf(record.event);
     const template = {
       id: record.id,
-      event: event.name,
-      stream: event.stream,
-      payload: payload ?? ((tickMs: number) => event.encode(new Date(tickMs) as never)),
+      event: record.event,
+      stream,
+      payload: recordPayload(record) ?? ((tickMs: number) => encoder.encode(formatInstant(tickMs))),
       meta: record.meta,
     };
     const workerId = this.#workerId;
@@ -160,10 +162,10 @@ export class ScheduleRunner {
       paused: record.paused !== undefined,
       catchUpPending: record.catchUp > 0,
       source: {
-        event: event.name,
+        event: record.event,
         schedule: scheduleOf(record),
         catchUp: record.catchUp,
-        ledger: { subject: fireSubject(event.stream, record.id), stream: event.stream },
+        ledger: { subject: fireSubject(stream, record.id), stream },
         emptyLedgerTick: -Infinity,
         message: (tickMs, late) => fireMessage(template, tickMs, workerId, late),
       },

@@ -301,8 +301,9 @@ export class SchedulesConnection implements AsyncDisposable {
   }
 
   /**
-   * Runs a worker: fires every schedule of this connection's events at its
-   * ticks until `signal` aborts. Run it in as many processes as you like:
+   * Runs a worker: fires every schedule of this connection's events (of
+   * every event, when `Schedules` was given none) at its ticks until
+   * `signal` aborts. Run it in as many processes as you like:
    * each fire is stored once. Changes made by any process apply as the
    * watch brings them (about a millisecond on a local server).
    *
