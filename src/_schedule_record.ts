@@ -171,7 +171,8 @@ export function scheduleRecord(
 /** The ticks of a record: its schedule, from its `startAt` or its upsert, to its `stopAt` or last tick. */
 export function scheduleOf(record: ScheduleRecord): BoundedSchedule {
   const updatedMs = Date.parse(record.updatedAt);
-  const startMs = Math.max(updatedMs, record.startAt === undefined ? -Infinity : Date.parse(record.startAt));
+  // Ticks strictly after the upsert: the worker that sees it first plans the next tick after "now".
+  const startMs = Math.max(updatedMs + 1, record.startAt === undefined ? -Infinity : Date.parse(record.startAt));
   const stops = [record.stopAt, record.lastTickAt, record.at].filter((at) => at !== undefined).map(Date.parse);
   const stopMs = Math.min(Infinity, ...stops);
   return new BoundedSchedule(baseSchedule(record), startMs, stopMs);

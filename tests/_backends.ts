@@ -19,7 +19,7 @@ export interface TestBackend extends AsyncDisposable {
   /** The same time, as `waitUntil()` lets it pass: `wait.pass(ms)` lets `ms` of it pass. */
   readonly wait: WaitTime;
   /** The payloads (as text) and headers stored for the event, oldest first. */
-  stored(event: Event): Promise<{ seq: number; payload: string; headers: Record<string, string> }[]>;
+  stored(event: Event): Promise<{ seq: number; subject: string; payload: string; headers: Record<string, string> }[]>;
 }
 
 /** A behaviour: a name that says what holds, and a body that proves it on any backend. */
@@ -53,8 +53,9 @@ export function openMemory(): Promise<TestBackend> {
     wait: fakeTime(time),
     stored: (event) =>
       Promise.resolve(
-        server.messages(event).map(({ seq, data, headers }) => ({
+        server.messages(event).map(({ seq, subject, data, headers }) => ({
           seq,
+          subject,
           payload: decoder.decode(data),
           headers: { ...headers },
         })),

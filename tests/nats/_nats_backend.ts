@@ -18,7 +18,12 @@ export async function openNats(): Promise<TestBackend> {
     time: systemTime,
     wait: realTime,
     stored: async (event) =>
-      (await readStream(server.url, event.stream)).map(({ seq, payload, headers }) => ({ seq, payload, headers })),
+      (await readStream(server.url, event.stream)).map(({ seq, subject, payload, headers }) => ({
+        seq,
+        subject,
+        payload,
+        headers,
+      })),
     [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
   };
 }

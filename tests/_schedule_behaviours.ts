@@ -1,0 +1,284 @@
+/**
+ * What schedules as data guarantee, as one set of test bodies run on both
+ * backends: the in-memory server on fake time (tests/schedules_behaviour_test.ts)
+ * and a real nats-server (tests/nats/schedules_behaviour_test.ts). Periods
+ * are 1 s so that the real server's runs stay short.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import {
+  Actor,
+  Actors,
+  ErrorCode,
+  Event,
+  type FireReport,
+  isWalnatsError,
+  Schedules,
+  type SchedulesConnection,
+} from "../mod.ts";
+import type { Behaviour, TestBackend } from "./_backends.ts";
+import { waitUntil } from "./_wait.ts";
+
+/** Every schedule behaviour, in the order written below. */
+export const SCHEDULE_BEHAVIOURS: Behaviour[] = [];
+
+function behaviour(name: string, body: (backend: TestBackend) => Promise<void>): void {
+  SCHEDULE_BEHAVIOURS.push({ name, body });
+}
+
+const reminder = new Event("reminder", Object);
+
+/** A connection with the bucket and the streams registered. */
+async function connected(backend: TestBackend, ...events: Event[]): Promise<SchedulesConnection> {
+  const schedules = await new Schedules(...(events.length > 0 ? events : [reminder])).connect(
+    backend.target as never,
+  );
+  await schedules.register();
+  return schedules;
+}
+
+/** Runs `count` workers until disposed; their reports are collected in `reports`. */
+function workers(
+  schedules: SchedulesConnection[],
+  reports: FireReport[] = [],
+): AsyncDisposable & { reports: FireReport[] } {
+  const stop = new AbortController();
+  const runs = schedules.map((connection) =>
+    connection.run({ signal: stop.signal, onTick: (r) => void reports.push(r) })
+  );
+  return {
+    reports,
+    [Symbol.asyncDispose]: async () => {
+      stop.abort();
+      await Promise.all(runs);
+    },
+  };
+}
+
+/** The fires stored for a schedule: their ticks (epoch ms) in stream order, and whether each was late. */
+async function fires(backend: TestBackend, event: Event, id: string): Promise<{ tick: number; late: boolean }[]> {
+  return (await backend.stored(event))
+    .filter((message) => message.headers["Walnats-Schedule"] === id)
+    .map((message) => ({
+      tick: Number(message.headers["Walnats-Tick"]),
+      late: message.headers["Walnats-Late"] === "true",
+    }));
+}
+
+async function waitForFires(backend: TestBackend, event: Event, id: string, count: number): Promise<void> {
+  await waitUntil(async () => (await fires(backend, event, id)).length >= count, {
+    what: `${count} fires of '${id}'`,
+    time: backend.wait,
+  });
+}
+
+/** Ticks strictly increasing, each once. */
+function assertIncreasing(ticks: number[]): void {
+  for (let i = 1; i < ticks.length; i++) {
+    assert.ok(
+      ticks[i]! > ticks[i - 1]!,
+      `ticks not increasing at ${i}: ${ticks.map((t) => new Date(t).toISOString())}`,
+    );
+  }
+}
+
+behaviour(
+  "a schedule fires at its ticks once each with two workers: its value, subject, headers; an actor gets tick and schedule",
+  async (backend) => {
+    await using one = await connected(backend);
+    await using two = await connected(backend);
+    const handled: { value: unknown; tick: number | undefined; schedule: string | undefined }[] = [];
+    const actor = new Actor("send-reminder", reminder, (value, { tick, schedule }) => {
+      handled.push({ value, tick: tick?.getTime(), schedule });
+    });
+    await using actors = await new Actors(actor).connect(backend.target as never);
+    await actors.register();
+    const stopActors = new AbortController();
+    const listening = actors.listen({ signal: stopActors.signal });
+    try {
+      await one.upsert("user-42", { event: reminder, period: 1, value: { user: 42 }, meta: { Tenant: "acme" } });
+      {
+        await using running = workers([one, two]);
+        await waitForFires(backend, reminder, "user-42", 3);
+        await waitUntil(() => handled.length >= 3, { what: "3 handled fires", time: backend.wait });
+        const emitted = running.reports.filter((r) => r.outcome === "emitted");
+        assert.ok(emitted.every((r) => r.schedule === "user-42" && r.event === "reminder"));
+      }
+    } finally {
+      stopActors.abort();
+      await listening;
+    }
+    const stored = (await backend.stored(reminder)).filter((m) => m.headers["Walnats-Schedule"] === "user-42");
+    const ticks = stored.map((m) => Number(m.headers["Walnats-Tick"]));
+    assertIncreasing(ticks);
+    assert.ok(ticks.every((tick) => tick % 1000 === 0), String(ticks));
+    for (const message of stored) {
+      assert.equal(message.subject, "walnats-schedule.reminder.user-42");
+      assert.deepEqual(JSON.parse(message.payload), { user: 42 });
+      assert.equal(message.headers["Tenant"], "acme");
+    }
+    const first = handled[0]!;
+    assert.deepEqual(first.value, { user: 42 });
+    assert.equal(first.schedule, "user-42");
+    assert.ok(ticks.includes(first.tick!), `handled tick ${first.tick} not stored`);
+  },
+);
+
+behaviour("pausing stops the fires; resuming fires from the next tick, none of the paused ones", async (backend) => {
+  await using schedules = await connected(backend);
+  await schedules.upsert("p", { event: reminder, period: 1, value: { n: 1 } });
+  await using _running = workers([schedules]);
+  await waitForFires(backend, reminder, "p", 1);
+  const paused = await schedules.pause("p", "on holiday");
+  assert.equal(paused.paused?.note, "on holiday");
+  await backend.wait.pass(300); // a fire in flight at the pause may still land
+  const atPause = (await fires(backend, reminder, "p")).length;
+  await backend.wait.pass(2_500);
+  assert.equal((await fires(backend, reminder, "p")).length, atPause, "fired while paused");
+  const resumedAt = backend.time.now();
+  await schedules.resume("p");
+  await waitForFires(backend, reminder, "p", atPause + 1);
+  const after = (await fires(backend, reminder, "p")).slice(atPause);
+  assert.ok(after[0]!.tick > resumedAt, `fired a tick from the pause: ${new Date(after[0]!.tick).toISOString()}`);
+  assert.ok(after.every((fire) => !fire.late));
+});
+
+behaviour(
+  "resuming a schedule with catchUp fires the most recent paused ticks late, oldest first, then on time",
+  async (backend) => {
+    await using schedules = await connected(backend);
+    await schedules.upsert("c", { event: reminder, period: 1, value: { n: 1 }, catchUp: 2 });
+    await using _running = workers([schedules]);
+    await waitForFires(backend, reminder, "c", 1);
+    await schedules.pause("c");
+    await backend.wait.pass(300);
+    const atPause = (await fires(backend, reminder, "c")).length;
+    await backend.wait.pass(4_000);
+    await schedules.resume("c");
+    await waitForFires(backend, reminder, "c", atPause + 3);
+    const all = await fires(backend, reminder, "c");
+    assertIncreasing(all.map((fire) => fire.tick));
+    assert.deepEqual(all.slice(atPause, atPause + 3).map((fire) => fire.late), [true, true, false]);
+  },
+);
+
+behaviour(
+  "a deleted schedule never fires again; its id is then unknown to every operation but get()",
+  async (backend) => {
+    await using schedules = await connected(backend);
+    await schedules.upsert("d", { event: reminder, period: 1, value: {} });
+    await using _running = workers([schedules]);
+    await waitForFires(backend, reminder, "d", 1);
+    await schedules.delete("d");
+    await backend.wait.pass(300);
+    const atDelete = (await fires(backend, reminder, "d")).length;
+    await backend.wait.pass(2_500);
+    assert.equal((await fires(backend, reminder, "d")).length, atDelete, "fired after delete");
+    assert.equal(await schedules.get("d"), undefined);
+    for (
+      const call of [
+        () => schedules.pause("d"),
+        () => schedules.resume("d"),
+        () => schedules.describe("d"),
+        () => schedules.delete("d"),
+      ]
+    ) {
+      await assert.rejects(call(), (error) => isWalnatsError(error, ErrorCode.ScheduleNotFound));
+    }
+  },
+);
+
+behaviour("an upsert that changes the period applies from the next tick, with no tick fired twice", async (backend) => {
+  await using schedules = await connected(backend);
+  await schedules.upsert("u", { event: reminder, period: 1, value: { v: 1 } });
+  await using _running = workers([schedules]);
+  await waitForFires(backend, reminder, "u", 2);
+  const changedAt = backend.time.now();
+  await schedules.upsert("u", { event: reminder, period: 2, value: { v: 2 } });
+  const before = (await fires(backend, reminder, "u")).length;
+  await waitForFires(backend, reminder, "u", before + 2);
+  const stored = (await backend.stored(reminder)).filter((m) => m.headers["Walnats-Schedule"] === "u");
+  const ticks = stored.map((m) => Number(m.headers["Walnats-Tick"]));
+  assertIncreasing(ticks);
+  const later = stored.filter((m) => Number(m.headers["Walnats-Tick"]) > changedAt + 1_000);
+  assert.ok(later.length >= 1);
+  for (const message of later) {
+    assert.equal(Number(message.headers["Walnats-Tick"]) % 2000, 0);
+    assert.deepEqual(JSON.parse(message.payload), { v: 2 });
+  }
+});
+
+behaviour("a failing fire is retried by its actor: attempt 1 fails, attempt 2 handles it", async (backend) => {
+  await using schedules = await connected(backend);
+  const attempts: [number, number][] = [];
+  const flaky = new Actor("flaky", reminder, (_value, { attempt, tick }) => {
+    attempts.push([tick!.getTime(), attempt]);
+    if (attempt === 1) throw new Error("first attempt fails");
+  }, { retryDelay: [0.2] });
+  await using actors = await new Actors(flaky).connect(backend.target as never);
+  await actors.register();
+  const stop = new AbortController();
+  const listening = actors.listen({ signal: stop.signal });
+  try {
+    await schedules.upsert("once", { event: reminder, at: new Date(backend.time.now() + 1_000), value: {} });
+    await using _running = workers([schedules]);
+    await waitUntil(() => attempts.length >= 2, { what: "2 attempts", time: backend.wait });
+  } finally {
+    stop.abort();
+    await listening;
+  }
+  assert.deepEqual(attempts.map(([, attempt]) => attempt), [1, 2]);
+  assert.equal(attempts[0]![0], attempts[1]![0]);
+  assert.equal((await fires(backend, reminder, "once")).length, 1);
+});
+
+behaviour(
+  "describe() gives the spec, the state, the next fires and the last fire stored; maxTicks ends the schedule",
+  async (backend) => {
+    await using schedules = await connected(backend);
+    await schedules.upsert("m", { event: reminder, period: 1, value: { n: 1 }, maxTicks: 2 });
+    const fresh = await schedules.describe("m", { next: 5 });
+    assert.equal(fresh.state, "active");
+    assert.equal(fresh.next.length, 2);
+    assert.equal(fresh.lastFire, undefined);
+    assert.deepEqual(fresh.schedule.value, { n: 1 });
+    await using _running = workers([schedules]);
+    await waitForFires(backend, reminder, "m", 2);
+    await backend.wait.pass(1_500);
+    const stored = await fires(backend, reminder, "m");
+    assert.deepEqual(stored.map((fire) => fire.tick), fresh.next.map((date) => date.getTime()));
+    const ended = await schedules.describe("m");
+    assert.equal(ended.state, "ended");
+    assert.deepEqual(ended.next, []);
+    assert.equal(ended.lastFire?.tick?.getTime(), stored[1]!.tick);
+    const seq = (await backend.stored(reminder)).find((m) => m.headers["Walnats-Tick"] === String(stored[1]!.tick))
+      ?.seq;
+    assert.equal(ended.lastFire?.seq, seq);
+  },
+);
+
+behaviour("concurrent upserts of one id: the last one wins whole, never a mix", async (backend) => {
+  await using one = await connected(backend);
+  await using two = await connected(backend);
+  await Promise.all([
+    one.upsert("race", { event: reminder, period: 1, value: { from: "one" }, meta: { From: "one" } }),
+    two.upsert("race", { event: reminder, cron: "*/5 * * * * *", value: { from: "two" }, meta: { From: "two" } }),
+  ]);
+  const stored = await one.get("race");
+  const from = (stored?.value as { from: string }).from;
+  assert.equal(stored?.meta["From"], from);
+  assert.deepEqual([stored?.period, stored?.cron], from === "one" ? [1, undefined] : [undefined, "*/5 * * * * *"]);
+});
+
+behaviour("list() gives every schedule, or those of one event", async (backend) => {
+  const other = new Event("nightly", Date);
+  await using schedules = await connected(backend, reminder, other);
+  await schedules.upsert("a", { event: reminder, period: 60, value: {} });
+  await schedules.upsert("b", { event: other, cron: "0 2 * * *", timezone: "Europe/Berlin" });
+  const all = [];
+  for await (const info of schedules.list()) all.push(info.id);
+  const nightly = [];
+  for await (const info of schedules.list({ event: other })) nightly.push(info.id);
+  assert.deepEqual([all.toSorted(), nightly], [["a", "b"], ["b"]]);
+});
