@@ -25,12 +25,12 @@ export interface Delivery {
   readonly headers: Readonly<Record<string, string>>;
   /** How many times the message was delivered to this actor, this delivery included. */
   readonly deliveryCount: number;
-  /** Done: never deliver it again. */
-  ack(): void;
-  /** Deliver it again after `delayMs`. */
-  nak(delayMs: number): void;
-  /** Given up: never deliver it again. */
-  term(): void;
+  /** Done: never deliver it again. Resolves once the server confirmed it; rejects when it could not. */
+  ack(): Promise<void>;
+  /** Deliver it again after `delayMs`. Resolves once the server confirmed it; rejects when it could not. */
+  nak(delayMs: number): Promise<void>;
+  /** Given up: never deliver it again. Resolves once the server confirmed it; rejects when it could not. */
+  term(): Promise<void>;
 }
 
 /**
@@ -62,10 +62,13 @@ interface DeliveryContext {
 export async function handleDelivery(actor: Actor, delivery: Delivery, context: DeliveryContext): Promise<void> {
   const { time, notes, onEvent } = context;
   const { seq, headers } = delivery;
+  /** Awaits an ack, nak or term; one the server did not confirm is told as `unconfirmed`. */
+  const settle = (reply: "ack" | "nak" | "term", send: () => Promise<void>) =>
+    send().catch((error: unknown) => onEvent({ type: "unconfirmed", actor: actor.name, seq, reply, error }));
   const notBefore = Number(headers[NOT_BEFORE_HEADER] ?? NaN);
   const waitMs = notBefore - time.now();
   if (waitMs > 0) {
-    delivery.nak(Math.min(waitMs, MAX_DELAY_NAK_MS));
+    await settle("nak", () => delivery.nak(Math.min(waitMs, MAX_DELAY_NAK_MS)));
     onEvent({ type: "delayed", actor: actor.name, seq, dueMs: notBefore });
     return;
   }
@@ -79,7 +82,7 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
     } catch (error) {
       // The attempts cannot be counted now: give the message back untried.
       const retryInMs = actor.retryDelayAfterMs(1);
-      delivery.nak(retryInMs);
+      await settle("nak", () => delivery.nak(retryInMs));
       onEvent({ type: "failure", actor: actor.name, seq, attempt: 0, error, retryInMs });
       return;
     }
@@ -88,7 +91,7 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
   try {
     payload = actor.event.decode(delivery.data);
   } catch (error) {
-    delivery.term();
+    await settle("term", () => delivery.term());
     onEvent({ type: "terminated", actor: actor.name, seq, attempt, reason: "decode", error });
     return;
   }
@@ -96,17 +99,18 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
   const started = time.now();
   try {
     await runHandler(actor, payload, { attempt, seq, headers, ...origin(headers) }, time);
-    delivery.ack();
-    onEvent({ type: "success", actor: actor.name, seq, attempt, durationMs: time.now() - started });
+    const durationMs = time.now() - started;
+    await settle("ack", () => delivery.ack());
+    onEvent({ type: "success", actor: actor.name, seq, attempt, durationMs });
     if (delayed) await notes.forget(noteKey).catch(() => {});
   } catch (error) {
     if (attempt >= actor.maxAttempts) {
-      delivery.term(); // not term(reason): nats-server 2.9 ignores a +TERM that carries a reason
+      await settle("term", () => delivery.term());
       onEvent({ type: "terminated", actor: actor.name, seq, attempt, reason: "attempts", error });
       if (delayed) await notes.forget(noteKey).catch(() => {});
     } else {
       const retryInMs = actor.retryDelayAfterMs(attempt);
-      delivery.nak(retryInMs);
+      await settle("nak", () => delivery.nak(retryInMs));
       onEvent({ type: "failure", actor: actor.name, seq, attempt, error, retryInMs });
     }
   }

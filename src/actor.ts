@@ -36,14 +36,21 @@ export interface ActorOptions {
   jobTimeout?: number;
 }
 
-/** Something that happened to a message of an actor, for `listen({ onEvent })`. */
+/**
+ * Something that happened to a message of an actor, for `listen({ onEvent })`.
+ * `unconfirmed`: the server did not confirm the ack (`reply` says which: `ack`,
+ * `nak` or `term`) before the message's ack wait ran out, the connection
+ * being lost meanwhile or the server not answering: the server may deliver
+ * the message again (an ack after a `success` then runs the handler again).
+ */
 export type JobEvent =
   | { type: "start"; actor: string; seq: number; attempt: number }
   | { type: "success"; actor: string; seq: number; attempt: number; durationMs: number }
   | { type: "failure"; actor: string; seq: number; attempt: number; error: unknown; retryInMs: number }
   | { type: "terminated"; actor: string; seq: number; attempt: number; reason: "attempts" | "decode"; error: unknown }
   | { type: "delayed"; actor: string; seq: number; dueMs: number }
-  | { type: "pull-failure"; actor: string; error: unknown };
+  | { type: "pull-failure"; actor: string; error: unknown }
+  | { type: "unconfirmed"; actor: string; seq: number; reply: "ack" | "nak" | "term"; error: unknown };
 
 const NAME = /^[A-Za-z0-9_-]+$/;
 

@@ -76,9 +76,9 @@ export class MemoryConsumer {
       data: entry.message.data,
       headers: entry.message.headers,
       deliveryCount: entry.deliveries,
-      ack: () => settle(),
-      nak: (delayMs) => settle(this.#time.now() + Math.max(0, delayMs)),
-      term: () => settle(),
+      ack: () => Promise.resolve(settle()),
+      nak: (delayMs) => Promise.resolve(settle(this.#time.now() + Math.max(0, delayMs))),
+      term: () => Promise.resolve(settle()),
     };
   }
 

@@ -50,7 +50,7 @@ export function infoVerdict(info: { error: unknown } | undefined): "missing" | "
 }
 
 /** A nats.js timeout: bare, or the cause of a core `RequestError`. */
-function isTimeout(error: unknown): boolean {
+export function isTimeout(error: unknown): boolean {
   return error instanceof errors.TimeoutError ||
     error instanceof errors.RequestError && error.cause instanceof errors.TimeoutError;
 }
@@ -59,7 +59,7 @@ function isTimeout(error: unknown): boolean {
  * "No responders": a core `RequestError` caused by it, or nats.js's `JetStreamNotEnabled` wrapping one
  * (not the one wrapping the API's "JetStream not enabled for account", whose cause is an API error).
  */
-function isNoResponders(error: unknown): boolean {
+export function isNoResponders(error: unknown): boolean {
   if (error instanceof errors.RequestError) return error.isNoResponders();
   if (error instanceof errors.NoRespondersError) return true;
   return isJetStreamNotEnabled(error) && !((error as Error).cause instanceof JetStreamApiError);

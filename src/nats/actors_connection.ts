@@ -19,6 +19,8 @@ import { systemTime } from "../time_source.ts";
 import type { ConnectionStatus } from "../connection_status.ts";
 import type { NatsLink } from "./_link.ts";
 import { isApiError } from "./_api_errors.ts";
+import { ACK, confirmAck, nakPayload, TERM } from "./_confirmed_ack.ts";
+import { ConnectionWatch } from "./_connection_watch.ts";
 import { type Pull, PullPlanner, type PullResult } from "./_pull_planner.ts";
 
 /** The bucket where actors note when the attempts at a delayed message began. */
@@ -49,12 +51,19 @@ export class NatsActorsConnection implements ActorsConnection {
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   #attempts: Promise<KV> | undefined;
+  /** The connection's drops and returns: acks wait while it is down, and are sent again when it cut them off. */
+  readonly #watch = new ConnectionWatch();
+  /** Feeds `#watch` until `close()`. */
+  readonly #watching: Promise<void>;
 
   constructor(link: NatsLink, actors: readonly Actor[]) {
     this.#link = link;
     this.#actors = actors;
     this.#js = link.js;
     this.#jsm = link.jsm;
+    this.#watching = (async () => {
+      for await (const status of link.natsStatus()) this.#watch.update(status.type);
+    })().catch(() => {}); // a status iterator that breaks leaves acks to their own timeouts
   }
 
   async register(): Promise<void> {
@@ -97,7 +106,9 @@ export class NatsActorsConnection implements ActorsConnection {
   }
 
   async close(): Promise<void> {
+    this.#watch.close();
     await this.#link.close();
+    await this.#watching;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -114,14 +125,22 @@ export class NatsActorsConnection implements ActorsConnection {
     const planner = new PullPlanner(actor.maxJobs);
     const pulls = new Set<Promise<PullResult>>();
     const context = { time: systemTime, notes: this.#notes(), onEvent };
-    const inProgress = new InProgress(actor.ackWaitMs / 2);
+    const inProgress = new InProgress(actor.ackWaitMs, this.#watch);
+    /** Sends an ack, nak or term of `msg` until the server confirms it; see {@link confirmAck}. */
+    const reply = (msg: JsMsg, kind: "ack" | "nak" | "term", payload: string) =>
+      confirmAck({
+        watch: this.#watch,
+        send: (timeoutMs) => this.#link.nc.request(replySubject(msg), payload, { timeout: timeoutMs }),
+        redeliveryMs: () => inProgress.redeliveryMs(msg),
+        what: `Cannot ${kind} message ${msg.seq} of '${actor.event.stream}' for actor '${actor.name}'`,
+      });
     const puller: Puller = {
       consumer,
       planner,
       signal,
       take: (msg) => {
         if (signal?.aborted) msg.nak();
-        else jobs.start(() => inProgress.during(msg, () => handleDelivery(actor, deliveryOf(msg), context)));
+        else jobs.start(() => inProgress.during(msg, () => handleDelivery(actor, deliveryOf(msg, reply), context)));
       },
       onFailure: (error) => onEvent({ type: "pull-failure", actor: actor.name, error }),
     };
@@ -246,8 +265,23 @@ async function runPull(
   }
 }
 
-/** A JetStream message as a {@link Delivery}. */
-function deliveryOf(msg: JsMsg): Delivery {
+/**
+ * Where a message's acks go: nats.js 3.4's `JsMsg` type hides the `reply` its messages carry (its
+ * `ackAck()` would send only once).
+ */
+function replySubject(msg: JsMsg): string {
+  const reply = (msg as JsMsg & { readonly reply?: unknown }).reply;
+  if (typeof reply !== "string" || reply === "") {
+    throw new TypeError(`Message ${msg.seq} has no reply subject to ack to`);
+  }
+  return reply;
+}
+
+/** A JetStream message as a {@link Delivery} whose acks, naks and terms go through `reply`. */
+function deliveryOf(
+  msg: JsMsg,
+  reply: (msg: JsMsg, kind: "ack" | "nak" | "term", payload: string) => Promise<void>,
+): Delivery {
   const headers: Record<string, string> = {};
   for (const [name, values] of msg.headers ?? []) headers[name] = values[0] ?? "";
   return {
@@ -255,32 +289,36 @@ function deliveryOf(msg: JsMsg): Delivery {
     data: msg.data,
     headers,
     deliveryCount: msg.info.deliveryCount,
-    ack: () => msg.ack(),
-    nak: (delayMs) => msg.nak(delayMs),
-    term: () => msg.term(),
+    ack: () => reply(msg, "ack", ACK),
+    nak: (delayMs) => reply(msg, "nak", nakPayload(delayMs)),
+    term: () => reply(msg, "term", TERM),
   };
 }
 
 /**
  * Tells the server, every half ack wait, that the messages a listener holds
  * are still being worked on, so that none is redelivered while its handler
- * runs: one timer for all of them, running only while there are some.
+ * runs (or its ack is being confirmed): one timer for all of them, running
+ * only while there are some. Knows when the server would deliver each again.
  */
 class InProgress {
+  readonly #ackWaitMs: number;
   readonly #everyMs: number;
-  readonly #held = new Set<JsMsg>();
+  readonly #watch: ConnectionWatch;
+  /** The messages held, each with when the server last heard of it (its delivery, or a pulse), in epoch ms. */
+  readonly #held = new Map<JsMsg, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(everyMs: number) {
-    this.#everyMs = Math.max(1, everyMs);
+  constructor(ackWaitMs: number, watch: ConnectionWatch) {
+    this.#ackWaitMs = ackWaitMs;
+    this.#everyMs = Math.max(1, ackWaitMs / 2);
+    this.#watch = watch;
   }
 
   /** Holds the message while `work` runs. */
   async during(msg: JsMsg, work: () => Promise<void>): Promise<void> {
-    this.#held.add(msg);
-    this.#timer ??= setInterval(() => {
-      for (const held of this.#held) held.working();
-    }, this.#everyMs);
+    this.#held.set(msg, Date.now());
+    this.#timer ??= setInterval(() => this.#pulse(), this.#everyMs);
     try {
       await work();
     } finally {
@@ -289,6 +327,23 @@ class InProgress {
         clearInterval(this.#timer);
         this.#timer = undefined;
       }
+    }
+  }
+
+  /**
+   * When the server will deliver `msg` again, in epoch ms: an ack wait after it last heard of it. A pulse
+   * written while the connection is down is lost (nats.js 3.4 empties its send buffer when it reconnects):
+   * only those sent while it is up count.
+   */
+  redeliveryMs(msg: JsMsg): number {
+    return (this.#held.get(msg) ?? -Infinity) + this.#ackWaitMs;
+  }
+
+  #pulse(): void {
+    const sentMs = Date.now();
+    for (const msg of this.#held.keys()) {
+      msg.working();
+      if (this.#watch.up) this.#held.set(msg, sentMs);
     }
   }
 }

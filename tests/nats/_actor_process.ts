@@ -6,7 +6,7 @@
  *
  * Connects, registers the actor (its event must be registered already),
  * prints `{"ready":true}`, then listens: one JSON line per job event
- * (`start`, `success`, `failure`, `terminated`, `delayed`) and one `handled`
+ * (`start`, `success`, `failure`, `terminated`, `delayed`, `unconfirmed`) and one `handled`
  * line per message the handler finished, each with `at` in epoch ms. The
  * handler takes `--job-ms` milliseconds. Exits 0 on SIGTERM, once the
  * running handlers finished.
@@ -19,7 +19,7 @@ import { Actor, Actors, Event } from "../../mod.ts";
 
 /** One line a process prints after `ready`. */
 export interface ActorLine {
-  type: "start" | "success" | "failure" | "terminated" | "delayed" | "handled";
+  type: "start" | "success" | "failure" | "terminated" | "delayed" | "unconfirmed" | "handled";
   seq: number;
   attempt?: number;
   /** The payload, on `handled` lines. */

@@ -98,6 +98,8 @@ function summary(event: Seen): unknown[] {
       return [event.type, event.attempt, event.reason];
     case "delayed":
       return [event.type];
+    case "unconfirmed":
+      return [event.type, event.reply];
     default:
       return [event.type, event.attempt];
   }
