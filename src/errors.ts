@@ -27,6 +27,12 @@ export const ErrorCode = {
   AuthenticationFailed: "AUTHENTICATION_FAILED",
   /** The server answers, but JetStream is not enabled on it or for the account. */
   JetStreamNotEnabled: "JETSTREAM_NOT_ENABLED",
+  /**
+   * JetStream is enabled but gives no answer now: in a cluster, it has no
+   * meta leader (more than half of the servers are down or cut off), so
+   * `connect()` cannot check it. Retryable once the cluster has a majority.
+   */
+  JetStreamUnavailable: "JETSTREAM_UNAVAILABLE",
   /** The server is older than the oldest version this library supports (2.9.0). */
   ServerTooOld: "SERVER_TOO_OLD",
   /** A stream with the event's name exists with a configuration that cannot be updated to the event's. */

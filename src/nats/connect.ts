@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
 import {
   type ConnectionOptions,
   credsAuthenticator,
@@ -11,7 +11,7 @@ import { readFile } from "node:fs/promises";
 import { ErrorCode, messageOf, WalnatsError } from "../errors.ts";
 import { type Credentials, describeCredentials, redact, resolveConnectOptions } from "./_connect_options.ts";
 import { connectNode } from "./_node_transport.ts";
-import { isJetStreamNotEnabled } from "./_api_errors.ts";
+import { isJetStreamNotEnabled, isTimeout } from "./_api_errors.ts";
 import { NatsLink } from "./_link.ts";
 
 /** The oldest nats-server this library supports. */
@@ -116,6 +116,14 @@ export async function dialOrAdopt(
   try {
     checkVersion(nc);
     const jsm = await jetstreamManager(nc, { timeout: REQUEST_TIMEOUT_MS }).catch((error) => {
+      if (isTimeout(error) || error instanceof JetStreamApiError && error.status === 503) {
+        throw new WalnatsError(
+          ErrorCode.JetStreamUnavailable,
+          `JetStream on the NATS server at ${describeServer(nc)} gave no answer within ${REQUEST_TIMEOUT_MS} ms: ` +
+            "in a cluster, it has no meta leader (more than half of the servers down or cut off); try again later",
+          { cause: error },
+        );
+      }
       if (!isJetStreamNotEnabled(error)) throw error;
       throw new WalnatsError(
         ErrorCode.JetStreamNotEnabled,
