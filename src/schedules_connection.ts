@@ -328,6 +328,7 @@ export class SchedulesConnection implements AsyncDisposable {
     await this.#connection.close();
   }
 
+  /** Closes the connection, as {@link SchedulesConnection.close} does: for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
