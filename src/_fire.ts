@@ -12,11 +12,12 @@ const FIRE_PREFIX = "walnats-schedule";
 export const SCHEDULE_HEADER = "Walnats-Schedule";
 
 /**
- * The subject of a schedule's fires: `walnats-schedule.<stream>.<id>`.
- * Its last message is the schedule's tick ledger.
+ * The subject of a schedule's scheduled fires: `walnats-schedule.<stream>.<id>.tick`.
+ * Its last message is the schedule's tick ledger; manual fires (trigger, backfill) go to
+ * another subject of the schedule, so that they never become the ledger.
  */
 export function fireSubject(stream: string, id: string): string {
-  return `${FIRE_PREFIX}.${stream}.${id}`;
+  return `${FIRE_PREFIX}.${stream}.${id}.tick`;
 }
 
 /** The subjects of the fires of every schedule of an event: the event's stream stores them beside the event's own. */

@@ -114,7 +114,7 @@ behaviour(
     assertIncreasing(ticks);
     assert.ok(ticks.every((tick) => tick % 1000 === 0), String(ticks));
     for (const message of stored) {
-      assert.equal(message.subject, "walnats-schedule.reminder.user-42");
+      assert.equal(message.subject, "walnats-schedule.reminder.user-42.tick");
       assert.deepEqual(JSON.parse(message.payload), { user: 42 });
       assert.equal(message.headers["Tenant"], "acme");
     }
