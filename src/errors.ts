@@ -206,14 +206,16 @@ export class ConsumerConflictError extends WalnatsError {
    * @param stream the stream's name
    * @param consumer the consumer's name
    * @param field the conflicting configuration field
-   * @param expected the value the actor needs
+   * @param expected the value the actor needs (`undefined`: unset)
    * @param actual the value the consumer has
+   * @param advice what to do about it, a sentence appended to the message
    */
-  constructor(stream: string, consumer: string, field: string, expected: unknown, actual: unknown) {
+  constructor(stream: string, consumer: string, field: string, expected: unknown, actual: unknown, advice?: string) {
     super(
       ErrorCode.ConsumerConflict,
       `Consumer '${consumer}' of stream '${stream}' exists with ${field} ${JSON.stringify(actual) ?? "unset"}, ` +
-        `but the actor needs ${JSON.stringify(expected)}; the consumer was left as it was`,
+        `but the actor needs ${JSON.stringify(expected) ?? "it unset"}; the consumer was left as it was` +
+        (advice === undefined ? "" : `. ${advice}`),
     );
     this.name = "ConsumerConflictError";
     this.stream = stream;

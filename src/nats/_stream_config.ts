@@ -1,6 +1,7 @@
 import type { StreamConfig } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import { DEFAULT_DUPLICATE_WINDOW_S, type Event } from "../event.ts";
+import { fireSubjects } from "../_fire.ts";
 
 /** The settings of an event's stream that this library manages. */
 type ManagedConfig =
@@ -22,15 +23,15 @@ type ManagedConfig =
   & { description?: string };
 
 /**
- * The stream an event needs: one subject (the event's name), limits
- * retention (the last tick stays stored: it is the clock's ledger), file
+ * The stream an event needs: two subjects (the event's name, and the fires of
+ * its schedules, `walnats-schedule.<stream>.>`), limits retention (the last tick stays stored: it is the clock's ledger), file
  * storage, oldest messages discarded first.
  */
 export function streamConfig(event: Event): ManagedConfig {
   const { age, consumers, messages, bytes, messageSize, replicas, duplicateWindow } = event.limits;
   return {
     name: event.stream,
-    subjects: [event.subject],
+    subjects: [event.subject, fireSubjects(event.stream)],
     ...(event.description === undefined ? {} : { description: event.description }),
     retention: "limits" as StreamConfig["retention"],
     storage: "file" as StreamConfig["storage"],
@@ -51,6 +52,8 @@ const FIXED: readonly (keyof ManagedConfig)[] = ["subjects", "retention", "stora
 /**
  * The first setting of an existing stream that conflicts with the event's,
  * or `undefined` when the stream can be updated to the event's settings.
+ * A stream of the previous version, with the event's subject only, can: the
+ * update adds the fire subjects.
  */
 export function findConflict(
   wanted: ManagedConfig,
@@ -59,9 +62,27 @@ export function findConflict(
   for (const field of FIXED) {
     const expected = wanted[field];
     const actual = existing[field];
+    if (field === "subjects" && subjectsUpdatable(wanted.subjects, existing.subjects)) continue;
     if (JSON.stringify(expected) !== JSON.stringify(actual)) return { field, expected, actual };
   }
   return undefined;
+}
+
+/**
+ * The subjects the event wants that the existing stream lacks: what an update
+ * adds, and what no other stream may store.
+ */
+export function missingSubjects(wanted: ManagedConfig, existing: Partial<StreamConfig> | undefined): string[] {
+  return (wanted.subjects ?? []).filter((subject) => !existing?.subjects?.includes(subject));
+}
+
+/**
+ * Whether an update can give the stream the event's subjects: it stores the
+ * event's own subject (the first), and no subject the event does not want.
+ */
+function subjectsUpdatable(wanted: readonly string[] | undefined, existing: readonly string[] | undefined): boolean {
+  if (wanted === undefined || existing === undefined) return false;
+  return existing.includes(wanted[0] ?? "") && existing.every((subject) => wanted.includes(subject));
 }
 
 /** Whether the existing stream already has every managed setting the event wants. */

@@ -81,11 +81,7 @@ export class NatsActorsConnection implements ActorsConnection {
         if (isApiError(error, JetStreamApiCodes.ConsumerNotFound)) return undefined;
         throw error;
       });
-      for (const field of ["filter_subject", "deliver_policy", "ack_policy"] as const) {
-        if (existing && existing[field] !== wanted[field]) {
-          throw new ConsumerConflictError(stream, actor.name, field, wanted[field], existing[field]);
-        }
-      }
+      if (existing) checkConsumer(actor, wanted, existing);
       plans.push({ stream, actor, wanted, existing });
     }
     for (const { stream, actor, wanted, existing } of plans) {
@@ -206,16 +202,42 @@ export class NatsActorsConnection implements ActorsConnection {
   }
 }
 
-/** The consumer an actor needs. */
+/**
+ * The consumer an actor needs. It has no filter subject: the event's stream
+ * holds the event's messages and its schedules' fires (two subjects), and
+ * nats-server 2.9 allows one filter subject per consumer.
+ */
 function consumerConfig(actor: Actor) {
   return {
     durable_name: actor.name,
-    filter_subject: actor.event.subject,
     ack_policy: "explicit" as ConsumerConfig["ack_policy"],
     deliver_policy: "new" as ConsumerConfig["deliver_policy"],
     ack_wait: nanos(actor.ackWaitMs),
     max_deliver: -1,
   };
+}
+
+/**
+ * Throws a {@link ConsumerConflictError} when the existing consumer of the actor's name cannot be updated to
+ * the one it needs: it filters a subject (the previous version's consumers filter the event's subject, and
+ * would miss the schedules' fires), or it delivers or acks otherwise.
+ */
+function checkConsumer(actor: Actor, wanted: ReturnType<typeof consumerConfig>, existing: ConsumerConfig): void {
+  const stream = actor.event.stream;
+  const filter = existing.filter_subject ?? "";
+  if (filter !== "") {
+    const advice = filter === actor.event.subject
+      ? `It was made by a previous version, which filtered the event's subject; the actor now also gets the ` +
+        `fires of the event's schedules. Delete the consumer (nats consumer rm ${stream} ${actor.name}) so that ` +
+        "register() makes it again: nats-server 2.9 cannot change a consumer's filter in place"
+      : undefined;
+    throw new ConsumerConflictError(stream, actor.name, "filter_subject", undefined, filter, advice);
+  }
+  for (const field of ["deliver_policy", "ack_policy"] as const) {
+    if (existing[field] !== wanted[field]) {
+      throw new ConsumerConflictError(stream, actor.name, field, wanted[field], existing[field]);
+    }
+  }
 }
 
 /** What the pulls of one listener work with: its consumer, planner and signal, and where messages go. */

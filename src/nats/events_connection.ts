@@ -22,7 +22,7 @@ import type { ConnectionStatus } from "../connection_status.ts";
 import type { NatsLink } from "./_link.ts";
 import { infoVerdict, isApiError, isStreamMissing, streamFailure } from "./_api_errors.ts";
 import { ConnectionWatch } from "./_connection_watch.ts";
-import { findConflict, isUpToDate, streamConfig } from "./_stream_config.ts";
+import { findConflict, isUpToDate, missingSubjects, streamConfig } from "./_stream_config.ts";
 
 /** Publish rounds per attempt when other writers keep moving the subject's last sequence. */
 const MAX_ROUNDS = 3;
@@ -75,14 +75,16 @@ export class NatsEventsConnection implements EventsConnection {
       if (existing) {
         const conflict = findConflict(wanted, existing);
         if (conflict) throw new StreamConflictError(wanted.name, conflict.field, conflict.expected, conflict.actual);
-      } else {
-        // The server refuses a stream whose subject another stream stores already: find out now, before
-        // any stream is created, so that a conflict leaves every stream as it was.
-        const owner = await this.#otherStreamOf(event.subject, wanted.name);
+      }
+      // The server refuses a stream whose subject another stream stores already: find out now, before
+      // any stream is created or updated, so that a conflict leaves every stream as it was. A stream of the
+      // previous version lacks the fire subjects: its update adds them.
+      for (const subject of missingSubjects(wanted, existing)) {
+        const owner = await this.#otherStreamOf(subject, wanted.name);
         if (owner !== undefined) {
           throw new WalnatsError(
             ErrorCode.StreamConflict,
-            `Cannot register stream '${wanted.name}': stream '${owner}' stores its subject '${event.subject}' ` +
+            `Cannot register stream '${wanted.name}': stream '${owner}' stores its subject '${subject}' ` +
               "already; no stream was created or changed",
           );
         }

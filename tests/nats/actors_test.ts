@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { nanos } from "@nats-io/nats-core";
+import { headers as natsHeaders, nanos } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "../../cli/_nats_server.ts";
 import { delay } from "../../src/_async.ts";
@@ -316,16 +316,17 @@ Deno.test("a delayed message with maxAttempts 1 runs once, as attempt 1, whether
   assert.ok(recorder.of("delayed").length >= 2, recorder.describe());
 });
 
-Deno.test("register() leaves a consumer of the actor's name with another filter subject alone: CONSUMER_CONFLICT", async () => {
+Deno.test("register() leaves a consumer of the previous version, filtering the event's subject, alone: CONSUMER_CONFLICT saying to delete it", async () => {
   await using server = await startNatsServer();
   const placed = new Event("order-placed", Object);
   await using conn = await new Events(placed).connect({ servers: server.url });
   await conn.register();
-  // Someone else's consumer named like the actor, on every subject of the stream.
+  // The consumer the previous version made: it filters the event's subject, and would miss the schedules' fires.
   const nc = await connect({ servers: server.url });
   try {
     await (await jetstreamManager(nc)).consumers.add(placed.stream, {
       durable_name: "email",
+      filter_subject: placed.subject,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.New,
       ack_wait: nanos(7_000),
@@ -340,15 +341,49 @@ Deno.test("register() leaves a consumer of the actor's name with another filter 
     sub.register(),
     (error: unknown) =>
       error instanceof ConsumerConflictError && isWalnatsError(error, ErrorCode.ConsumerConflict) &&
-      error.message.includes("'email'") &&
+      error.message.includes("'email'") && /Delete the consumer/.test(error.message) &&
       error.stream === placed.stream && error.consumer === "email" && error.field === "filter_subject" &&
-      error.expected === placed.subject && !error.actual,
+      error.expected === undefined && error.actual === placed.subject,
   );
 
   const after = await consumerInfo(server.url, placed.stream, "email");
   assert.deepEqual(after.config, before.config);
   assert.equal(after.config.ack_wait, nanos(7_000));
-  assert.ok(!after.config.filter_subject, `filter_subject ${after.config.filter_subject}`);
+  assert.equal(after.config.filter_subject, placed.subject);
+});
+
+Deno.test("an actor's consumer has no filter subject: it gets the event's messages and its schedules' fires", async () => {
+  await using server = await startNatsServer();
+  const placed = new Event("order-placed", Object);
+  await using conn = await new Events(placed).connect({ servers: server.url });
+  await conn.register();
+  const runs: [unknown, string | undefined][] = [];
+  const actor = new Actor(
+    "email",
+    placed,
+    (value, context) => void runs.push([value, context.headers["Walnats-Schedule"]]),
+  );
+  await using sub = await new Actors(actor).connect({ servers: server.url });
+  await sub.register();
+  assert.equal((await consumerInfo(server.url, placed.stream, "email")).config.filter_subject ?? "", "");
+
+  await conn.emit(placed, { order: 1 });
+  const nc = await connect({ servers: server.url });
+  try {
+    const headers = natsHeaders();
+    headers.set("Walnats-Schedule", "weekly");
+    await jetstream(nc).publish("walnats-schedule.order-placed.weekly", JSON.stringify({ order: 2 }), { headers });
+  } finally {
+    await nc.close();
+  }
+  const recorder = new Recorder();
+  const listening = listen(sub, recorder);
+  await recorder.until(() => recorder.of("success").length >= 2, "two successes");
+  await listening.stop();
+  assert.deepEqual(runs.toSorted((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))), [
+    [{ order: 1 }, undefined],
+    [{ order: 2 }, "weekly"],
+  ]);
 });
 
 /**

@@ -101,7 +101,8 @@ function serverCases(servers: string): ServerCase[] {
       run: () => register(new Event("bi-subjects", Date)),
       error: StreamConflictError,
       code: ErrorCode.StreamConflict,
-      message: /Stream 'bi-subjects' exists with subjects \["bi-other"\], but the event needs \["bi-subjects"\]/,
+      message:
+        /Stream 'bi-subjects' exists with subjects \["bi-other"\], but the event needs \["bi-subjects","walnats-schedule\.bi-subjects\.>"\]/,
       streams: ["bi-subjects"],
     },
     {
@@ -141,7 +142,6 @@ function serverCases(servers: string): ServerCase[] {
       setup: consumer("bi-no-ack", {
         ack_policy: AckPolicy.None,
         deliver_policy: DeliverPolicy.New,
-        filter_subject: "bi-jobs",
       }),
       run: () => registerActors(new Actor("bi-no-ack", jobs, handler)),
       error: ConsumerConflictError,
@@ -153,7 +153,7 @@ function serverCases(servers: string): ServerCase[] {
     {
       api: "register",
       call: "register() of an actor whose consumer delivers all messages",
-      setup: consumer("bi-all", { deliver_policy: DeliverPolicy.All, filter_subject: "bi-jobs" }),
+      setup: consumer("bi-all", { deliver_policy: DeliverPolicy.All }),
       run: () => registerActors(new Actor("bi-all", jobs, handler)),
       error: ConsumerConflictError,
       code: ErrorCode.ConsumerConflict,
@@ -163,15 +163,33 @@ function serverCases(servers: string): ServerCase[] {
     },
     {
       api: "register",
-      call: "register() of an actor whose consumer has no filter subject",
-      setup: consumer("bi-unfiltered", { deliver_policy: DeliverPolicy.New }),
-      run: () => registerActors(new Actor("bi-unfiltered", jobs, handler)),
+      call: "register() of an actor whose consumer filters the event's subject (made by the previous version)",
+      setup: consumer("bi-filtered", { deliver_policy: DeliverPolicy.New, filter_subject: "bi-jobs" }),
+      run: () => registerActors(new Actor("bi-filtered", jobs, handler)),
+      error: ConsumerConflictError,
+      code: ErrorCode.ConsumerConflict,
+      message: new RegExp(
+        "Consumer 'bi-filtered' of stream 'bi-jobs' exists with filter_subject \"bi-jobs\", but the actor needs " +
+          "it unset; .*Delete the consumer \\(nats consumer rm bi-jobs bi-filtered\\) so that register\\(\\) " +
+          "makes it again",
+      ),
+      streams: ["bi-jobs"],
+      consumers: [["bi-jobs", "bi-filtered"]],
+    },
+    {
+      api: "register",
+      call: "register() of an actor whose consumer filters another subject",
+      setup: consumer("bi-other-filter", {
+        deliver_policy: DeliverPolicy.New,
+        filter_subject: "walnats-schedule.bi-jobs.x",
+      }),
+      run: () => registerActors(new Actor("bi-other-filter", jobs, handler)),
       error: ConsumerConflictError,
       code: ErrorCode.ConsumerConflict,
       message:
-        /Consumer 'bi-unfiltered' of stream 'bi-jobs' exists with filter_subject unset, but the actor needs "bi-jobs"/,
+        /Consumer 'bi-other-filter' of stream 'bi-jobs' exists with filter_subject "walnats-schedule\.bi-jobs\.x", but the actor needs it unset; the consumer was left as it was$/,
       streams: ["bi-jobs"],
-      consumers: [["bi-jobs", "bi-unfiltered"]],
+      consumers: [["bi-jobs", "bi-other-filter"]],
     },
     {
       api: "register",

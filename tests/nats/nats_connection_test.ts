@@ -89,7 +89,7 @@ Deno.test("register() creates one stream per event, named like the event with '.
       num_replicas: placedConfig.num_replicas,
     },
     {
-      subjects: ["order.placed"],
+      subjects: ["order.placed", "walnats-schedule.order-placed.>"],
       description: "An order was placed",
       retention: "limits",
       storage: "file",
@@ -105,7 +105,7 @@ Deno.test("register() creates one stream per event, named like the event with '.
   );
   // An event without limits gets the server's defaults: unlimited, a 2-minute duplicate window.
   const minuteConfig = await configOf(server, "minute-passed");
-  assert.deepEqual(minuteConfig.subjects, ["minute-passed"]);
+  assert.deepEqual(minuteConfig.subjects, ["minute-passed", "walnats-schedule.minute-passed.>"]);
   assert.equal(minuteConfig.max_age, 0);
   assert.equal(minuteConfig.duplicate_window, 120 * NS_PER_S);
   assert.equal(minuteConfig.max_msgs, -1);
@@ -178,10 +178,58 @@ Deno.test("register() refuses a stream of the event's name with other subjects a
   const error = await rejection(conn.register());
   assert.ok(error instanceof StreamConflictError);
   assert.equal(error.field, "subjects");
-  assert.deepEqual(error.expected, ["tick-a"]);
+  assert.deepEqual(error.expected, ["tick-a", "walnats-schedule.tick-a.>"]);
   assert.deepEqual(error.actual, ["tick-a", "tick-other"]);
   assert.match(error.message, /subjects/);
   assert.deepEqual(await configOf(server, "tick-a"), before);
+});
+
+Deno.test("register() adds the fire subjects to a stream of the previous version, which stored the event's subject only", async () => {
+  await using server = await startNatsServer();
+  const nc = await connect({ servers: server.url });
+  try {
+    await (await jetstreamManager(nc)).streams.add({ name: "tick-a", subjects: ["tick-a"] });
+    await jetstream(nc).publish("tick-a", "kept");
+  } finally {
+    await nc.close();
+  }
+  const before = await withJsm(server, (jsm) => jsm.streams.info("tick-a"));
+
+  await using conn = await new Events(new Event("tick-a", Date)).connect({ servers: server.url });
+  await conn.register();
+
+  const after = await withJsm(server, (jsm) => jsm.streams.info("tick-a"));
+  assert.deepEqual(after.config.subjects, ["tick-a", "walnats-schedule.tick-a.>"]);
+  assert.equal(after.created, before.created, "the stream was recreated instead of updated");
+  assert.equal(after.state.messages, 1);
+});
+
+Deno.test("register() leaves a stream of the previous version as it was when another stream stores its fire subjects", async () => {
+  await using server = await startNatsServer();
+  await withJsm(server, async (jsm) => {
+    await jsm.streams.add({ name: "tick-a", subjects: ["tick-a"] });
+    await jsm.streams.add({ name: "ALL-FIRES", subjects: ["walnats-schedule.>"] });
+  });
+  const before = await configOf(server, "tick-a");
+
+  await using conn = await new Events(new Event("tick-a", Date)).connect({ servers: server.url });
+  const error = await rejection(conn.register());
+  assert.ok(isWalnatsError(error, ErrorCode.StreamConflict), String(error));
+  assert.match(error.message, /stream 'ALL-FIRES' stores its subject 'walnats-schedule\.tick-a\.>' already/);
+  assert.deepEqual(await configOf(server, "tick-a"), before);
+});
+
+Deno.test("register() creates nothing when another stream stores the event's fire subjects", async () => {
+  await using server = await startNatsServer();
+  await withJsm(server, (jsm) => jsm.streams.add({ name: "FIRES-B", subjects: ["walnats-schedule.tick-b.x"] }));
+
+  await using conn = await new Events(new Event("tick-a", Date), new Event("tick-b", Date)).connect({
+    servers: server.url,
+  });
+  const error = await rejection(conn.register());
+  assert.ok(isWalnatsError(error, ErrorCode.StreamConflict), String(error));
+  assert.match(error.message, /stream 'FIRES-B' stores its subject 'walnats-schedule\.tick-b\.>' already/);
+  assert.deepEqual(await streamNames(server), ["FIRES-B"]);
 });
 
 Deno.test("register() creates nothing when the second event's stream conflicts", async () => {
