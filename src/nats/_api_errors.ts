@@ -1,5 +1,6 @@
-import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from "@nats-io/jetstream";
 import { errors } from "@nats-io/nats-core";
+import { CANCELLED, delay } from "../_async.ts";
 
 /** Whether nats.js rejected with the JetStream API error `code` (one of `JetStreamApiCodes`). */
 export function isApiError(error: unknown, code: number): boolean {
@@ -47,6 +48,27 @@ export function streamFailure(error: unknown): "missing" | "unavailable" | "noRe
  */
 export function infoVerdict(info: { error: unknown } | undefined): "missing" | "unavailable" {
   return info !== undefined && isApiError(info.error, JetStreamApiCodes.StreamNotFound) ? "missing" : "unavailable";
+}
+
+/**
+ * Asks a stream's info for at most `timeoutMs`, for {@link infoVerdict}.
+ *
+ * @returns `undefined` when it answered, else its error (or a timeout's)
+ */
+export async function askInfo(
+  jsm: JetStreamManager,
+  stream: string,
+  timeoutMs: number,
+): Promise<{ error: unknown } | undefined> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([
+      jsm.streams.info(stream).then(() => undefined, (error: unknown) => ({ error })),
+      delay(timeoutMs, timer.signal).then(() => ({ error: new Error(`No answer within ${timeoutMs} ms`) })),
+    ]);
+  } finally {
+    timer.abort(CANCELLED);
+  }
 }
 
 /** A nats.js timeout: bare, or the cause of a core `RequestError`. */

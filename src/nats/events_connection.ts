@@ -20,7 +20,7 @@ import { coveredTick, EMPTY_LEDGER, type LedgerEntry, ledgerEntry, ledgerTick } 
 import { systemTime } from "../time_source.ts";
 import type { ConnectionStatus } from "../connection_status.ts";
 import type { NatsLink } from "./_link.ts";
-import { infoVerdict, isApiError, isStreamMissing, streamFailure } from "./_api_errors.ts";
+import { askInfo, infoVerdict, isApiError, isStreamMissing, streamFailure } from "./_api_errors.ts";
 import { ConnectionWatch } from "./_connection_watch.ts";
 import { findConflict, isUpToDate, missingSubjects, streamConfig } from "./_stream_config.ts";
 
@@ -231,26 +231,11 @@ export class NatsEventsConnection implements EventsConnection {
   async #failure(error: unknown, stream: string, what?: string): Promise<unknown> {
     if (error instanceof WalnatsError) return error;
     let failure = streamFailure(error);
-    if (failure === "noResponders") failure = infoVerdict(await this.#askInfo(stream));
+    if (failure === "noResponders") failure = infoVerdict(await askInfo(this.#jsm, stream, INFO_TIMEOUT_MS));
     if (failure === "missing") return what === undefined ? streamNotFound(stream, error) : noStreamStores(what, error);
     if (failure === "unavailable") return streamUnavailable(stream, what, error);
     if (what === undefined) return error;
     return new WalnatsError(ErrorCode.RequestFailed, `${what}: ${messageOf(error)}`, { cause: error });
-  }
-
-  /** Asks the stream's info, for at most 500 ms: `undefined` when it answered, else its error. */
-  async #askInfo(stream: string): Promise<{ error: unknown } | undefined> {
-    const timer = new AbortController();
-    try {
-      return await Promise.race([
-        this.#jsm.streams.info(stream).then(() => undefined, (error: unknown) => ({ error })),
-        delay(INFO_TIMEOUT_MS, timer.signal).then(() => ({
-          error: new Error(`No answer within ${INFO_TIMEOUT_MS} ms`),
-        })),
-      ]);
-    } finally {
-      timer.abort(CANCELLED);
-    }
   }
 
   async #streamConfig(name: string) {

@@ -1,0 +1,278 @@
+/**
+ * The schedules' store on NATS: one JetStream KV bucket, `walnats-schedules`,
+ * for the schedules of every event (key: the schedule's id, history 1), and
+ * the ledger reads of their fires in the events' streams.
+ *
+ * @module
+ */
+import { JetStreamApiCodes, type StoredMsg } from "@nats-io/jetstream";
+import { type KV, type KvEntry, Kvm, KvWatchInclude, type KvWatchOptions } from "@nats-io/kv";
+import type { QueuedIterator } from "@nats-io/nats-core";
+import { delay } from "../_async.ts";
+import { ErrorCode, messageOf, streamNotFound, streamUnavailable, WalnatsError } from "../errors.ts";
+import type { Event } from "../event.ts";
+import type {
+  LastFire,
+  ScheduleChange,
+  SchedulesBackendConnection,
+  ScheduleStore,
+  StoredSchedule,
+} from "../schedule_store.ts";
+import { LATE_HEADER, TICK_HEADER } from "../tick.ts";
+import type { NatsLink } from "./_link.ts";
+import { askInfo, infoVerdict, isApiError, streamFailure } from "./_api_errors.ts";
+import { NatsEventsConnection } from "./events_connection.ts";
+
+/** The bucket of every schedule. */
+export const SCHEDULES_BUCKET = "walnats-schedules";
+/** The stream behind the bucket. */
+const BUCKET_STREAM = `KV_${SCHEDULES_BUCKET}`;
+/** After a watch's consumer ended without being asked to (the server was gone too long), the pause before it is opened again. */
+const REWATCH_PAUSE_MS = 250;
+/** After a request got no responders, how long the bucket's info may take to tell a missing bucket from one without a leader. */
+const INFO_TIMEOUT_MS = 500;
+
+/**
+ * The connection `Schedules.connect()` builds on: the events' connection
+ * (streams, fires) and the schedules' store, on one NATS link. The bucket
+ * gets the highest `limits.replicas` of the events, so that a cluster keeps
+ * the schedules as safe as their events.
+ *
+ * @param link the NATS connection
+ * @param events the events whose schedules are kept
+ * @returns the events' connection and the store; closing the events' connection closes the link
+ */
+export function connectNatsSchedules(link: NatsLink, events: readonly Event[]): SchedulesBackendConnection {
+  const replicas = Math.max(1, ...events.map((event) => event.limits.replicas ?? 1));
+  return { events: new NatsEventsConnection(link, events), store: new NatsScheduleStore(link, replicas) };
+}
+
+/**
+ * {@link ScheduleStore} on a JetStream KV bucket, `walnats-schedules`:
+ * compare-and-set by the key's revision (the server checks it with the
+ * write), a watch on an ordered consumer that nats.js recreates after a
+ * server restart or a reconnect.
+ *
+ * Failures are {@link WalnatsError}s: `STREAM_NOT_FOUND` when the bucket
+ * does not exist (register the schedules first), `STREAM_UNAVAILABLE` when
+ * it cannot answer now (no leader, or no answer in time), `REQUEST_FAILED`
+ * for anything else the server refused.
+ */
+export class NatsScheduleStore implements ScheduleStore {
+  readonly #link: NatsLink;
+  readonly #replicas: number;
+  /** The bucket, bound (not created) on first use: binding asks the server nothing. */
+  #kv: Promise<KV> | undefined;
+
+  /**
+   * A store on the link's connection; nothing is asked of the server until a method is called.
+   *
+   * @param link the NATS connection
+   * @param replicas the bucket's replicas when `registerBucket()` creates it (1 to 5)
+   */
+  constructor(link: NatsLink, replicas: number) {
+    this.#link = link;
+    this.#replicas = replicas;
+  }
+
+  async registerBucket(): Promise<void> {
+    try {
+      // Kvm.create leaves an existing bucket as it is (it reads its info first).
+      await new Kvm(this.#link.js).create(SCHEDULES_BUCKET, { history: 1, replicas: this.#replicas });
+    } catch (error) {
+      throw await this.#failure(error, `Cannot register the schedules' bucket '${SCHEDULES_BUCKET}'`);
+    }
+  }
+
+  async get(id: string): Promise<StoredSchedule | undefined> {
+    const kv = await this.#bucket();
+    let entry: KvEntry | null;
+    try {
+      entry = await kv.get(id);
+    } catch (error) {
+      throw await this.#failure(error, `Cannot read schedule '${id}'`);
+    }
+    return entry !== null && entry.operation === "PUT" ? stored(entry) : undefined;
+  }
+
+  async write(id: string, data: Uint8Array, revision: number): Promise<number | undefined> {
+    const kv = await this.#bucket();
+    try {
+      // create() also writes over a deleted key (at its delete marker's revision).
+      return revision === 0 ? await kv.create(id, data) : await kv.update(id, data, revision);
+    } catch (error) {
+      if (isApiError(error, JetStreamApiCodes.StreamWrongLastSequence)) return undefined;
+      throw await this.#failure(error, `Cannot write schedule '${id}'`);
+    }
+  }
+
+  async remove(id: string, revision: number): Promise<boolean> {
+    const kv = await this.#bucket();
+    try {
+      await kv.delete(id, { previousSeq: revision });
+      return true;
+    } catch (error) {
+      if (isApiError(error, JetStreamApiCodes.StreamWrongLastSequence)) return false;
+      throw await this.#failure(error, `Cannot delete schedule '${id}'`);
+    }
+  }
+
+  /**
+   * One ordered consumer delivering the last message of every key; ends at the message after which the
+   * consumer had none pending. An empty bucket ends at once.
+   */
+  async *list(): AsyncIterable<StoredSchedule> {
+    const what = "Cannot list the schedules";
+    if (await this.#isEmpty(what)) return;
+    const watcher = await this.#watch({ include: KvWatchInclude.LastValue }, what);
+    let complete = false;
+    try {
+      for await (const entry of watcher) {
+        if (entry.operation === "PUT") yield stored(entry);
+        if (entry.delta === 0) {
+          complete = true;
+          break;
+        }
+      }
+    } finally {
+      watcher.stop();
+    }
+    if (!complete) {
+      throw new WalnatsError(
+        ErrorCode.StreamUnavailable,
+        `${what}: the bucket's consumer ended before the last schedule (the server restarted?); try again`,
+      );
+    }
+  }
+
+  /**
+   * The last value of every key, `ready` after the one the consumer had none pending after (at once for an
+   * empty bucket), then every change. The ordered consumer recreates itself after a reconnect; when it ends
+   * on its own all the same, a new one resumes after the last revision seen.
+   */
+  async *watch(signal: AbortSignal): AsyncIterable<ScheduleChange> {
+    if (signal.aborted) return;
+    const what = "Cannot watch the schedules";
+    let ready = await this.#isEmpty(what);
+    if (ready) yield { kind: "ready" };
+    let watcher = await this.#watch({ include: KvWatchInclude.LastValue }, what);
+    let lastRevision = 0;
+    const stop = () => watcher.stop();
+    signal.addEventListener("abort", stop, { once: true });
+    try {
+      while (!signal.aborted) {
+        for await (const entry of watcher) {
+          lastRevision = entry.revision;
+          const change = changeOf(entry);
+          // Before `ready`, a delete marker is a schedule deleted before the watch began: nothing to tell.
+          if (ready || change.kind === "put") yield change;
+          if (!ready && entry.delta === 0) {
+            ready = true;
+            yield { kind: "ready" };
+          }
+        }
+        if (signal.aborted) break;
+        watcher = await this.#rewatch(ready ? lastRevision : 0, signal);
+      }
+    } finally {
+      signal.removeEventListener("abort", stop);
+      watcher.stop();
+    }
+  }
+
+  async lastFire(target: { readonly stream: string; readonly subject: string }): Promise<LastFire | undefined> {
+    let last: StoredMsg | null;
+    try {
+      last = await this.#link.jsm.streams.getMessage(target.stream, { last_by_subj: target.subject });
+    } catch (error) {
+      const failure = streamFailure(error);
+      if (failure === "missing") throw streamNotFound(target.stream, error);
+      if (failure !== undefined) throw streamUnavailable(target.stream, undefined, error);
+      throw new WalnatsError(
+        ErrorCode.RequestFailed,
+        `Cannot read the last fire on '${target.subject}': ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+    if (last === null) return undefined;
+    const tick = Number(last.header?.get(TICK_HEADER) || Number.NaN);
+    return {
+      seq: last.seq,
+      tickMs: Number.isFinite(tick) ? tick : undefined,
+      late: last.header?.get(LATE_HEADER) === "true",
+    };
+  }
+
+  /** The bucket bound by name: whether it exists shows in the answers of its requests. */
+  #bucket(): Promise<KV> {
+    return this.#kv ??= new Kvm(this.#link.js).open(SCHEDULES_BUCKET);
+  }
+
+  /** Whether the bucket's stream holds no message at all (no schedule was ever written). */
+  async #isEmpty(what: string): Promise<boolean> {
+    try {
+      return (await this.#link.jsm.streams.info(BUCKET_STREAM)).state.messages === 0;
+    } catch (error) {
+      throw await this.#failure(error, what);
+    }
+  }
+
+  async #watch(options: KvWatchOptions, what: string): Promise<QueuedIterator<KvEntry & { delta?: number }>> {
+    const kv = await this.#bucket();
+    try {
+      return await kv.watch(options);
+    } catch (error) {
+      throw await this.#failure(error, what);
+    }
+  }
+
+  /**
+   * A new watch after the last one ended on its own: from the revision after `after`, or, before `ready`
+   * (`after` 0), from the start. Tries every `REWATCH_PAUSE_MS` until it opens or `signal` aborts.
+   */
+  async #rewatch(after: number, signal: AbortSignal): Promise<QueuedIterator<KvEntry & { delta?: number }>> {
+    for (;;) {
+      try {
+        const options = after > 0
+          ? { include: KvWatchInclude.AllHistory, resumeFromRevision: after + 1 }
+          : { include: KvWatchInclude.LastValue };
+        return await this.#watch(options, "Cannot watch the schedules");
+      } catch (error) {
+        if (signal.aborted) throw error;
+        await delay(REWATCH_PAUSE_MS, signal).catch(() => {});
+        if (signal.aborted) throw error;
+      }
+    }
+  }
+
+  /**
+   * The error a failed request on the bucket ends with: `STREAM_NOT_FOUND` when the bucket does not exist,
+   * `STREAM_UNAVAILABLE` when it cannot answer now ("no responders" asks the bucket's info to tell which),
+   * else `REQUEST_FAILED`.
+   */
+  async #failure(error: unknown, what: string): Promise<WalnatsError> {
+    if (error instanceof WalnatsError) return error;
+    let failure = streamFailure(error);
+    if (failure === "noResponders") {
+      failure = infoVerdict(await askInfo(this.#link.jsm, BUCKET_STREAM, INFO_TIMEOUT_MS));
+    }
+    if (failure === "missing") {
+      return new WalnatsError(
+        ErrorCode.StreamNotFound,
+        `${what}: the schedules' bucket '${SCHEDULES_BUCKET}' does not exist; register the schedules first`,
+        { cause: error },
+      );
+    }
+    if (failure === "unavailable") return streamUnavailable(BUCKET_STREAM, what, error);
+    return new WalnatsError(ErrorCode.RequestFailed, `${what}: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+function stored(entry: KvEntry): StoredSchedule {
+  return { id: entry.key, data: entry.value, revision: entry.revision };
+}
+
+/** A watched entry as a change: a put, or a delete for a delete or purge marker. */
+function changeOf(entry: KvEntry): ScheduleChange {
+  return entry.operation === "PUT" ? { kind: "put", schedule: stored(entry) } : { kind: "delete", id: entry.key };
+}
