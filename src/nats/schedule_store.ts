@@ -203,9 +203,23 @@ export class NatsScheduleStore implements ScheduleStore {
     };
   }
 
-  /** The bucket bound by name: whether it exists shows in the answers of its requests. */
-  #bucket(): Promise<KV> {
-    return this.#kv ??= new Kvm(this.#link.js).open(SCHEDULES_BUCKET);
+  /**
+   * The bucket bound by name: whether it exists shows in the answers of its requests. A binding that failed
+   * (nats.js may ask the server for the account's info first) is forgotten, so that the next call tries again.
+   */
+  async #bucket(): Promise<KV> {
+    if (this.#kv === undefined) {
+      const binding = new Kvm(this.#link.js).open(SCHEDULES_BUCKET).catch((error: unknown) => {
+        if (this.#kv === binding) this.#kv = undefined;
+        throw error;
+      });
+      this.#kv = binding;
+    }
+    try {
+      return await this.#kv;
+    } catch (error) {
+      throw await this.#failure(error, "Cannot open the schedules' bucket");
+    }
   }
 
   /** Whether the bucket's stream holds no message at all (no schedule was ever written). */
