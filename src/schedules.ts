@@ -1,6 +1,8 @@
 import { type Backend, isBackend } from "./backend.ts";
 import type { Event } from "./event.ts";
 import { checkedEvents } from "./events.ts";
+import { type ConnectOptions, dialOrAdopt, type NatsClient } from "./nats/connect.ts";
+import { connectNatsSchedules } from "./nats/schedule_store.ts";
 import { SchedulesConnection } from "./schedules_connection.ts";
 
 /**
@@ -52,18 +54,26 @@ export class Schedules {
   }
 
   /**
-   * Connects to a {@link Backend} that can hold schedules: the in-memory
+   * Connects to a NATS server with JetStream (nats-server 2.9 or newer), or
+   * adopts a connection you opened with nats.js, as `Events.connect()` does;
+   * or connects to a {@link Backend} that can hold schedules: the in-memory
    * server of `@walnats/clock/testing`.
    *
-   * @param target a `Backend` with `connectSchedules`
+   * @param target connect options, an open nats.js `NatsConnection`, or a `Backend` with `connectSchedules`
    * @returns the connection
-   * @throws {TypeError} when the target cannot hold schedules
+   * @throws {TypeError} when a backend cannot hold schedules
+   * @throws {WalnatsError} `CONNECTION_FAILED` (with the URL), `SERVER_TOO_OLD`, `JETSTREAM_NOT_ENABLED`
    */
-  async connect(target: Backend): Promise<SchedulesConnection> {
-    if (!isBackend(target) || typeof target.connectSchedules !== "function") {
-      throw new TypeError("Cannot connect Schedules: the target cannot hold schedules (no connectSchedules())");
+  async connect(target: ConnectOptions | NatsClient | Backend): Promise<SchedulesConnection> {
+    let opened;
+    if (isBackend(target)) {
+      if (typeof target.connectSchedules !== "function") {
+        throw new TypeError("Cannot connect Schedules: the target cannot hold schedules (no connectSchedules())");
+      }
+      opened = await target.connectSchedules(this.events);
+    } else {
+      opened = connectNatsSchedules(await dialOrAdopt(target), this.events);
     }
-    const { events, store } = await target.connectSchedules(this.events);
-    return new SchedulesConnection(this.events, events, store);
+    return new SchedulesConnection(this.events, opened.events, opened.store);
   }
 }
