@@ -91,10 +91,7 @@ export class ScheduleRunner {
           this.#firing.add(entry.id);
           const fire: Promise<void> = this.#fire(entry, atMs, now, signal)
             .catch((error) => this.#fail(error))
-            .finally(() => {
-              this.#firing.delete(entry.id);
-              fires.delete(fire);
-            });
+            .finally(() => fires.delete(fire));
           fires.add(fire);
         }
         const nextMs = this.#planned.peek()?.atMs ?? Infinity;
@@ -185,12 +182,19 @@ export class ScheduleRunner {
   async #fire(entry: Entry, plannedMs: number, nowMs: number, signal: AbortSignal | undefined): Promise<void> {
     const { publisher, time, onTick } = this.#setup;
     const due = dueTicks(entry.source.schedule, plannedMs, nowMs);
-    const emitted = await emitDue(entry.source, due, entry.catchUpPending, nowMs, {
-      publisher,
-      time,
-      signal,
-      onTick: (report) => onTick({ ...report, schedule: entry.id }),
-    });
+    let emitted: boolean;
+    try {
+      emitted = await emitDue(entry.source, due, entry.catchUpPending, nowMs, {
+        publisher,
+        time,
+        signal,
+        onTick: (report) => onTick({ ...report, schedule: entry.id }),
+      });
+    } finally {
+      // Before the next tick is planned: the loop may pop it as soon as it is (a fire tried until its
+      // deadline ends at the next tick), and must find the schedule free.
+      this.#firing.delete(entry.id);
+    }
     const latest = this.#entries.get(entry.id);
     if (latest === entry) {
       entry.catchUpPending = entry.source.catchUp > 0 && !emitted;

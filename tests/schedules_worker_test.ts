@@ -1,0 +1,47 @@
+/**
+ * The schedules worker on the in-memory server and fake time, where a test
+ * controls what the stream answers.
+ */
+import assert from "node:assert/strict";
+import { Event, type EventsConnection, type FireReport, SchedulesConnection } from "../mod.ts";
+import { FakeTime, MemoryServer } from "../testing/mod.ts";
+
+Deno.test("a fire tried in vain until its deadline (the next tick) is reported missed, and the schedule fires on at its next ticks", async () => {
+  using time = new FakeTime("2026-12-01T12:00:00.500Z");
+  const server = new MemoryServer(time);
+  const event = new Event("reminder", Object);
+  const { events, store } = await server.connectSchedules([event]);
+  let refusing = false;
+  const refusingEvents: EventsConnection = {
+    time,
+    register: () => events.register(),
+    emit: (...args) => events.emit(...args),
+    lastTick: (target) => events.lastTick(target),
+    publishTick: (...args) => refusing ? Promise.reject(new Error("refused")) : events.publishTick(...args),
+    close: () => events.close(),
+    [Symbol.asyncDispose]: () => events.close(),
+  };
+  await using schedules = new SchedulesConnection([event], refusingEvents, store);
+  await schedules.register();
+  await schedules.upsert("r", { event, period: 1, value: {} });
+  const reports: FireReport[] = [];
+  const stop = new AbortController();
+  const worker = schedules.run({ signal: stop.signal, onTick: (report) => void reports.push(report) });
+  await time.tickAsync(1_000); // 12:00:01 emitted
+  refusing = true;
+  await time.tickAsync(2_500); // 12:00:02 and 12:00:03 refused until their deadlines, 12:00:04's first attempt too
+  refusing = false;
+  await time.tickAsync(1_500); // 12:00:04 on its next attempt, 12:00:05
+  stop.abort();
+  await worker;
+  assert.deepEqual(
+    reports.map((r) => [r.tick.toISOString().slice(11, 19), r.outcome, r.reason]),
+    [
+      ["12:00:01", "emitted", undefined],
+      ["12:00:02", "missed", "unacknowledged"],
+      ["12:00:03", "missed", "unacknowledged"],
+      ["12:00:04", "emitted", undefined],
+      ["12:00:05", "emitted", undefined],
+    ],
+  );
+});
