@@ -6,6 +6,7 @@
  * @module
  */
 import type { TickReport } from "../src/clock.ts";
+import type { FireReport } from "../src/schedules_connection.ts";
 import type { ConnectionStatus } from "../src/connection_status.ts";
 import { messageOf } from "../src/errors.ts";
 import { redact } from "../src/nats/_connect_options.ts";
@@ -75,9 +76,18 @@ export class Log {
 
   /** A tick's report (level `warn` when missed); `named` starts a text line with the event's name. */
   tick(report: TickReport, named: boolean): void {
+    this.#report(report, named ? [report.event] : [], "tick", tickFields(report));
+  }
+
+  /** A schedule's fire: a tick's line started by the event's name and the schedule's id; in JSON `msg: "fire"` and `schedule`. */
+  fire(report: FireReport): void {
+    this.#report(report, [report.event, report.schedule], "fire", { ...tickFields(report), schedule: report.schedule });
+  }
+
+  #report(report: TickReport, prefix: readonly string[], msg: string, fields: Fields): void {
     const level = report.outcome === "missed" ? "warn" : "info";
-    const text = named ? `${report.event}  ${formatReport(report)}` : formatReport(report);
-    this.#write(level, this.#format === "text" ? text : "tick", tickFields(report));
+    const text = [...prefix, formatReport(report)].join("  ");
+    this.#write(level, this.#format === "text" ? text : msg, fields);
   }
 
   /** A connection lost (level `warn`) or restored. */

@@ -23,6 +23,7 @@ import type { TickReport } from "../src/clock.ts";
 import { messageOf, WalnatsError } from "../src/errors.ts";
 import { Event } from "../src/event.ts";
 import { Events } from "../src/events.ts";
+import { Schedules } from "../src/schedules.ts";
 import type { EventsConnection } from "../src/events_connection.ts";
 import { Metrics } from "../src/metrics.ts";
 import {
@@ -55,7 +56,13 @@ Runs a clock: emits an event into NATS JetStream at every tick, exactly once
 however many clocks of the same event run.
 
 Options:
-  --event NAME       the event to emit (default: minute-passed)
+  --event NAME       the event to emit (default: minute-passed); with
+                     --schedules, an event whose schedules to fire
+                     (repeatable; default: every event's)
+  --schedules        run a schedules worker instead of a clock: fire the
+                     schedules stored by deno task schedules (or the API),
+                     one line per fire; not with the clock flags below,
+                     --config or --http
   --period SECONDS   seconds between ticks, ms resolution (default: 60)
   --cron EXPR        a cron schedule instead of a period: 5 fields, or 6 with
                      seconds first (e.g. "30 2 * * *", "*/10 * * * * *")
@@ -109,7 +116,7 @@ const consoleOutput: Output = { out: (line) => console.log(line), err: (line) =>
  */
 export async function main(args: string[], output: Output = consoleOutput, signal?: AbortSignal): Promise<number> {
   let flags: Flags;
-  let clocks: readonly Clock[];
+  let work: (signal: AbortSignal) => Promise<number>;
   try {
     const values = readArgs(args);
     if (values.help) {
@@ -118,7 +125,11 @@ export async function main(args: string[], output: Output = consoleOutput, signa
     }
     const config = values.config === undefined ? undefined : await readConfig(values.config);
     flags = flagsOf(values, config);
-    clocks = config?.clocks ?? [clockOf(values)];
+    const clocks = config?.clocks ?? (values.schedules ? undefined : [clockOf(values)]);
+    const events = values.event ?? [];
+    work = clocks === undefined
+      ? (stop) => runSchedules(events, flags, output, stop)
+      : (stop) => runClocks(clocks, flags, output, stop);
   } catch (error) {
     output.err(`${messageOf(error)}\n\n${USAGE}`);
     return 2;
@@ -129,20 +140,29 @@ export async function main(args: string[], output: Output = consoleOutput, signa
   signal?.addEventListener("abort", onSignal, { once: true });
   for (const name of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(name, onSignal);
   try {
-    return await runClocks(clocks, flags, output, stop.signal);
+    return await work(stop.signal);
   } finally {
     for (const name of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(name, onSignal);
     signal?.removeEventListener("abort", onSignal);
   }
 }
 
-async function runClocks(clocks: readonly Clock[], flags: Flags, output: Output, signal: AbortSignal) {
+/**
+ * Starts the embedded server when no server is given, checks the connect
+ * options and runs `work` with them; a `WalnatsError` (or an HTTP listen
+ * error) it throws is logged and exit code 1.
+ */
+async function withServer(
+  flags: Flags,
+  output: Output,
+  name: string,
+  work: (options: ConnectOptions, resolved: ResolvedConnectOptions, log: Log) => Promise<number>,
+): Promise<number> {
   const plain = new Log(flags.logFormat, output);
   await using embedded = flags.servers === undefined ? await startEmbedded(plain) : undefined;
   const servers = flags.servers ?? embedded?.url;
   if (servers === undefined) return 1;
-  const names = clocks.map((clock) => clock.event.name);
-  const options: ConnectOptions = { ...flags.connect, servers, name: `walnats-clock ${names.join(" ")}` };
+  const options: ConnectOptions = { ...flags.connect, servers, name };
   let resolved;
   try {
     resolved = resolveConnectOptions(options);
@@ -152,9 +172,20 @@ async function runClocks(clocks: readonly Clock[], flags: Flags, output: Output,
     return 2;
   }
   const log = plain.hiding(resolved.secrets);
-  const metrics = new Metrics();
-  const health = new Health();
   try {
+    return await work(options, resolved, log);
+  } catch (error) {
+    if (!(error instanceof WalnatsError || error instanceof HttpListenError)) throw error;
+    log.error(error.message, error instanceof WalnatsError ? { code: error.code } : {});
+    return 1;
+  }
+}
+
+function runClocks(clocks: readonly Clock[], flags: Flags, output: Output, signal: AbortSignal) {
+  const names = clocks.map((clock) => clock.event.name);
+  return withServer(flags, output, `walnats-clock ${names.join(" ")}`, async (options, resolved, log) => {
+    const metrics = new Metrics();
+    const health = new Health();
     await using http = flags.http === undefined ? undefined : listen(flags.http, health, metrics, log);
     if (http !== undefined) {
       log.info(`Metrics and health checks on ${http.url}: /metrics, /healthz, /readyz.`, { url: http.url });
@@ -183,11 +214,30 @@ async function runClocks(clocks: readonly Clock[], flags: Flags, output: Output,
       await conn.close();
       await watching;
     }
-  } catch (error) {
-    if (!(error instanceof WalnatsError || error instanceof HttpListenError)) throw error;
-    log.error(error.message, error instanceof WalnatsError ? { code: error.code } : {});
-    return 1;
-  }
+  });
+}
+
+/**
+ * Runs a schedules worker: fires the schedules of the events named (of every
+ * event, for none), one line per fire. Its events are bytes: the worker
+ * stores each record's payload as it is and needs no schema.
+ */
+function runSchedules(names: readonly string[], flags: Flags, output: Output, signal: AbortSignal) {
+  const which = names.length === 0 ? "every event" : names.map((name) => `'${name}'`).join(", ");
+  return withServer(flags, output, `walnats-schedules ${names.join(" ")}`.trim(), async (options, resolved, log) => {
+    // TODO(rebase onto the NATS schedules store): Schedules.connect() takes ConnectOptions then; drop the cast.
+    await using conn = await new Schedules(...names.map((name) => new Event(name, Uint8Array))).connect(
+      options as never,
+    );
+    await conn.register();
+    log.info(
+      `Schedules worker for ${which} on ${describeConnection(resolved)}; SIGINT or SIGTERM stops it.`,
+      { events: names.join(",") },
+    );
+    await conn.run({ signal, onTick: (report) => log.fire(report) });
+    log.info("Stopped.");
+    return 0;
+  });
 }
 
 /** Serves the metrics and the health checks; readiness reasons hide the secrets as log lines do. */
@@ -250,6 +300,9 @@ interface Flags {
 /** The clock flags: not with `--config`. */
 const CLOCK_FLAGS = ["event", "period", "cron", "timezone", "catch-up", "meta"] as const;
 
+/** The clock flags that do not go with `--schedules` (`--event` does: the events whose schedules to fire). */
+const SCHEDULE_FLAGS_NOT = CLOCK_FLAGS.filter((flag) => flag !== "event");
+
 /** The parsed command line. */
 type Values = ReturnType<typeof readArgs>;
 
@@ -259,7 +312,8 @@ function readArgs(args: string[]) {
     strict: true,
     allowPositionals: true,
     options: {
-      event: { type: "string" },
+      event: { type: "string", multiple: true },
+      schedules: { type: "boolean", default: false },
       period: { type: "string" },
       cron: { type: "string" },
       timezone: { type: "string" },
@@ -277,6 +331,20 @@ function readArgs(args: string[]) {
   if (format !== undefined && !LOG_FORMATS.some((known) => known === format)) {
     throw new TypeError(`--log-format must be ${LOG_FORMATS.join(" or ")}, got '${format}'`);
   }
+  if (values.schedules) {
+    const other = [...SCHEDULE_FLAGS_NOT, "config" as const, "http" as const].find((flag) =>
+      values[flag] !== undefined
+    );
+    if (other !== undefined) {
+      throw new TypeError(
+        other === "http"
+          ? "--http does not go with --schedules yet: a schedules worker serves no metrics or health checks"
+          : `--${other} does not go with --schedules: a schedule's spec is in its record (deno task schedules add)`,
+      );
+    }
+  } else if ((values.event?.length ?? 0) > 1) {
+    throw new TypeError(`--event names one clock's event, got ${values.event?.length} (several go with --schedules)`);
+  }
   if (values.config !== undefined) {
     const clockFlag = CLOCK_FLAGS.find((flag) => values[flag] !== undefined);
     if (clockFlag !== undefined) {
@@ -290,7 +358,7 @@ function readArgs(args: string[]) {
 function clockOf(values: Values): Clock {
   const meta = metaOf(values.meta);
   return new Clock({
-    event: new Event(values.event ?? "minute-passed", Date),
+    event: new Event(values.event?.[0] ?? "minute-passed", Date),
     ...(values.period === undefined ? {} : { period: number("--period", values.period) }),
     ...(values.cron === undefined ? {} : { cron: values.cron }),
     ...(values.timezone === undefined ? {} : { timezone: values.timezone }),

@@ -1,0 +1,256 @@
+/**
+ * deno task schedules without a server: its flags, its output, and its
+ * commands on the in-memory server; tests/nats/cli_schedules_test.ts runs
+ * it as a process on a real one.
+ */
+import assert from "node:assert/strict";
+import { FakeTime, MemoryServer } from "../testing/mod.ts";
+import { main as runMain } from "../cli/main.ts";
+import { main, parseSchedulesArgs, type SchedulesConnector } from "../cli/schedules.ts";
+
+const SERVER = ["--server", "nats://127.0.0.1:4222"];
+
+/** Runs the command on `server`; returns the exit code and what it wrote. */
+async function run(args: string[], server?: MemoryServer) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const connector: SchedulesConnector = (schedules) => {
+    if (server === undefined) throw new Error("no server in this test");
+    return schedules.connect(server);
+  };
+  const code = await main(args, { out: (line) => out.push(line), err: (line) => err.push(line) }, connector);
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+Deno.test("parseSchedulesArgs() reads add's flags into the schedule's options", () => {
+  const { command, servers } = parseSchedulesArgs([
+    "add",
+    "user-42",
+    "--event",
+    "reminder",
+    "--cron",
+    "0 9 * * 1",
+    "--timezone",
+    "Asia/Tokyo",
+    "--value",
+    '{"user":42}',
+    "--start-at",
+    "2026-12-01T00:00:00Z",
+    "--max-ticks",
+    "3",
+    "--catch-up",
+    "1",
+    "--meta",
+    "tenant=acme",
+    "--meta",
+    "team=a=b",
+    ...SERVER,
+  ]);
+  assert.deepEqual(servers, ["nats://127.0.0.1:4222"]);
+  assert.equal(command?.name, "add");
+  if (command?.name !== "add") return;
+  const { event, ...options } = command.options;
+  assert.equal(event.name, "reminder");
+  assert.deepEqual(options, {
+    cron: "0 9 * * 1",
+    timezone: "Asia/Tokyo",
+    value: { user: 42 },
+    startAt: new Date("2026-12-01T00:00:00Z"),
+    maxTicks: 3,
+    catchUp: 1,
+    meta: { tenant: "acme", team: "a=b" },
+  });
+});
+
+Deno.test("parseSchedulesArgs() reads the other commands", () => {
+  const commands = [
+    ["list", "--event", "reminder", "--json"],
+    ["describe", "a", "--next", "3"],
+    ["pause", "a", "--note", "on holiday"],
+    ["resume", "a"],
+    ["rm", "a", "--json"],
+  ].map((args) => parseSchedulesArgs([...args, ...SERVER]).command);
+  assert.deepEqual(commands, [
+    { name: "list", event: "reminder", json: true },
+    { name: "describe", id: "a", next: 3, json: false },
+    { name: "pause", id: "a", note: "on holiday", json: false },
+    { name: "resume", id: "a", json: false },
+    { name: "rm", id: "a", json: true },
+  ]);
+});
+
+Deno.test("deno task schedules exits 2 for bad flags and says what is wrong", async () => {
+  const cases: [string[], RegExp][] = [
+    [[], /Give a command: add, list, describe, pause, resume, rm/],
+    [["launch", "a"], /Unknown command 'launch'/],
+    [["add", "a", "--period", "60"], /'add' needs --event NAME/],
+    [["add", "a", "--event", "e"], /'add' needs one of --period, --cron and --at, got none/],
+    [["add", "a", "--event", "e", "--period", "1", "--cron", "* * * * *"], /got --period and --cron/],
+    [["add", "a", "--event", "e", "--period", "soon"], /--period must be a number, got 'soon'/],
+    [["add", "a", "--event", "e", "--at", "tomorrow"], /--at must be an ISO 8601 instant/],
+    [["add", "a", "--event", "e", "--period", "1", "--value", "{user"], /--value must be JSON, got '\{user'/],
+    [["add", "a", "--event", "e", "--period", "1", "--timezone", "UTC"], /--timezone goes with --cron/],
+    [["add", "a", "--event", "e", "--period", "1", "--meta", "novalue"], /--meta must be KEY=VALUE/],
+    [["list", "a"], /'list' takes no id, got 'a'/],
+    [["list", "--period", "1"], /--period does not go with 'list'/],
+    [["describe"], /'describe' needs the schedule's id/],
+    [["pause", "a", "b"], /'pause' takes one id, got 2/],
+    [["describe", "a", "--note", "x"], /--note does not go with 'describe'/],
+    [["rm", "a", "--bogus"], /Unknown option '--bogus'/],
+    [["list", "--user", "clock", "--password", "hunter2", "--token", "t0ken"], /Give one way to authenticate/],
+  ];
+  for (const [args, message] of cases) {
+    const { code, err } = await run([...args, ...SERVER]);
+    assert.equal(code, 2, args.join(" "));
+    assert.match(err, message);
+    assert.match(err, /Usage: deno task schedules/);
+    assert.doesNotMatch(err, /hunter2|t0ken/);
+  }
+});
+
+Deno.test("deno task schedules needs --server or NATS_URL and exits 2 without", async () => {
+  const saved = Deno.env.get("NATS_URL");
+  Deno.env.delete("NATS_URL");
+  try {
+    const { code, err } = await run(["list"]);
+    assert.equal(code, 2);
+    assert.match(err, /needs --server URL or NATS_URL/);
+  } finally {
+    if (saved !== undefined) Deno.env.set("NATS_URL", saved);
+  }
+});
+
+Deno.test("deno task schedules --help prints the usage with every command", async () => {
+  const { code, out } = await run(["--help"]);
+  assert.equal(code, 0);
+  for (const command of ["add ID", "list", "describe ID", "pause ID", "resume ID", "rm ID"]) {
+    assert.match(out, new RegExp(`^  ${command}`, "m"));
+  }
+});
+
+Deno.test("add, list, describe, pause, resume and rm on the in-memory server, as tables", async () => {
+  using time = new FakeTime("2026-12-01T08:00:00Z");
+  const server = new MemoryServer(time);
+  const add = (id: string, ...flags: string[]) => run(["add", id, ...flags, ...SERVER], server);
+  assert.deepEqual(await add("user-1", "--event", "reminder", "--period", "3600", "--value", '{"user":1}'), {
+    code: 0,
+    out: "Stored schedule 'user-1': every 3600 s.",
+    err: "",
+  });
+  assert.equal((await add("user-2", "--event", "reminder", "--cron", "0 9 * * 1", "--timezone", "Asia/Tokyo")).code, 0);
+  assert.equal((await add("launch", "--event", "launch", "--at", "2026-12-24T18:00:00Z")).code, 0);
+  assert.equal(
+    (await run(["pause", "user-2", "--note", "on holiday", ...SERVER], server)).out,
+    "Paused schedule 'user-2'.",
+  );
+
+  const list = await run(["list", ...SERVER], server);
+  assert.equal(list.code, 0, list.err);
+  assert.deepEqual(list.out.split("\n"), [
+    "ID      EVENT     SCHEDULE                          STATE   NEXT FIRE",
+    "launch  launch    at 2026-12-24T18:00:00.000+00:00  active  2026-12-24T18:00:00.000+00:00",
+    "user-1  reminder  every 3600 s                      active  2026-12-01T09:00:00.000+00:00",
+    "user-2  reminder  cron '0 9 * * 1' in Asia/Tokyo    paused  -",
+  ]);
+  const reminders = await run(["list", "--event", "reminder", ...SERVER], server);
+  assert.deepEqual(reminders.out.split("\n").map((line) => line.split(" ")[0]), ["ID", "user-1", "user-2"]);
+
+  const described = await run(["describe", "user-2", "--next", "2", ...SERVER], server);
+  assert.deepEqual(described.out.split("\n"), [
+    "id          user-2",
+    "event       reminder",
+    "schedule    cron '0 9 * * 1' in Asia/Tokyo",
+    "state       paused since 2026-12-01T08:00:00.000+00:00 (on holiday)",
+    "catch-up    0",
+    "updated at  2026-12-01T08:00:00.000+00:00",
+    `revision    ${described.out.match(/^revision +(\d+)$/m)?.[1]}`,
+    "next fires  -",
+    "last fire   -",
+  ]);
+  assert.equal((await run(["resume", "user-2", ...SERVER], server)).out, "Resumed schedule 'user-2'.");
+  const resumed = await run(["describe", "user-2", "--next", "2", ...SERVER], server);
+  assert.match(resumed.out, /^state +active$/m);
+  assert.match(resumed.out, /^next fires +2026-12-07T00:00:00\.000\+00:00\n +2026-12-14T00:00:00\.000\+00:00$/m);
+  const one = await run(["describe", "user-1", ...SERVER], server);
+  assert.match(one.out, /^value +\{"user":1\}$/m);
+
+  assert.equal((await run(["rm", "launch", ...SERVER], server)).out, "Deleted schedule 'launch'.");
+  assert.deepEqual((await run(["list", "--json", ...SERVER], server)).out.match(/"id":"[^"]+"/g), [
+    '"id":"user-1"',
+    '"id":"user-2"',
+  ]);
+});
+
+Deno.test("deno task schedules --json prints what scripts read: instants as ISO text, the value as JSON", async () => {
+  using time = new FakeTime("2026-12-01T08:00:00Z");
+  const server = new MemoryServer(time);
+  const added = await run(
+    [
+      "add",
+      "u",
+      "--event",
+      "reminder",
+      "--period",
+      "60",
+      "--value",
+      '{"user":7}',
+      "--meta",
+      "k=v",
+      "--json",
+      ...SERVER,
+    ],
+    server,
+  );
+  const info = JSON.parse(added.out);
+  assert.deepEqual({ ...info, revision: 0 }, {
+    id: "u",
+    event: "reminder",
+    period: 60,
+    catchUp: 0,
+    meta: { k: "v" },
+    value: { user: 7 },
+    updatedAt: "2026-12-01T08:00:00.000Z",
+    revision: 0,
+  });
+  const described = JSON.parse((await run(["describe", "u", "--next", "2", "--json", ...SERVER], server)).out);
+  assert.deepEqual(described.next, ["2026-12-01T08:01:00.000Z", "2026-12-01T08:02:00.000Z"]);
+  assert.equal(described.state, "active");
+  assert.deepEqual(described.schedule.value, { user: 7 });
+  assert.equal(described.lastFire, undefined);
+  assert.deepEqual(JSON.parse((await run(["rm", "u", "--json", ...SERVER], server)).out), { id: "u", deleted: true });
+  assert.equal((await run(["list", "--json", ...SERVER], server)).out, "[]");
+  assert.equal((await run(["list", ...SERVER], server)).out, "No schedules.");
+});
+
+Deno.test("deno task schedules exits 1 naming the id of an unknown schedule, 2 for input the library refuses", async () => {
+  using time = new FakeTime("2026-12-01T08:00:00Z");
+  const server = new MemoryServer(time);
+  const unregistered = await run(["describe", "nobody", ...SERVER], server);
+  assert.equal(unregistered.code, 1);
+  assert.match(unregistered.err, /bucket does not exist/);
+  assert.equal((await run(["add", "somebody", "--event", "e", "--period", "1", ...SERVER], server)).code, 0);
+  for (const command of ["describe", "pause", "resume", "rm"]) {
+    const { code, err } = await run([command, "nobody", ...SERVER], server);
+    assert.equal(code, 1, command);
+    assert.match(err, /schedule 'nobody': no schedule has this id/);
+  }
+  const badCron = await run(["add", "a", "--event", "e", "--cron", "61 * * * *", ...SERVER], server);
+  assert.equal(badCron.code, 2);
+  assert.match(badCron.err, /Cannot upsert schedule 'a'/);
+  const badId = await run(["add", "a.b", "--event", "e", "--period", "1", ...SERVER], server);
+  assert.equal(badId.code, 2);
+  assert.match(badId.err, /'id' must be 1 to 128 letters/);
+});
+
+Deno.test("deno task run --schedules does not go with a clock's schedule, --config or --http", async () => {
+  for (const flag of [["--period", "1"], ["--cron", "* * * * *"], ["--config", "walnats.json"], ["--http", ":9464"]]) {
+    const err: string[] = [];
+    const code = await runMain(["--schedules", ...flag], { out: () => {}, err: (line) => err.push(line) });
+    assert.equal(code, 2, flag.join(" "));
+    assert.match(err.join("\n"), new RegExp(`${flag[0]} does not go with --schedules`));
+  }
+  const err: string[] = [];
+  const code = await runMain(["--event", "a", "--event", "b"], { out: () => {}, err: (line) => err.push(line) });
+  assert.equal(code, 2);
+  assert.match(err.join("\n"), /--event names one clock's event, got 2 \(several go with --schedules\)/);
+});
