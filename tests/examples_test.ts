@@ -1,7 +1,9 @@
 /** The examples' parts that need no server; tests/nats/examples_test.ts and examples_actors_test.ts run them on one. */
 import assert from "node:assert/strict";
-import type { JobContext } from "../mod.ts";
+import { type JobContext, Schedules } from "../mod.ts";
 import { backupActor } from "../examples/backup_at_midnight.ts";
+import { type Handled, reminder, runReminders } from "../examples/reminders.ts";
+import { FakeTime, MemoryServer } from "../testing/mod.ts";
 import { nextBerlinMidnight } from "./_examples.ts";
 import { HAS_PROMTOOL, promtool } from "./_promtool.ts";
 
@@ -83,4 +85,35 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("examples/reminders.ts fires each user's reminders once per tick, and none of the paused user's after the pause", async () => {
+  using time = new FakeTime("2026-12-01T08:00:00Z");
+  const server = new MemoryServer(time);
+  const handled: Handled[] = [];
+  const running = runReminders(server, (one) => void handled.push(one));
+  await time.tickAsync(7_000);
+  const { pausedAt } = await running;
+
+  assert.equal(pausedAt.toISOString(), "2026-12-01T08:00:03.500Z");
+  const at = (s: number) => new Date(Date.parse("2026-12-01T08:00:00Z") + s * 1000).toISOString();
+  assert.deepEqual(
+    handled.map(({ schedule, tick }) => `${schedule} ${tick}`).sort(),
+    [
+      ...[1, 2, 3, 4, 5, 6].map((s) => `remind-ada ${at(s)}`),
+      ...[2, 4, 6].map((s) => `remind-bob ${at(s)}`),
+      ...[1.5, 3].map((s) => `remind-cy ${at(s)}`),
+    ].sort(),
+  );
+  assert.deepEqual(handled.find((one) => one.schedule === "remind-bob"), {
+    schedule: "remind-bob",
+    tick: at(2),
+    user: "bob",
+    text: "drink some water",
+  });
+  const stored = server.messages(reminder).map((m) => `${m.headers["Walnats-Schedule"]} ${m.headers["Walnats-Tick"]}`);
+  assert.equal(new Set(stored).size, handled.length);
+  assert.equal(stored.length, handled.length);
+  await using after = await new Schedules().connect(server);
+  assert.deepEqual(await Array.fromAsync(after.list()), []);
 });
