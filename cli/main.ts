@@ -7,7 +7,12 @@
  * deno task run --event 5m-passed --period 300 --meta team=ops --server nats://127.0.0.1:4222
  * NATS_PASSWORD=... deno task run --server tls://nats.internal:4222 --user clock --tlsca ca.pem
  * deno task run --config walnats.json --http 127.0.0.1:9464 --log-format json
+ * deno task run --schedules --event reminder --server nats://127.0.0.1:4222
  * ```
+ *
+ * With `--schedules` it runs a schedules worker instead of a clock: it fires
+ * the schedules stored with `deno task schedules` (cli/schedules.ts) or the
+ * `Schedules` API, of the events named by `--event` or of every event.
  *
  * It connects the way the `nats` command does: the same flags (`--user`,
  * `--password`, `--token`, `--creds`, `--nkey`, `--tlsca`, `--tlscert`,
