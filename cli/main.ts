@@ -230,10 +230,7 @@ function runClocks(clocks: readonly Clock[], flags: Flags, output: Output, signa
 function runSchedules(names: readonly string[], flags: Flags, output: Output, signal: AbortSignal) {
   const which = names.length === 0 ? "every event" : names.map((name) => `'${name}'`).join(", ");
   return withServer(flags, output, `walnats-schedules ${names.join(" ")}`.trim(), async (options, resolved, log) => {
-    // TODO(rebase onto the NATS schedules store): Schedules.connect() takes ConnectOptions then; drop the cast.
-    await using conn = await new Schedules(...names.map((name) => new Event(name, Uint8Array))).connect(
-      options as never,
-    );
+    await using conn = await new Schedules(...names.map((name) => new Event(name, Uint8Array))).connect(options);
     await conn.register();
     log.info(
       `Schedules worker for ${which} on ${describeConnection(resolved)}; SIGINT or SIGTERM stops it.`,

@@ -445,8 +445,7 @@ export function descriptionJson({ schedule, state, next, lastFire }: ScheduleDes
 /** Opens the connection of a command: `Schedules.connect()` on the server, or a test's backend. */
 export type SchedulesConnector = (schedules: Schedules, options: ConnectOptions) => Promise<SchedulesConnection>;
 
-// TODO(rebase onto the NATS schedules store): Schedules.connect() takes ConnectOptions then; drop the cast.
-const natsConnector: SchedulesConnector = (schedules, options) => schedules.connect(options as never);
+const natsConnector: SchedulesConnector = (schedules, options) => schedules.connect(options);
 
 const consoleOutput: Output = { out: (line) => console.log(line), err: (line) => console.error(line) };
 

@@ -59,8 +59,7 @@ export async function runReminders(
   target: ConnectOptions | Backend,
   send: (handled: Handled) => unknown,
 ): Promise<{ pausedAt: Date }> {
-  // TODO(rebase onto the NATS schedules store): Schedules.connect() takes ConnectOptions then; drop the cast.
-  await using schedules = await new Schedules(reminder).connect(target as Backend);
+  await using schedules = await new Schedules(reminder).connect(target);
   await schedules.register();
   for (const { user, text, ...spec } of USERS) {
     await schedules.upsert(`remind-${user}`, { event: reminder, ...spec, value: { user, text } });
