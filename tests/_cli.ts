@@ -1,5 +1,5 @@
 /**
- * The clock command (cli/main.ts) as a real process, for tests/cli_test.ts
+ * The commands (cli/main.ts, cli/schedules.ts) as real processes, for tests/cli_test.ts
  * and tests/nats/cli_test.ts.
  *
  * @module
@@ -7,11 +7,13 @@
 import { settled } from "./_wait.ts";
 
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
+/** The schedules command, cli/schedules.ts: give it as `script`. */
+export const SCHEDULES_CLI = new URL("../cli/schedules.ts", import.meta.url).pathname;
 
-/** Starts the command as a real process; its stdout is read line by line. */
-export function spawnCli(args: string[], env: Record<string, string> = {}) {
+/** Starts the command (`script`, default cli/main.ts) as a real process; its stdout is read line by line. */
+export function spawnCli(args: string[], env: Record<string, string> = {}, script: string = MAIN) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
+    args: ["run", "-A", script, ...args],
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
@@ -57,8 +59,8 @@ export async function rest(lines: ReadableStreamDefaultReader<string>) {
 }
 
 /** Runs the command to its end: exit code, stdout, stderr. */
-export async function runToEnd(args: string[], env: Record<string, string> = {}) {
-  const { child, lines, stderr } = spawnCli(args, env);
+export async function runToEnd(args: string[], env: Record<string, string> = {}, script: string = MAIN) {
+  const { child, lines, stderr } = spawnCli(args, env, script);
   const out = await rest(lines);
   return { code: (await child.status).code, out: out.join("\n"), err: await stderr };
 }

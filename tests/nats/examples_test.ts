@@ -6,6 +6,8 @@ import { startNatsServer } from "../../cli/_nats_server.ts";
 import type { TickReport } from "../../mod.ts";
 import { clock, clock5m, runClocks } from "../../examples/clocks.ts";
 import { runWithMetrics } from "../../examples/metrics.ts";
+import { type Handled, ON_HOLIDAY, reminder, runReminders, USERS } from "../../examples/reminders.ts";
+import { readStream } from "./_stream.ts";
 import { startingAt } from "../_examples.ts";
 import { waitUntil } from "../_wait.ts";
 
@@ -85,4 +87,29 @@ Deno.test("examples/metrics.ts serves the clock's and the actor's metrics at /me
   assert.match(text, /^walnats_job_duration_seconds_count\{actor="refresh-report"\} 1$/m);
   assert.match(text, /^walnats_connected\{connection="clocks"\} 1$/m);
   assert.match(text, /^walnats_connected\{connection="actors"\} 1$/m);
+});
+
+Deno.test("examples/reminders.ts on a real server: every user's fires handled once, the paused user's stop", async () => {
+  await using server = await startNatsServer();
+  const handled: Handled[] = [];
+  const { pausedAt } = await runReminders({ servers: server.url }, (one) => void handled.push(one));
+
+  const keys = handled.map(({ schedule, tick }) => `${schedule} ${tick}`);
+  assert.equal(new Set(keys).size, keys.length, "no fire handled twice");
+  const stored = await readStream(server.url, reminder.stream);
+  assert.equal(stored.length, handled.length, "every stored fire handled");
+  for (const { user, text } of USERS) {
+    const mine = handled.filter((one) => one.schedule === `remind-${user}`);
+    assert.ok(mine.length >= 2, `${user}: ${mine.length} reminders`);
+    assert.ok(mine.every((one) => one.user === user && one.text === text));
+  }
+  // A change reaches the worker within a second (the issue's bound); the paused user's later ticks never fire.
+  const late = handled.filter((one) =>
+    one.schedule === `remind-${ON_HOLIDAY}` && Date.parse(one.tick) > pausedAt.getTime() + 1_000
+  );
+  assert.deepEqual(late, []);
+  const others = handled.filter((one) =>
+    one.schedule !== `remind-${ON_HOLIDAY}` && Date.parse(one.tick) > pausedAt.getTime() + 1_000
+  );
+  assert.ok(others.length >= 2, "the others go on after the pause");
 });
