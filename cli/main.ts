@@ -225,13 +225,17 @@ function runClocks(clocks: readonly Clock[], flags: Flags, output: Output, signa
 /**
  * Runs a schedules worker: fires the schedules of the events named (of every
  * event, for none), one line per fire. Its events are bytes: the worker
- * stores each record's payload as it is and needs no schema.
+ * stores each record's payload as it is and needs no schema. It registers
+ * nothing on a server of yours: its `Event`s would reset the streams'
+ * limits to the defaults.
  */
 function runSchedules(names: readonly string[], flags: Flags, output: Output, signal: AbortSignal) {
   const which = names.length === 0 ? "every event" : names.map((name) => `'${name}'`).join(", ");
   return withServer(flags, output, `walnats-schedules ${names.join(" ")}`.trim(), async (options, resolved, log) => {
     await using conn = await new Schedules(...names.map((name) => new Event(name, Uint8Array))).connect(options);
-    await conn.register();
+    // A worker leaves the streams and the bucket to whoever manages the schedules (`deno task schedules add`
+    // registers them with the events' settings); on its own throwaway server nobody else can.
+    if (flags.servers === undefined) await conn.register();
     log.info(
       `Schedules worker for ${which} on ${describeConnection(resolved)}; SIGINT or SIGTERM stops it.`,
       { events: names.join(",") },
