@@ -38,6 +38,7 @@ export type { EmitOptions, EventsConnection } from "./src/events_connection.ts";
 export type { Publisher, PublishResult, TickMessage } from "./src/publisher.ts";
 export type { Payload, Schema, Serializer } from "./src/serializer.ts";
 export type {
+  AppliedChange,
   FireReport,
   ScheduleDescription,
   ScheduleInfo,
@@ -45,10 +46,14 @@ export type {
   SchedulesRunOptions,
 } from "./src/schedules_connection.ts";
 export type {
+  FireLog,
+  FleetMember,
+  FleetStore,
   LastFire,
   ScheduleChange,
   SchedulesBackendConnection,
   ScheduleStore,
+  StoredFire,
   StoredSchedule,
 } from "./src/schedule_store.ts";
 export type { TimeSource } from "./src/time_source.ts";

@@ -20,6 +20,16 @@ export function fireSubject(stream: string, id: string): string {
   return `${FIRE_PREFIX}.${stream}.${id}.tick`;
 }
 
+/** The subject of a schedule's manual fires (trigger, backfill): `walnats-schedule.<stream>.<id>.manual`, never its ledger. */
+export function manualFireSubject(stream: string, id: string): string {
+  return `${FIRE_PREFIX}.${stream}.${id}.manual`;
+}
+
+/** The subjects of one schedule's fires, scheduled and manual: `walnats-schedule.<stream>.<id>.*`. */
+export function scheduleFireSubjects(stream: string, id: string): string {
+  return `${FIRE_PREFIX}.${stream}.${id}.*`;
+}
+
 /** The subjects of the fires of every schedule of an event: the event's stream stores them beside the event's own. */
 export function fireSubjects(stream: string): string {
   return `${FIRE_PREFIX}.${stream}.>`;

@@ -54,6 +54,18 @@ export interface RunnerSetup {
   readonly events: ReadonlyMap<string, Event>;
   readonly time: TimeSource;
   readonly onTick: (report: FireReport) => void;
+  /** Told of every change the worker applied: a schedule stored (created, changed, paused, resumed) or deleted. */
+  readonly onChange: (change: AppliedChange) => void;
+}
+
+/** A change a worker applied, as `run({ onChange })` tells it. */
+export interface AppliedChange {
+  /** The schedule's id. */
+  readonly id: string;
+  /** `put`: created, changed, paused or resumed; `delete`: deleted. */
+  readonly kind: "put" | "delete";
+  /** The store's revision of the schedule after the change; 0 for a delete. */
+  readonly revision: number;
 }
 
 /** One run of a worker; see the module's documentation. */
@@ -121,10 +133,12 @@ export class ScheduleRunner {
     if (change.kind === "ready") return;
     if (change.kind === "delete") {
       this.#entries.delete(change.id);
+      this.#setup.onChange({ id: change.id, kind: "delete", revision: 0 });
       return;
     }
     const known = this.#entries.get(change.schedule.id);
     if (known?.revision === change.schedule.revision) return;
+    this.#setup.onChange({ id: change.schedule.id, kind: "put", revision: change.schedule.revision });
     const entry = this.#entryOf(change.schedule);
     if (entry === undefined) {
       this.#entries.delete(change.schedule.id);

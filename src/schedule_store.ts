@@ -1,4 +1,5 @@
 import type { EventsConnection } from "./events_connection.ts";
+import type { PublishResult, TickMessage } from "./publisher.ts";
 
 /**
  * One schedule as its store keeps it: the record's bytes (JSON, the
@@ -84,6 +85,86 @@ export interface ScheduleStore {
   lastFire(target: { readonly stream: string; readonly subject: string }): Promise<LastFire | undefined>;
 }
 
+/** A worker of a fleet, as its last heartbeat shows it. */
+export interface FleetMember {
+  /** The worker run's id. */
+  readonly id: string;
+  /** When it last beat, epoch ms on the store's (the server's) clock. */
+  readonly beatMs: number;
+}
+
+/**
+ * Where the workers of a fleet announce themselves, so that they can split
+ * the schedules between the live ones: on NATS a KV bucket of heartbeats,
+ * in memory a map. Times are the store's, so that workers whose clocks
+ * differ agree on who is live.
+ *
+ * @example A fleet of one
+ * ```ts
+ * import type { FleetStore } from "@walnats/clock";
+ *
+ * const alone: FleetStore = {
+ *   beat: () => Promise.resolve(),
+ *   members: () => Promise.resolve([{ id: "me", beatMs: Date.now() }]),
+ *   leave: () => Promise.resolve(),
+ * };
+ * ```
+ */
+export interface FleetStore {
+  /** Records a heartbeat of the worker `id`, at the store's time. */
+  beat(id: string): Promise<void>;
+  /** Every worker the store still holds, with the time of its last beat (dead ones too, until they expire). */
+  members(): Promise<FleetMember[]>;
+  /** Removes the worker `id`: a worker that stops cleanly leaves at once. */
+  leave(id: string): Promise<void>;
+}
+
+/** A fire as the stream holds it: for a schedule's history and for backfill. */
+export interface StoredFire {
+  /** Its stream sequence. */
+  readonly seq: number;
+  /** Its subject: the schedule's ledger subject (`.tick`) or its manual one (`.manual`). */
+  readonly subject: string;
+  /** When the stream stored it, epoch ms on the server's clock. */
+  readonly storedMs: number;
+  /** Its `Walnats-Tick`; `undefined` when it has none. */
+  readonly tickMs: number | undefined;
+  /** Whether it carries `Walnats-Late: true` (caught up, or backfilled). */
+  readonly late: boolean;
+}
+
+/**
+ * The fires of schedules beyond the ledger: manual fires stored without the
+ * ledger's check, and reads of a schedule's fires on both its subjects.
+ *
+ * @example A log that stores nothing
+ * ```ts
+ * import type { FireLog } from "@walnats/clock";
+ *
+ * const none: FireLog = {
+ *   publish: () => Promise.resolve({ seq: 0, duplicate: true }),
+ *   async *read() {},
+ * };
+ * ```
+ */
+export interface FireLog {
+  /**
+   * Stores a manual fire (a trigger, a backfill) on its subject, dropped as
+   * a duplicate only by its `Nats-Msg-Id` within the stream's window: no
+   * ledger check, so that it never stands in the way of scheduled fires.
+   */
+  publish(message: TickMessage, options: { timeoutMs: number }): Promise<PublishResult>;
+  /**
+   * The fires of the schedule `id` of `stream` (its `.tick` and `.manual`
+   * subjects) in stream order, oldest first; from `sinceMs` (the time they
+   * were stored) when given.
+   */
+  read(
+    target: { readonly stream: string; readonly id: string },
+    options?: { sinceMs?: number },
+  ): AsyncIterable<StoredFire>;
+}
+
 /**
  * What a backend opens for `Schedules.connect()`: a connection for the
  * events (streams, and the publishes of fires) and the store of the
@@ -94,4 +175,8 @@ export interface SchedulesBackendConnection {
   readonly events: EventsConnection;
   /** The schedules' store. */
   readonly store: ScheduleStore;
+  /** The fleet's heartbeats. */
+  readonly fleet: FleetStore;
+  /** Manual fires and the fires' history. */
+  readonly fires: FireLog;
 }

@@ -10,7 +10,7 @@ import {
   type ScheduleRecord,
   scheduleRecord,
 } from "./_schedule_record.ts";
-import { type FireReport, ScheduleRunner } from "./_schedule_runner.ts";
+import { type AppliedChange, type FireReport, ScheduleRunner } from "./_schedule_runner.ts";
 import { ErrorCode, WalnatsError } from "./errors.ts";
 import { type Event, streamOf } from "./event.ts";
 import type { EventsConnection } from "./events_connection.ts";
@@ -23,7 +23,7 @@ const MAX_WRITE_ROUNDS = 20;
 /** The most fire instants `describe()` previews. */
 const MAX_PREVIEW = 1_000;
 
-export type { FireReport, ScheduleOptions };
+export type { AppliedChange, FireReport, ScheduleOptions };
 
 /** A stored schedule, as `get()`, `list()` and `describe()` return it. */
 export interface ScheduleInfo {
@@ -88,6 +88,12 @@ export interface SchedulesRunOptions {
   signal?: AbortSignal;
   /** Called with the outcome of every fire this worker attempted. An exception thrown here stops the worker and rejects `run()`. */
   onTick?: (report: FireReport) => void;
+  /**
+   * Told of every change of a schedule the worker applied, as the watch
+   * brings it (for logs, and to see how fast changes arrive). An exception
+   * thrown here stops the worker and rejects `run()`.
+   */
+  onChange?: (change: AppliedChange) => void;
   /** Where the worker reads the time and sleeps. Default: the connection's (a `MemoryServer`'s), else the system's. */
   time?: TimeSource;
 }
@@ -312,13 +318,14 @@ export class SchedulesConnection implements AsyncDisposable {
    * @throws {WalnatsError} when the schedules' bucket cannot be watched (not registered)
    */
   async run(options: SchedulesRunOptions = {}): Promise<void> {
-    const { signal, onTick = () => {}, time = this.time } = options;
+    const { signal, onTick = () => {}, onChange = () => {}, time = this.time } = options;
     const runner = new ScheduleRunner({
       publisher: this.#connection,
       store: this.#store,
       events: this.#events,
       time,
       onTick,
+      onChange,
     });
     await runner.run(signal);
   }

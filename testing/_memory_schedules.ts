@@ -1,8 +1,19 @@
 import { promiseTry } from "../src/_async.ts";
 import { LATE_HEADER, TICK_HEADER } from "../src/tick.ts";
-import { WalnatsError } from "../src/errors.ts";
-import { ErrorCode } from "../src/errors.ts";
-import type { LastFire, ScheduleChange, ScheduleStore, StoredSchedule } from "../src/schedule_store.ts";
+import { ErrorCode, streamNotFound, WalnatsError } from "../src/errors.ts";
+import type {
+  FireLog,
+  FleetMember,
+  FleetStore,
+  LastFire,
+  ScheduleChange,
+  ScheduleStore,
+  StoredFire,
+  StoredSchedule,
+} from "../src/schedule_store.ts";
+import type { PublishResult, TickMessage } from "../src/publisher.ts";
+import type { TimeSource } from "../src/time_source.ts";
+import { scheduleFireSubjects } from "../src/_fire.ts";
 import type { MemoryStream } from "./_memory_stream.ts";
 
 /**
@@ -128,5 +139,66 @@ export class MemoryScheduleStore implements ScheduleStore {
       );
     }
     return this.#bucket;
+  }
+}
+
+/** The fleet's heartbeats of a `MemoryServer`, on its time: one map per server. */
+export class MemoryFleetStore implements FleetStore {
+  readonly #beats = new Map<string, number>();
+  readonly #time: TimeSource;
+
+  constructor(time: TimeSource) {
+    this.#time = time;
+  }
+
+  beat(id: string): Promise<void> {
+    this.#beats.set(id, this.#time.now());
+    return Promise.resolve();
+  }
+
+  members(): Promise<FleetMember[]> {
+    return Promise.resolve([...this.#beats].map(([id, beatMs]) => ({ id, beatMs })));
+  }
+
+  leave(id: string): Promise<void> {
+    this.#beats.delete(id);
+    return Promise.resolve();
+  }
+}
+
+/** Manual fires and the fires' history in a `MemoryServer`'s streams. */
+export class MemoryFireLog implements FireLog {
+  readonly #streams: ReadonlyMap<string, MemoryStream>;
+
+  constructor(streams: ReadonlyMap<string, MemoryStream>) {
+    this.#streams = streams;
+  }
+
+  publish(message: TickMessage): Promise<PublishResult> {
+    return promiseTry(() =>
+      this.#stream(message.stream).publish(message.payload, message.headers, message.msgId, message.subject)
+    );
+  }
+
+  async *read(target: { stream: string; id: string }, options: { sinceMs?: number } = {}): AsyncIterable<StoredFire> {
+    const prefix = scheduleFireSubjects(target.stream, target.id).slice(0, -1); // without the final "*"
+    const { sinceMs = -Infinity } = options;
+    for (const message of this.#stream(target.stream).messages) {
+      if (!message.subject.startsWith(prefix) || message.storedMs < sinceMs) continue;
+      const tick = message.headers[TICK_HEADER];
+      yield {
+        seq: message.seq,
+        subject: message.subject,
+        storedMs: message.storedMs,
+        tickMs: tick ? Number(tick) : undefined,
+        late: message.headers[LATE_HEADER] === "true",
+      };
+    }
+  }
+
+  #stream(name: string): MemoryStream {
+    const stream = this.#streams.get(name);
+    if (stream === undefined) throw streamNotFound(name);
+    return stream;
   }
 }

@@ -8,7 +8,7 @@ import type { EventsConnection } from "../src/events_connection.ts";
 import { systemTime, type TimeSource } from "../src/time_source.ts";
 import { MemoryActorsConnection } from "./_memory_actors.ts";
 import { MemoryEventsConnection } from "./_memory_events.ts";
-import { MemoryScheduleBucket, MemoryScheduleStore } from "./_memory_schedules.ts";
+import { MemoryFireLog, MemoryFleetStore, MemoryScheduleBucket, MemoryScheduleStore } from "./_memory_schedules.ts";
 import type { SchedulesBackendConnection } from "../src/schedule_store.ts";
 import type { MemoryStream, StoredMessage } from "./_memory_stream.ts";
 
@@ -57,6 +57,7 @@ export class MemoryServer implements Backend {
   readonly #streams = new Map<string, MemoryStream>();
   readonly #firstAttempts = new Map<string, number>();
   readonly #schedules = new MemoryScheduleBucket();
+  readonly #fleet: MemoryFleetStore;
 
   /**
    * Creates an empty server.
@@ -71,6 +72,7 @@ export class MemoryServer implements Backend {
       );
     }
     this.time = time;
+    this.#fleet = new MemoryFleetStore(time);
   }
 
   /**
@@ -99,6 +101,8 @@ export class MemoryServer implements Backend {
     return Promise.resolve({
       events: new MemoryEventsConnection(this.#streams, events, this.time),
       store: new MemoryScheduleStore(this.#schedules, this.#streams),
+      fleet: this.#fleet,
+      fires: new MemoryFireLog(this.#streams),
     });
   }
 

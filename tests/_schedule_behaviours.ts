@@ -282,3 +282,32 @@ behaviour("list() gives every schedule, or those of one event", async (backend) 
   for await (const info of schedules.list({ event: other })) nightly.push(info.id);
   assert.deepEqual([all.toSorted(), nightly], [["a", "b"], ["b"]]);
 });
+
+behaviour("every worker applies every change, in order: upsert, pause, resume, delete", async (backend) => {
+  await using one = await connected(backend);
+  await using two = await connected(backend);
+  const seen: Record<string, string[]> = { one: [], two: [] };
+  const stop = new AbortController();
+  const runs = [["one", one], ["two", two]].map(([name, connection]) =>
+    (connection as SchedulesConnection).run({
+      signal: stop.signal,
+      onChange: ({ id, kind }) => void seen[name as string]!.push(`${kind} ${id}`),
+    })
+  );
+  try {
+    await one.upsert("w", { event: reminder, period: 60, value: {} });
+    await two.pause("w");
+    await one.resume("w");
+    await two.delete("w");
+    await waitUntil(() => seen.one!.length >= 4 && seen.two!.length >= 4, {
+      what: "4 changes applied by each worker",
+      time: backend.wait,
+      details: () => JSON.stringify(seen),
+    });
+  } finally {
+    stop.abort();
+    await Promise.all(runs);
+  }
+  const expected = ["put w", "put w", "put w", "delete w"];
+  assert.deepEqual(seen, { one: expected, two: expected });
+});

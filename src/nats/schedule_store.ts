@@ -22,6 +22,8 @@ import { LATE_HEADER, TICK_HEADER } from "../tick.ts";
 import type { NatsLink } from "./_link.ts";
 import { askInfo, infoVerdict, isApiError, streamFailure } from "./_api_errors.ts";
 import { NatsEventsConnection } from "./events_connection.ts";
+import { NatsFireLog } from "./fire_log.ts";
+import { NatsFleetStore } from "./fleet_store.ts";
 
 /** The bucket of every schedule. */
 export const SCHEDULES_BUCKET = "walnats-schedules";
@@ -44,7 +46,12 @@ const INFO_TIMEOUT_MS = 500;
  */
 export function connectNatsSchedules(link: NatsLink, events: readonly Event[]): SchedulesBackendConnection {
   const replicas = Math.max(1, ...events.map((event) => event.limits.replicas ?? 1));
-  return { events: new NatsEventsConnection(link, events), store: new NatsScheduleStore(link, replicas) };
+  return {
+    events: new NatsEventsConnection(link, events),
+    store: new NatsScheduleStore(link, replicas),
+    fleet: new NatsFleetStore(link, replicas),
+    fires: new NatsFireLog(link),
+  };
 }
 
 /**
