@@ -60,18 +60,43 @@ export interface FireTemplate {
  * that stored it, `Walnats-Late` for a fire caught up late, and the meta).
  */
 export function fireMessage(fire: FireTemplate, tickMs: number, workerId: string, late: boolean): TickMessage {
-  return {
+  return messageOf(fire, tickMs, {
     subject: fireSubject(fire.stream, fire.id),
+    msgId: fireId(fire.event, fire.id, tickMs),
+    headers: { [CLOCK_HEADER]: workerId, ...(late ? { [LATE_HEADER]: "true" } : {}) },
+  });
+}
+
+/** The id of a triggered fire: `<event>:<schedule id>:trigger:<tick epoch ms>`, never a scheduled fire's. */
+export function triggerId(event: string, id: string, tickMs: number): string {
+  return `${event}:${id}:trigger:${tickMs}`;
+}
+
+/**
+ * The message of a manual fire, on the schedule's manual subject (never its
+ * ledger), with no `Walnats-Clock`: a trigger's (its own id, on time) or a
+ * backfilled one's (the id a scheduled fire of the tick has, so that the
+ * stream's duplicate window drops either copy; `Walnats-Late: true`).
+ */
+export function manualFireMessage(fire: FireTemplate, tickMs: number, { trigger }: { trigger: boolean }): TickMessage {
+  return messageOf(fire, tickMs, {
+    subject: manualFireSubject(fire.stream, fire.id),
+    msgId: trigger ? triggerId(fire.event, fire.id, tickMs) : fireId(fire.event, fire.id, tickMs),
+    headers: trigger ? {} : { [LATE_HEADER]: "true" },
+  });
+}
+
+function messageOf(
+  fire: FireTemplate,
+  tickMs: number,
+  { subject, msgId, headers }: { subject: string; msgId: string; headers: Readonly<Record<string, string>> },
+): TickMessage {
+  return {
+    subject,
     stream: fire.stream,
     tickMs,
-    msgId: fireId(fire.event, fire.id, tickMs),
+    msgId,
     payload: typeof fire.payload === "function" ? fire.payload(tickMs) : fire.payload,
-    headers: {
-      ...fire.meta,
-      [SCHEDULE_HEADER]: fire.id,
-      [TICK_HEADER]: String(tickMs),
-      [CLOCK_HEADER]: workerId,
-      ...(late ? { [LATE_HEADER]: "true" } : {}),
-    },
+    headers: { ...fire.meta, [SCHEDULE_HEADER]: fire.id, [TICK_HEADER]: String(tickMs), ...headers },
   };
 }

@@ -1,13 +1,13 @@
 /**
  * Manual fires and the fires' history on NATS: a manual fire is a plain
  * JetStream publish with its `Nats-Msg-Id` (no expectation: it is not the
- * ledger); a schedule's fires are read with an ordered consumer filtered on
- * its two subjects.
+ * ledger); a schedule's fires are read with a short-lived consumer filtered on
+ * its two subjects (`walnats-schedule.<stream>.<id>.*`).
  *
  * @module
  */
-import { DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
-import { headers as natsHeaders, millis } from "@nats-io/nats-core";
+import { AckPolicy, type Consumer, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
+import { headers as natsHeaders, millis, nanos } from "@nats-io/nats-core";
 import { scheduleFireSubjects } from "../_fire.ts";
 import { ErrorCode, messageOf, streamNotFound, streamUnavailable, WalnatsError } from "../errors.ts";
 import type { PublishResult, TickMessage } from "../publisher.ts";
@@ -18,8 +18,10 @@ import { streamFailure } from "./_api_errors.ts";
 
 /** Messages asked for per fetch of a history read. */
 const READ_BATCH = 256;
-/** How long one fetch waits for messages: a read whose filter matches nothing after `sinceMs` ends after it. */
-const READ_EXPIRES_MS = 1_000;
+/** How long one fetch may wait for the fires the read's consumer counted (it asks for no more than that). */
+const READ_EXPIRES_MS = 5_000;
+/** How long the server keeps a read's consumer that nobody uses (a reader that went away without deleting it). */
+const READ_IDLE_MS = 30_000;
 
 /** {@link FireLog} on the events' streams. */
 export class NatsFireLog implements FireLog {
@@ -48,33 +50,46 @@ export class NatsFireLog implements FireLog {
     target: { readonly stream: string; readonly id: string },
     options: { sinceMs?: number } = {},
   ): AsyncIterable<StoredFire> {
-    const filter = scheduleFireSubjects(target.stream, target.id);
     const what = `Cannot read the fires of schedule '${target.id}'`;
-    let consumer;
+    let name: string;
+    let pending: number;
+    let consumer: Consumer;
     try {
-      const { state } = await this.#link.jsm.streams.info(target.stream, { subjects_filter: filter });
-      if (Object.keys(state.subjects ?? {}).length === 0) return;
-      consumer = await this.#link.js.consumers.get(target.stream, {
-        filter_subjects: [filter],
-        ...(options.sinceMs === undefined ? {} : {
+      // A consumer of our own rather than an ordered one: nats-server 2.9 has no 'filter_subjects', and the
+      // consumer's num_pending says how many fires there are, so that no fetch waits for more.
+      const info = await this.#link.jsm.consumers.add(target.stream, {
+        ack_policy: AckPolicy.None,
+        filter_subject: scheduleFireSubjects(target.stream, target.id),
+        mem_storage: true,
+        inactive_threshold: nanos(READ_IDLE_MS),
+        ...(options.sinceMs === undefined ? { deliver_policy: DeliverPolicy.All } : {
           deliver_policy: DeliverPolicy.StartTime,
           opt_start_time: new Date(options.sinceMs).toISOString(),
         }),
       });
+      ({ name, num_pending: pending } = info);
+      consumer = await this.#link.js.consumers.get(target.stream, name);
     } catch (error) {
       throw failure(error, target.stream, what);
     }
-    for (;;) {
-      let last: JsMsg | undefined;
-      try {
-        for await (const msg of await consumer.fetch({ max_messages: READ_BATCH, expires: READ_EXPIRES_MS })) {
-          last = msg;
-          yield fireOf(msg);
+    try {
+      while (pending > 0) {
+        const batch = Math.min(pending, READ_BATCH);
+        let got = 0;
+        try {
+          for await (const msg of await consumer.fetch({ max_messages: batch, expires: READ_EXPIRES_MS })) {
+            got++;
+            yield fireOf(msg);
+          }
+        } catch (error) {
+          throw failure(error, target.stream, what);
         }
-      } catch (error) {
-        throw failure(error, target.stream, what);
+        if (got < batch) return; // fires removed by the stream's limits while reading
+        pending -= got;
       }
-      if (last === undefined || last.info.pending === 0) return;
+    } finally {
+      // Best effort: a consumer left behind (connection lost) goes away after READ_IDLE_MS by itself.
+      await this.#link.jsm.consumers.delete(target.stream, name).catch(() => false);
     }
   }
 }
