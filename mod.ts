@@ -39,11 +39,15 @@ export type { Publisher, PublishResult, TickMessage } from "./src/publisher.ts";
 export type { Payload, Schema, Serializer } from "./src/serializer.ts";
 export type {
   AppliedChange,
+  BackfillResult,
+  FireKind,
   FireReport,
+  RecentFire,
   ScheduleDescription,
   ScheduleInfo,
   ScheduleOptions,
   SchedulesRunOptions,
+  TriggeredFire,
 } from "./src/schedules_connection.ts";
 export type {
   FireLog,

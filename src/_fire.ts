@@ -3,7 +3,10 @@
  * message of the schedule's event, on the schedule's own subject in the
  * event's stream, whose last message is the schedule's tick ledger.
  */
+import { recordPayload, type ScheduleRecord } from "./_schedule_record.ts";
+import { streamOf } from "./event.ts";
 import type { TickMessage } from "./publisher.ts";
+import { formatInstant } from "./serializer.ts";
 import { CLOCK_HEADER, LATE_HEADER, TICK_HEADER } from "./tick.ts";
 
 /** The first token of every schedule's subject. */
@@ -52,6 +55,19 @@ export interface FireTemplate {
   readonly payload: ((tickMs: number) => Uint8Array) | Uint8Array;
   /** The schedule's meta headers. */
   readonly meta: Readonly<Record<string, string>>;
+}
+
+const encoder = new TextEncoder();
+
+/** What every fire of a stored schedule shares: its payload is the record's, or the tick's instant for a `Date` event. */
+export function fireTemplate(record: ScheduleRecord): FireTemplate {
+  return {
+    id: record.id,
+    event: record.event,
+    stream: streamOf(record.event),
+    payload: recordPayload(record) ?? ((tickMs: number) => encoder.encode(formatInstant(tickMs))),
+    meta: record.meta,
+  };
 }
 
 /**

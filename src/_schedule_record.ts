@@ -170,9 +170,21 @@ export function scheduleRecord(
 
 /** The ticks of a record: its schedule, from its `startAt` or its upsert, to its `stopAt` or last tick. */
 export function scheduleOf(record: ScheduleRecord): BoundedSchedule {
-  const updatedMs = Date.parse(record.updatedAt);
   // Ticks strictly after the upsert: the worker that sees it first plans the next tick after "now".
-  const startMs = Math.max(updatedMs + 1, record.startAt === undefined ? -Infinity : Date.parse(record.startAt));
+  return boundedOf(record, Date.parse(record.updatedAt) + 1);
+}
+
+/**
+ * Every tick the record's spec has, also those before its upsert (for a
+ * backfill): from its `startAt` to its `stopAt`. A schedule with `maxTicks`
+ * counts its ticks from `startAt` or from the upsert, so it has none before.
+ */
+export function specScheduleOf(record: ScheduleRecord): BoundedSchedule {
+  return record.maxTicks === undefined ? boundedOf(record, -Infinity) : scheduleOf(record);
+}
+
+function boundedOf(record: ScheduleRecord, fromMs: number): BoundedSchedule {
+  const startMs = Math.max(fromMs, record.startAt === undefined ? -Infinity : Date.parse(record.startAt));
   const stops = [record.stopAt, record.lastTickAt, record.at].filter((at) => at !== undefined).map(Date.parse);
   const stopMs = Math.min(Infinity, ...stops);
   return new BoundedSchedule(baseSchedule(record), startMs, stopMs);

@@ -74,6 +74,6 @@ export class Schedules {
     } else {
       opened = connectNatsSchedules(await dialOrAdopt(target), this.events);
     }
-    return new SchedulesConnection(this.events, opened.events, opened.store);
+    return new SchedulesConnection(this.events, opened.events, opened.store, { fires: opened.fires });
   }
 }

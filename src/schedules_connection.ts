@@ -1,5 +1,5 @@
 import { describe } from "./_describe.ts";
-import { fireSubject } from "./_fire.ts";
+import { fireSubject, fireTemplate, manualFireMessage } from "./_fire.ts";
 import {
   checkScheduleId,
   decodeRecord,
@@ -9,12 +9,15 @@ import {
   type ScheduleOptions,
   type ScheduleRecord,
   scheduleRecord,
+  specScheduleOf,
 } from "./_schedule_record.ts";
 import { type AppliedChange, type FireReport, ScheduleRunner } from "./_schedule_runner.ts";
 import { ErrorCode, WalnatsError } from "./errors.ts";
 import { type Event, streamOf } from "./event.ts";
 import type { EventsConnection } from "./events_connection.ts";
-import type { ScheduleStore, StoredSchedule } from "./schedule_store.ts";
+import type { FireLog, ScheduleStore, StoredFire, StoredSchedule } from "./schedule_store.ts";
+import { instantOf } from "./_units.ts";
+import type { BoundedSchedule } from "./schedule.ts";
 import type { Schema } from "./serializer.ts";
 import { systemTime, type TimeSource } from "./time_source.ts";
 
@@ -22,6 +25,27 @@ import { systemTime, type TimeSource } from "./time_source.ts";
 const MAX_WRITE_ROUNDS = 20;
 /** The most fire instants `describe()` previews. */
 const MAX_PREVIEW = 1_000;
+/** The most recent fires `describe()` shows. */
+const MAX_RECENT = 1_000;
+/** How many recent fires `describe()` shows by default. */
+const DEFAULT_RECENT = 10;
+/** The most fires one `backfill()` may store: a longer range is split by the caller. */
+const MAX_BACKFILL = 1_000;
+/** How far `backfill()` counts the ticks of a range that holds too many, to name their number. */
+const MAX_COUNTED = 100_000;
+/** How long a manual fire's publish may wait for the stream's answer. */
+const MANUAL_TIMEOUT_MS = 5_000;
+/**
+ * How much earlier than its tick a fire may have been stored, by a worker whose clock runs ahead of the
+ * server's: `backfill()` reads the fires stored from this long before `from`.
+ */
+const MAX_CLOCK_SKEW_MS = 60_000;
+/** The first window of fires `describe()` reads for the recent ones is at least this long. */
+const RECENT_FIRST_WINDOW_MS = 60_000;
+/** How much the window grows each time it held fewer fires than asked for. */
+const RECENT_WIDENING = 16;
+/** After this many windows, `describe()` reads every fire the stream holds for the schedule. */
+const RECENT_WINDOWS = 4;
 
 export type { AppliedChange, FireReport, ScheduleOptions };
 
@@ -80,6 +104,47 @@ export interface ScheduleDescription {
     /** Whether it was caught up late. */
     readonly late: boolean;
   };
+  /** The most recent fires the stream holds for the schedule, on both its subjects, in stream order (oldest first). */
+  readonly recent: readonly RecentFire[];
+}
+
+/**
+ * How a fire came to be: `scheduled` by a worker at its tick, `caught-up` by
+ * a worker late (after an outage, or a resume with `catchUp`),
+ * `triggered` by `trigger()`, `backfilled` by `backfill()`.
+ */
+export type FireKind = "scheduled" | "caught-up" | "triggered" | "backfilled";
+
+/** One fire the stream holds, as `describe()` shows it. */
+export interface RecentFire {
+  /** Its tick (`Walnats-Tick`); `undefined` when it has none. */
+  readonly tick: Date | undefined;
+  /** When the stream stored it, on the server's clock. */
+  readonly storedAt: Date;
+  /** From the tick to the store, in milliseconds; `undefined` when it has no tick. */
+  readonly lagMs: number | undefined;
+  /** Its stream sequence. */
+  readonly seq: number;
+  /** How it came to be. */
+  readonly kind: FireKind;
+}
+
+/** What `trigger()` stored. */
+export interface TriggeredFire {
+  /** The fire's tick: the instant of the call, on the connection's time. */
+  readonly tick: Date;
+  /** Its stream sequence (of the earlier copy when `duplicate`). */
+  readonly seq: number;
+  /** True when the stream already held a trigger of this schedule at this very millisecond: nothing was stored. */
+  readonly duplicate: boolean;
+}
+
+/** What `backfill()` did with each tick of the range. */
+export interface BackfillResult {
+  /** The fires it stored, oldest first. */
+  readonly stored: readonly { readonly tick: Date; readonly seq: number }[];
+  /** The ticks the stream already held (stored by a worker, or by an earlier backfill), oldest first. */
+  readonly skipped: readonly Date[];
 }
 
 /** Options of {@link SchedulesConnection.run}. */
@@ -131,6 +196,7 @@ export class SchedulesConnection implements AsyncDisposable {
   readonly #events: ReadonlyMap<string, Event>;
   readonly #connection: EventsConnection;
   readonly #store: ScheduleStore;
+  readonly #fires: FireLog | undefined;
 
   /**
    * Wraps a backend's connection; use `Schedules.connect()`.
@@ -138,11 +204,18 @@ export class SchedulesConnection implements AsyncDisposable {
    * @param events the events schedules may fire
    * @param connection the events' connection, which stores fires
    * @param store the schedules' store
+   * @param parts `fires`: the fires' log, for `trigger()`, `backfill()` and the history of `describe()`
    */
-  constructor(events: readonly Event[], connection: EventsConnection, store: ScheduleStore) {
+  constructor(
+    events: readonly Event[],
+    connection: EventsConnection,
+    store: ScheduleStore,
+    parts: { fires?: FireLog } = {},
+  ) {
     this.#events = new Map(events.map((event) => [event.name, event]));
     this.#connection = connection;
     this.#store = store;
+    this.#fires = parts.fires;
   }
 
   /** The time of this connection: its backend's (a `MemoryServer`'s fake time), else the system's. */
@@ -263,39 +336,38 @@ export class SchedulesConnection implements AsyncDisposable {
   }
 
   /**
-   * The schedule, its state, its next `next` fire instants, and the last
-   * fire the stream holds for it.
+   * The schedule, its state, its next `next` fire instants, the last fire
+   * on its ledger, and its `recent` most recent fires as the stream holds
+   * them (scheduled, caught up, triggered or backfilled). The recent fires
+   * are read from a window of the stream about twice as long as the
+   * schedule's last `recent` ticks, widened 16-fold (up to 4 times, then
+   * the whole stream) while it holds fewer: the cost is about the fires in
+   * the window.
    *
-   * @param options `next`: how many fire instants to preview, 0 to 1000, default 5
+   * @param options `next`: how many fire instants to preview, 0 to 1000, default 5;
+   *   `recent`: how many recent fires to show, 0 to 1000, default 10
+   * @throws {RangeError} for a bad `next` or `recent`
    * @throws {WalnatsError} `SCHEDULE_NOT_FOUND`
    */
-  async describe(id: string, options: { next?: number } = {}): Promise<ScheduleDescription> {
+  async describe(id: string, options: { next?: number; recent?: number } = {}): Promise<ScheduleDescription> {
     const where = `Cannot describe schedule ${describe(id)}`;
     checkScheduleId(id, where);
-    const { next: count = 5 } = options;
-    if (!(Number.isSafeInteger(count) && count >= 0 && count <= MAX_PREVIEW)) {
-      throw new RangeError(`${where}: 'next' must be a whole number from 0 to ${MAX_PREVIEW}, got ${describe(count)}`);
-    }
-    const stored = await this.#store.get(id);
-    if (stored === undefined) throw scheduleNotFound(where);
-    const record = decodeRecord(stored.data);
+    const { next: count = 5, recent: recentCount = DEFAULT_RECENT } = options;
+    checkCount(count, "next", MAX_PREVIEW, where);
+    checkCount(recentCount, "recent", MAX_RECENT, where);
+    const { record, revision } = await this.#found(id, where);
     const schedule = scheduleOf(record);
-    const next: Date[] = [];
-    for (
-      let tick = schedule.next(this.time.now());
-      tick !== undefined && next.length < count;
-      tick = schedule.next(tick)
-    ) {
-      next.push(new Date(tick));
-    }
-    const over = schedule.next(this.time.now()) === undefined;
+    const nowMs = this.time.now();
+    const next = ticksAfter(schedule, nowMs, count);
+    const over = schedule.next(nowMs) === undefined;
     const state = record.paused ? "paused" : over ? "ended" : "active";
     const stream = this.#events.get(record.event)?.stream ?? streamOf(record.event);
     const last = await this.#store.lastFire({ stream, subject: fireSubject(stream, id) });
+    const recent = recentCount === 0 ? [] : await this.#recent(record, stream, nowMs, recentCount, where);
     return {
-      schedule: this.#info(record, stored.revision),
+      schedule: this.#info(record, revision),
       state,
-      next: state === "active" ? next : [],
+      next: state === "active" ? next.map((tick) => new Date(tick)) : [],
       ...(last === undefined ? {} : {
         lastFire: {
           tick: last.tickMs === undefined ? undefined : new Date(last.tickMs),
@@ -303,7 +375,102 @@ export class SchedulesConnection implements AsyncDisposable {
           late: last.late,
         },
       }),
+      recent: recent.map(recentFire),
     };
+  }
+
+  /**
+   * Fires the schedule once now: one message of its event whose tick is the
+   * instant of the call (the connection's time), with its own id
+   * (`Nats-Msg-Id: <event>:<id>:trigger:<tick epoch ms>`), the schedule's
+   * payload and meta, on its manual subject
+   * `walnats-schedule.<stream>.<id>.manual`. It is stored also when a
+   * scheduled fire goes out at the same instant (two messages), and on a
+   * paused or ended schedule (an operator's explicit fire); it never
+   * changes which ticks the workers fire. Two triggers in the same
+   * millisecond are one fire.
+   *
+   * @returns the fire's tick and stream sequence
+   * @throws {WalnatsError} `SCHEDULE_NOT_FOUND`; `STREAM_NOT_FOUND` when the event's stream is not registered
+   */
+  async trigger(id: string): Promise<TriggeredFire> {
+    const where = `Cannot trigger schedule ${describe(id)}`;
+    checkScheduleId(id, where);
+    const fires = this.#fireLog(where);
+    const { record } = await this.#found(id, where);
+    const tickMs = this.time.now();
+    const message = manualFireMessage(fireTemplate(record), tickMs, { trigger: true });
+    const { seq, duplicate } = await fires.publish(message, { timeoutMs: MANUAL_TIMEOUT_MS });
+    return { tick: new Date(tickMs), seq, duplicate };
+  }
+
+  /**
+   * Stores each fire the schedule's spec had from `from` to `to` (both
+   * included) that the stream does not hold, once, oldest first, marked
+   * late (`Walnats-Late: true`), on its manual subject, each with the id a
+   * scheduled fire of its tick has (`<event>:<id>:<tick epoch ms>`), so
+   * that the stream's duplicate window drops whichever copy comes second.
+   * The ticks are those of its period, cron or `at` within `startAt` and
+   * `stopAt`, also before its last upsert (not for a schedule with
+   * `maxTicks`, whose ticks count from `startAt` or the upsert). A paused
+   * schedule is backfilled too. Calling it again stores nothing more. The
+   * fires the stream holds are read from `from` minus 60 s (a worker's
+   * clock ahead of the server's); a fire removed by the stream's limits
+   * (`age`, `messages`) counts as not held.
+   *
+   * @param range `from`, `to`: Dates, `from` not after `to`, `to` not after the time of the call;
+   *   at most 1000 ticks of the schedule between them
+   * @returns the fires stored and the ticks skipped, oldest first
+   * @throws {RangeError} for an invalid Date, a reversed range, a `to` in the future, or a range with more
+   *   than 1000 ticks (the message gives their number)
+   * @throws {WalnatsError} `SCHEDULE_NOT_FOUND`; `STREAM_NOT_FOUND` when the event's stream is not registered
+   */
+  async backfill(id: string, range: { from: Date; to: Date }): Promise<BackfillResult> {
+    const where = `Cannot backfill schedule ${describe(id)}`;
+    checkScheduleId(id, where);
+    if (typeof range !== "object" || range === null) {
+      throw new TypeError(`${where}: 'range' must be an object with 'from' and 'to', got ${describe(range)}`);
+    }
+    const fromMs = requiredInstant(range.from, "from", where);
+    const toMs = requiredInstant(range.to, "to", where);
+    if (fromMs > toMs) {
+      throw new RangeError(`${where}: 'from' (${iso(fromMs)}) is after 'to' (${iso(toMs)})`);
+    }
+    const nowMs = this.time.now();
+    if (toMs > nowMs) {
+      throw new RangeError(`${where}: 'to' must not be after the time of the call (${iso(nowMs)}), got ${iso(toMs)}`);
+    }
+    const fires = this.#fireLog(where);
+    const { record } = await this.#found(id, where);
+    const ticks = ticksBetween(specScheduleOf(record), fromMs, toMs, MAX_COUNTED);
+    if (ticks.length > MAX_BACKFILL) {
+      const count = ticks.length > MAX_COUNTED ? `more than ${MAX_COUNTED}` : String(ticks.length);
+      throw new RangeError(
+        `${where}: the range holds ${count} ticks of the schedule, more than the ${MAX_BACKFILL} one backfill ` +
+          `stores; split it`,
+      );
+    }
+    const held = new Set<number>();
+    for await (
+      const fire of fires.read({ stream: streamOf(record.event), id }, { sinceMs: fromMs - MAX_CLOCK_SKEW_MS })
+    ) {
+      if (fire.tickMs !== undefined && kindOf(fire) !== "triggered") held.add(fire.tickMs);
+    }
+    const template = fireTemplate(record);
+    const stored: { tick: Date; seq: number }[] = [];
+    const skipped: Date[] = [];
+    for (const tickMs of ticks) {
+      if (!held.has(tickMs)) {
+        const message = manualFireMessage(template, tickMs, { trigger: false });
+        const { seq, duplicate } = await fires.publish(message, { timeoutMs: MANUAL_TIMEOUT_MS });
+        if (!duplicate) {
+          stored.push({ tick: new Date(tickMs), seq });
+          continue;
+        }
+      }
+      skipped.push(new Date(tickMs)); // held, or stored meanwhile by a worker or another backfill
+    }
+    return { stored, skipped };
   }
 
   /**
@@ -366,6 +533,46 @@ export class SchedulesConnection implements AsyncDisposable {
     throw keptChanging(where);
   }
 
+  /** The stored record of `id`. */
+  async #found(id: string, where: string): Promise<{ record: ScheduleRecord; revision: number }> {
+    const stored = await this.#store.get(id);
+    if (stored === undefined) throw scheduleNotFound(where);
+    return { record: decodeRecord(stored.data), revision: stored.revision };
+  }
+
+  #fireLog(where: string): FireLog {
+    if (this.#fires === undefined) {
+      throw new TypeError(`${where}: this connection was made without a fire log ('fires')`);
+    }
+    return this.#fires;
+  }
+
+  /**
+   * The last `count` fires of the schedule, read from a window about twice
+   * as long as its last `count` ticks, widened while it holds fewer.
+   */
+  async #recent(
+    record: ScheduleRecord,
+    stream: string,
+    nowMs: number,
+    count: number,
+    where: string,
+  ): Promise<StoredFire[]> {
+    const fires = this.#fireLog(where);
+    const ahead = ticksAfter(specScheduleOf(record), nowMs, count);
+    let windowMs = Math.max(RECENT_FIRST_WINDOW_MS, 2 * ((ahead.at(-1) ?? nowMs) - nowMs));
+    for (let round = 1;; round++) {
+      const sinceMs = round <= RECENT_WINDOWS ? nowMs - windowMs : undefined;
+      const last: StoredFire[] = [];
+      for await (const fire of fires.read({ stream, id: record.id }, sinceMs === undefined ? {} : { sinceMs })) {
+        last.push(fire);
+        if (last.length > count) last.shift();
+      }
+      if (last.length >= count || sinceMs === undefined) return last;
+      windowMs *= RECENT_WIDENING;
+    }
+  }
+
   #info(record: ScheduleRecord, revision: number): ScheduleInfo {
     const payload = recordPayload(record);
     const event = this.#events.get(record.event);
@@ -400,6 +607,60 @@ function readable(stored: StoredSchedule): ScheduleRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The first `count` ticks of `schedule` after `afterMs`. */
+function ticksAfter(schedule: BoundedSchedule, afterMs: number, count: number): number[] {
+  const ticks: number[] = [];
+  for (let tick = schedule.next(afterMs); tick !== undefined && ticks.length < count; tick = schedule.next(tick)) {
+    ticks.push(tick);
+  }
+  return ticks;
+}
+
+/** The ticks of `schedule` from `fromMs` to `toMs`, both included; at most `limit + 1` of them. */
+function ticksBetween(schedule: BoundedSchedule, fromMs: number, toMs: number, limit: number): number[] {
+  const ticks: number[] = [];
+  for (
+    let tick = schedule.next(fromMs - 1);
+    tick !== undefined && tick <= toMs && ticks.length <= limit;
+    tick = schedule.next(tick)
+  ) {
+    ticks.push(tick);
+  }
+  return ticks;
+}
+
+/** How a stored fire came to be: from its subject (`.tick` or `.manual`) and `Walnats-Late`. */
+function kindOf(fire: StoredFire): FireKind {
+  const manual = fire.subject.endsWith(".manual");
+  return manual ? (fire.late ? "backfilled" : "triggered") : (fire.late ? "caught-up" : "scheduled");
+}
+
+function recentFire(fire: StoredFire): RecentFire {
+  return {
+    tick: fire.tickMs === undefined ? undefined : new Date(fire.tickMs),
+    storedAt: new Date(fire.storedMs),
+    lagMs: fire.tickMs === undefined ? undefined : fire.storedMs - fire.tickMs,
+    seq: fire.seq,
+    kind: kindOf(fire),
+  };
+}
+
+function checkCount(count: unknown, name: string, max: number, where: string): void {
+  if (!(Number.isSafeInteger(count) && (count as number) >= 0 && (count as number) <= max)) {
+    throw new RangeError(`${where}: '${name}' must be a whole number from 0 to ${max}, got ${describe(count)}`);
+  }
+}
+
+function requiredInstant(value: unknown, name: string, where: string): number {
+  const ms = instantOf(value, name, where);
+  if (ms === undefined) throw new RangeError(`${where}: '${name}' must be a valid Date, got undefined`);
+  return ms;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 function scheduleNotFound(where: string): WalnatsError {

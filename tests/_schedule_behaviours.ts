@@ -12,11 +12,13 @@ import {
   Actors,
   ErrorCode,
   Event,
+  Events,
   type FireReport,
   isWalnatsError,
   Schedules,
   type SchedulesConnection,
 } from "../mod.ts";
+import { fireMessage } from "../src/_fire.ts";
 import type { Behaviour, TestBackend } from "./_backends.ts";
 import { waitUntil } from "./_wait.ts";
 
@@ -311,3 +313,165 @@ behaviour("every worker applies every change, in order: upsert, pause, resume, d
   const expected = ["put w", "put w", "put w", "delete w"];
   assert.deepEqual(seen, { one: expected, two: expected });
 });
+
+/** The fires stored for a schedule with their subject's last token (`tick`, `manual`), in stream order. */
+async function firesOn(backend: TestBackend, event: Event, id: string) {
+  return (await backend.stored(event))
+    .filter((message) => message.headers["Walnats-Schedule"] === id)
+    .map((message) => ({
+      seq: message.seq,
+      on: message.subject.split(".").at(-1),
+      tick: Number(message.headers["Walnats-Tick"]),
+      late: message.headers["Walnats-Late"] === "true",
+    }));
+}
+
+/** The grid ticks (every `periodMs`) from `fromMs` to `toMs`, both included. */
+function grid(fromMs: number, toMs: number, periodMs = 1_000): number[] {
+  const ticks = [];
+  for (let tick = Math.ceil(fromMs / periodMs) * periodMs; tick <= toMs; tick += periodMs) ticks.push(tick);
+  return ticks;
+}
+
+behaviour(
+  "trigger() stores one fire now with its own id on the manual subject, also at a scheduled fire's instant",
+  async (backend) => {
+    await using schedules = await connected(backend);
+    await schedules.upsert("t", { event: reminder, period: 1, value: { n: 1 }, meta: { Tenant: "acme" } });
+    await using _running = workers([schedules]);
+    await waitForFires(backend, reminder, "t", 1);
+    await backend.wait.pass(1_000 - (backend.time.now() % 1_000)); // at a tick: a scheduled fire goes out too
+    const triggered = await schedules.trigger("t");
+    const before = (await firesOn(backend, reminder, "t")).filter((fire) => fire.on === "tick").length;
+    await waitForFires(backend, reminder, "t", before + 3);
+    const all = await firesOn(backend, reminder, "t");
+    const manual = all.filter((fire) => fire.on === "manual");
+    assert.deepEqual(manual, [{ seq: triggered.seq, on: "manual", tick: triggered.tick.getTime(), late: false }]);
+    assert.equal(triggered.duplicate, false);
+    const scheduled = all.filter((fire) => fire.on === "tick").map((fire) => fire.tick);
+    assert.deepEqual(scheduled, grid(scheduled[0]!, scheduled.at(-1)!), "a scheduled fire is missing");
+    assert.ok(scheduled.at(-1)! > triggered.tick.getTime() + 1_000, "the scheduled fires went on after the trigger");
+    const message = (await backend.stored(reminder)).find((m) => m.seq === triggered.seq)!;
+    assert.deepEqual(JSON.parse(message.payload), { n: 1 });
+    assert.equal(message.headers["Tenant"], "acme");
+    assert.equal(message.headers["Walnats-Tick"], String(triggered.tick.getTime()));
+    // A paused schedule can be triggered; an unknown one cannot.
+    await schedules.pause("t");
+    const whilePaused = await schedules.trigger("t");
+    assert.ok(whilePaused.seq > triggered.seq);
+    await assert.rejects(schedules.trigger("nope"), (error) => isWalnatsError(error, ErrorCode.ScheduleNotFound));
+  },
+);
+
+behaviour(
+  "backfill() stores each missing tick of the range once, oldest first, late, on the manual subject; again: nothing",
+  async (backend) => {
+    await using schedules = await connected(backend);
+    const upsertAt = backend.time.now();
+    await schedules.upsert("b", { event: reminder, period: 1, value: { n: 2 } });
+    {
+      await using _running = workers([schedules]);
+      await waitForFires(backend, reminder, "b", 2);
+    }
+    await backend.wait.pass(2_000); // no worker: these ticks are missed
+    const held = (await firesOn(backend, reminder, "b")).map((fire) => fire.tick);
+    const from = new Date(upsertAt - 3_000); // before the upsert: its spec had these ticks too
+    const to = new Date(backend.time.now());
+    const range = grid(from.getTime(), to.getTime());
+    const first = await schedules.backfill("b", { from, to });
+    assert.deepEqual(first.skipped.map((date) => date.getTime()), held);
+    const missing = range.filter((tick) => !held.includes(tick));
+    assert.deepEqual(first.stored.map((fire) => fire.tick.getTime()), missing);
+    assert.ok(missing.length >= 5, `${missing.length} missing ticks`);
+    const backfilled = (await firesOn(backend, reminder, "b")).filter((fire) => fire.on === "manual");
+    assert.deepEqual(
+      backfilled,
+      first.stored.map(({ tick, seq }) => ({ seq, on: "manual", tick: tick.getTime(), late: true })),
+    );
+    const message = (await backend.stored(reminder)).find((m) => m.seq === first.stored[0]!.seq)!;
+    assert.deepEqual(JSON.parse(message.payload), { n: 2 });
+    const storedBefore = (await backend.stored(reminder)).length;
+    const second = await schedules.backfill("b", { from, to });
+    assert.deepEqual(second.stored, []);
+    assert.deepEqual(second.skipped.map((date) => date.getTime()), range);
+    assert.equal((await backend.stored(reminder)).length, storedBefore, "the second backfill stored something");
+  },
+);
+
+behaviour(
+  "manual fires keep the ledger clean: after a backfill of older ticks and a trigger, a lagging worker's scheduled " +
+    "fire of a stored tick is a duplicate past the duplicate window",
+  async (backend) => {
+    const brief = new Event("brief", Object, { limits: { duplicateWindow: 0.2 } });
+    await using schedules = await connected(backend, brief);
+    await schedules.upsert("l", { event: brief, period: 1, value: {} });
+    {
+      await using _running = workers([schedules]);
+      await waitForFires(backend, brief, "l", 2);
+    }
+    const ledgerTick = (await firesOn(backend, brief, "l")).at(-1)!.tick;
+    const backfilled = await schedules.backfill("l", {
+      from: new Date(ledgerTick - 10_000),
+      to: new Date(ledgerTick - 8_000),
+    });
+    assert.equal(backfilled.stored.length, 3);
+    await schedules.trigger("l");
+    await backend.wait.pass(500); // past the duplicate window: only the ledger can refuse the tick now
+    await using lagging = await new Events(brief).connect(backend.target as never);
+    const template = { id: "l", event: "brief", stream: "brief", payload: new TextEncoder().encode("{}"), meta: {} };
+    const late = await lagging.publishTick(fireMessage(template, ledgerTick, "lagging-worker", false), {
+      timeoutMs: 5_000,
+    });
+    assert.equal(late.duplicate, true, "a manual fire became the ledger: the scheduled tick was stored again");
+    const copies = (await firesOn(backend, brief, "l")).filter((fire) =>
+      fire.on === "tick" && fire.tick === ledgerTick
+    );
+    assert.equal(copies.length, 1);
+    // Control: a tick after the ledger's is stored by the same publish.
+    const next = await lagging.publishTick(fireMessage(template, ledgerTick + 1_000, "lagging-worker", false), {
+      timeoutMs: 5_000,
+    });
+    assert.equal(next.duplicate, false);
+  },
+);
+
+behaviour(
+  "describe() shows the recent fires as the stream holds them: scheduled, caught-up, triggered, backfilled",
+  async (backend) => {
+    await using schedules = await connected(backend);
+    const upsertAt = backend.time.now();
+    await schedules.upsert("h", { event: reminder, period: 1, value: {}, catchUp: 1 });
+    {
+      await using _running = workers([schedules]);
+      await waitForFires(backend, reminder, "h", 2);
+    }
+    await backend.wait.pass(2_500); // an outage: the next worker catches up one tick, late
+    {
+      const count = (await fires(backend, reminder, "h")).length;
+      await using _running = workers([schedules]);
+      await waitForFires(backend, reminder, "h", count + 2);
+    }
+    await schedules.trigger("h");
+    await schedules.backfill("h", { from: new Date(upsertAt - 2_000), to: new Date(upsertAt) });
+    const stored = await firesOn(backend, reminder, "h");
+    const kind = (fire: { on: string | undefined; late: boolean }) =>
+      fire.on === "manual" ? (fire.late ? "backfilled" : "triggered") : (fire.late ? "caught-up" : "scheduled");
+    const { recent } = await schedules.describe("h", { recent: 100 });
+    assert.deepEqual(
+      recent.map(({ seq, tick, kind }) => ({ seq, tick: tick?.getTime(), kind })),
+      stored.map((fire) => ({ seq: fire.seq, tick: fire.tick, kind: kind(fire) })),
+    );
+    assert.deepEqual(
+      new Set(recent.map((fire) => fire.kind)),
+      new Set(["scheduled", "caught-up", "triggered", "backfilled"]),
+    );
+    for (const fire of recent) {
+      assert.equal(fire.lagMs, fire.storedAt.getTime() - fire.tick!.getTime());
+      if (fire.kind === "backfilled") assert.ok(fire.lagMs! >= 1_000, `backfilled lag ${fire.lagMs}`);
+    }
+    const lastTwo = await schedules.describe("h", { recent: 2 });
+    assert.deepEqual(lastTwo.recent, recent.slice(-2));
+    assert.deepEqual((await schedules.describe("h")).recent, recent.slice(-10));
+    assert.deepEqual((await schedules.describe("h", { recent: 0 })).recent, []);
+  },
+);
