@@ -8,6 +8,10 @@
  * deno task schedules list --event reminder --server nats://127.0.0.1:4222
  * deno task schedules describe user-42 --next 3 --json --server nats://127.0.0.1:4222
  * deno task schedules pause user-42 --note "on holiday" --server nats://127.0.0.1:4222
+ * deno task schedules trigger user-42 --server nats://127.0.0.1:4222
+ * deno task schedules backfill user-42 --from 2026-11-30T00:00:00Z --to 2026-12-01T00:00:00Z \
+ *   --server nats://127.0.0.1:4222
+ * deno task schedules describe user-42 --recent 20 --server nats://127.0.0.1:4222
  * ```
  *
  * It connects as `deno task run` does (the same flags and environment
@@ -23,6 +27,8 @@ import { redact, resolveConnectOptions } from "../src/nats/_connect_options.ts";
 import type { ConnectOptions } from "../src/nats/connect.ts";
 import { Schedules } from "../src/schedules.ts";
 import type {
+  BackfillResult,
+  RecentFire,
   ScheduleDescription,
   ScheduleInfo,
   ScheduleOptions,
@@ -49,9 +55,18 @@ Commands:
   list [--event NAME]
                      the schedules (of one event): id, event, schedule,
                      state, next fire
-  describe ID [--next N]
-                     the schedule, its state, its next N fires (default 5)
-                     and the last fire its stream holds
+  describe ID [--next N] [--recent N]
+                     the schedule, its state, its next N fires (default 5),
+                     the last fire on its ledger, and its N most recent
+                     fires (default 10, at most 1000): tick, kind
+                     (scheduled, caught-up, triggered, backfilled), lag, seq
+  trigger ID         fires the schedule once now (also a paused one), with
+                     its own id, beside its scheduled fires
+  backfill ID --from ISO --to ISO
+                     stores each fire the schedule had from --from to --to
+                     (both included, --to not in the future, at most 1000)
+                     that its stream does not hold, oldest first, late;
+                     again stores nothing more
   pause ID [--note TEXT]
                      no fire until resumed
   resume ID          fires again from its next tick
@@ -83,10 +98,12 @@ const COMMAND_FLAGS = {
     "meta",
   ],
   list: ["event"],
-  describe: ["next"],
+  describe: ["next", "recent"],
   pause: ["note"],
   resume: [],
   rm: [],
+  trigger: [],
+  backfill: ["from", "to"],
 } as const;
 
 /** The names of the commands. */
@@ -102,7 +119,15 @@ export type SchedulesCommand =
     readonly json: boolean;
   }
   | { readonly name: "list"; readonly event?: string; readonly json: boolean }
-  | { readonly name: "describe"; readonly id: string; readonly next?: number; readonly json: boolean }
+  | {
+    readonly name: "describe";
+    readonly id: string;
+    readonly next?: number;
+    readonly recent?: number;
+    readonly json: boolean;
+  }
+  | { readonly name: "trigger"; readonly id: string; readonly json: boolean }
+  | { readonly name: "backfill"; readonly id: string; readonly from: Date; readonly to: Date; readonly json: boolean }
   | { readonly name: "pause"; readonly id: string; readonly note?: string; readonly json: boolean }
   | { readonly name: "resume" | "rm"; readonly id: string; readonly json: boolean };
 
@@ -141,6 +166,9 @@ export function parseSchedulesArgs(args: readonly string[]): SchedulesArgs {
       "catch-up": { type: "string" },
       meta: { type: "string", multiple: true },
       next: { type: "string" },
+      recent: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
       note: { type: "string" },
       json: { type: "boolean", default: false },
       ...CONNECT_ARG_OPTIONS,
@@ -185,11 +213,22 @@ export function parseSchedulesArgs(args: readonly string[]): SchedulesArgs {
           name: "describe",
           id,
           ...(values.next === undefined ? {} : { next: number("--next", values.next) }),
+          ...(values.recent === undefined ? {} : { recent: number("--recent", values.recent) }),
           json,
         },
         servers,
         connect,
       };
+    case "backfill": {
+      if (values.from === undefined || values.to === undefined) {
+        throw new TypeError("'backfill' needs --from ISO and --to ISO");
+      }
+      return {
+        command: { name: "backfill", id, from: instant("--from", values.from), to: instant("--to", values.to), json },
+        servers,
+        connect,
+      };
+    }
     case "pause":
       return {
         command: { name: "pause", id, ...(values.note === undefined ? {} : { note: values.note }), json },
@@ -315,8 +354,30 @@ async function linesOf(command: SchedulesCommand, conn: SchedulesConnection): Pr
       return json ? [JSON.stringify(rows.map(descriptionJson))] : formatList(rows);
     }
     case "describe": {
-      const described = await conn.describe(command.id, command.next === undefined ? {} : { next: command.next });
+      const described = await conn.describe(command.id, {
+        ...(command.next === undefined ? {} : { next: command.next }),
+        ...(command.recent === undefined ? {} : { recent: command.recent }),
+      });
       return json ? [JSON.stringify(descriptionJson(described))] : formatDescription(described);
+    }
+    case "trigger": {
+      const fire = await conn.trigger(command.id);
+      if (json) {
+        const tick = fire.tick.toISOString();
+        return [JSON.stringify({ id: command.id, tick, seq: fire.seq, duplicate: fire.duplicate })];
+      }
+      const tick = formatInstant(fire.tick.getTime());
+      return [
+        fire.duplicate
+          ? `Schedule '${command.id}' was already triggered at ${tick} (seq ${fire.seq}): nothing stored.`
+          : `Triggered schedule '${command.id}': tick ${tick}, seq ${fire.seq}.`,
+      ];
+    }
+    case "backfill": {
+      const { stored, skipped } = await conn.backfill(command.id, { from: command.from, to: command.to });
+      return json
+        ? [JSON.stringify(backfillJson(command.id, stored, skipped))]
+        : formatBackfill(command.id, stored, skipped);
     }
     case "pause": {
       const info = await conn.pause(command.id, command.note);
@@ -335,7 +396,7 @@ async function linesOf(command: SchedulesCommand, conn: SchedulesConnection): Pr
 /** The description of a listed schedule, or `undefined` when it was deleted since. */
 async function describeIfAny(conn: SchedulesConnection, id: string): Promise<ScheduleDescription | undefined> {
   try {
-    return await conn.describe(id, { next: 1 });
+    return await conn.describe(id, { next: 1, recent: 0 });
   } catch (error) {
     if (error instanceof WalnatsError && error.code === "SCHEDULE_NOT_FOUND") return undefined;
     throw error;
@@ -364,8 +425,33 @@ export function formatList(rows: readonly ScheduleDescription[]): string[] {
   ]);
 }
 
+/** The lines of `backfill`: what it stored and skipped, then a row per stored fire. */
+export function formatBackfill(id: string, stored: BackfillResult["stored"], skipped: readonly Date[]): string[] {
+  const summary = `Backfilled schedule '${id}': stored ${stored.length} fire${stored.length === 1 ? "" : "s"}, ` +
+    `skipped ${skipped.length} the stream held.`;
+  if (stored.length === 0) return [summary];
+  return [
+    summary,
+    ...table([["TICK", "SEQ"], ...stored.map(({ tick, seq }) => [formatInstant(tick.getTime()), String(seq)])]),
+  ];
+}
+
+function backfillJson(id: string, stored: BackfillResult["stored"], skipped: readonly Date[]): Record<string, unknown> {
+  return {
+    id,
+    stored: stored.map(({ tick, seq }) => ({ tick: tick.toISOString(), seq })),
+    skipped: skipped.map((date) => date.toISOString()),
+  };
+}
+
+/** A recent fire in a line: its tick, kind, lag and sequence. */
+function recentText(fire: RecentFire): string {
+  const tick = fire.tick === undefined ? "?" : formatInstant(fire.tick.getTime());
+  return `${tick}  ${fire.kind.padEnd(10)}  lag ${fire.lagMs ?? "?"} ms  seq ${fire.seq}`;
+}
+
 /** The lines of `describe`: one field a line, names aligned. */
-export function formatDescription({ schedule, state, next, lastFire }: ScheduleDescription): string[] {
+export function formatDescription({ schedule, state, next, lastFire, recent }: ScheduleDescription): string[] {
   const optional = (label: string, value: string | undefined) => value === undefined ? [] : [[label, value]];
   const at = (date: Date | undefined) => date === undefined ? undefined : formatInstant(date.getTime());
   const value = valueJson(schedule.value);
@@ -393,6 +479,9 @@ export function formatDescription({ schedule, state, next, lastFire }: ScheduleD
         ? "-"
         : `${at(lastFire.tick) ?? "?"}  seq ${lastFire.seq}${lastFire.late ? "  (late: caught up)" : ""}`,
     ],
+    ...(recent.length === 0
+      ? [["recent fires", "-"]]
+      : recent.map((fire, i) => [i === 0 ? "recent fires" : "", recentText(fire)])),
   ];
   return table(pairs as string[][]);
 }
@@ -431,7 +520,9 @@ export function infoJson(info: ScheduleInfo): Record<string, unknown> {
 }
 
 /** A description for `--json`. */
-export function descriptionJson({ schedule, state, next, lastFire }: ScheduleDescription): Record<string, unknown> {
+export function descriptionJson(
+  { schedule, state, next, lastFire, recent }: ScheduleDescription,
+): Record<string, unknown> {
   return {
     schedule: infoJson(schedule),
     state,
@@ -439,6 +530,13 @@ export function descriptionJson({ schedule, state, next, lastFire }: ScheduleDes
     ...(lastFire === undefined ? {} : {
       lastFire: { tick: lastFire.tick?.toISOString() ?? null, seq: lastFire.seq, late: lastFire.late },
     }),
+    recent: recent.map((fire) => ({
+      tick: fire.tick?.toISOString() ?? null,
+      kind: fire.kind,
+      lagMs: fire.lagMs ?? null,
+      seq: fire.seq,
+      storedAt: fire.storedAt.toISOString(),
+    })),
   };
 }
 

@@ -66,6 +66,9 @@ Deno.test("parseSchedulesArgs() reads the other commands", () => {
   const commands = [
     ["list", "--event", "reminder", "--json"],
     ["describe", "a", "--next", "3"],
+    ["describe", "a", "--recent", "20", "--json"],
+    ["trigger", "a"],
+    ["backfill", "a", "--from", "2026-11-30T00:00:00Z", "--to", "2026-12-01T00:00:00Z"],
     ["pause", "a", "--note", "on holiday"],
     ["resume", "a"],
     ["rm", "a", "--json"],
@@ -73,6 +76,15 @@ Deno.test("parseSchedulesArgs() reads the other commands", () => {
   assert.deepEqual(commands, [
     { name: "list", event: "reminder", json: true },
     { name: "describe", id: "a", next: 3, json: false },
+    { name: "describe", id: "a", recent: 20, json: true },
+    { name: "trigger", id: "a", json: false },
+    {
+      name: "backfill",
+      id: "a",
+      from: new Date("2026-11-30T00:00:00Z"),
+      to: new Date("2026-12-01T00:00:00Z"),
+      json: false,
+    },
     { name: "pause", id: "a", note: "on holiday", json: false },
     { name: "resume", id: "a", json: false },
     { name: "rm", id: "a", json: true },
@@ -97,6 +109,10 @@ Deno.test("deno task schedules exits 2 for bad flags and says what is wrong", as
     [["pause", "a", "b"], /'pause' takes one id, got 2/],
     [["describe", "a", "--note", "x"], /--note does not go with 'describe'/],
     [["rm", "a", "--bogus"], /Unknown option '--bogus'/],
+    [["backfill", "a", "--from", "2026-11-30T00:00:00Z"], /'backfill' needs --from ISO and --to ISO/],
+    [["backfill", "a", "--from", "yesterday", "--to", "2026-12-01T00:00:00Z"], /--from must be an ISO 8601 instant/],
+    [["trigger", "a", "--from", "2026-11-30T00:00:00Z"], /--from does not go with 'trigger'/],
+    [["describe", "a", "--recent", "many"], /--recent must be a number, got 'many'/],
     [["list", "--user", "clock", "--password", "hunter2", "--token", "t0ken"], /Give one way to authenticate/],
   ];
   for (const [args, message] of cases) {
@@ -123,7 +139,9 @@ Deno.test("deno task schedules needs --server or NATS_URL and exits 2 without", 
 Deno.test("deno task schedules --help prints the usage with every command", async () => {
   const { code, out } = await run(["--help"]);
   assert.equal(code, 0);
-  for (const command of ["add ID", "list", "describe ID", "pause ID", "resume ID", "rm ID"]) {
+  for (
+    const command of ["add ID", "list", "describe ID", "pause ID", "resume ID", "rm ID", "trigger ID", "backfill ID"]
+  ) {
     assert.match(out, new RegExp(`^  ${command}`, "m"));
   }
 });
@@ -157,15 +175,16 @@ Deno.test("add, list, describe, pause, resume and rm on the in-memory server, as
 
   const described = await run(["describe", "user-2", "--next", "2", ...SERVER], server);
   assert.deepEqual(described.out.split("\n"), [
-    "id          user-2",
-    "event       reminder",
-    "schedule    cron '0 9 * * 1' in Asia/Tokyo",
-    "state       paused since 2026-12-01T08:00:00.000+00:00 (on holiday)",
-    "catch-up    0",
-    "updated at  2026-12-01T08:00:00.000+00:00",
-    `revision    ${described.out.match(/^revision +(\d+)$/m)?.[1]}`,
-    "next fires  -",
-    "last fire   -",
+    "id            user-2",
+    "event         reminder",
+    "schedule      cron '0 9 * * 1' in Asia/Tokyo",
+    "state         paused since 2026-12-01T08:00:00.000+00:00 (on holiday)",
+    "catch-up      0",
+    "updated at    2026-12-01T08:00:00.000+00:00",
+    `revision      ${described.out.match(/^revision +(\d+)$/m)?.[1]}`,
+    "next fires    -",
+    "last fire     -",
+    "recent fires  -",
   ]);
   assert.equal((await run(["resume", "user-2", ...SERVER], server)).out, "Resumed schedule 'user-2'.");
   const resumed = await run(["describe", "user-2", "--next", "2", ...SERVER], server);
@@ -229,7 +248,7 @@ Deno.test("deno task schedules exits 1 naming the id of an unknown schedule, 2 f
   assert.equal(unregistered.code, 1);
   assert.match(unregistered.err, /bucket does not exist/);
   assert.equal((await run(["add", "somebody", "--event", "e", "--period", "1", ...SERVER], server)).code, 0);
-  for (const command of ["describe", "pause", "resume", "rm"]) {
+  for (const command of ["describe", "pause", "resume", "rm", "trigger"]) {
     const { code, err } = await run([command, "nobody", ...SERVER], server);
     assert.equal(code, 1, command);
     assert.match(err, /schedule 'nobody': no schedule has this id/);
@@ -240,6 +259,57 @@ Deno.test("deno task schedules exits 1 naming the id of an unknown schedule, 2 f
   const badId = await run(["add", "a.b", "--event", "e", "--period", "1", ...SERVER], server);
   assert.equal(badId.code, 2);
   assert.match(badId.err, /'id' must be 1 to 128 letters/);
+});
+
+Deno.test("trigger, backfill and describe --recent on the in-memory server, as tables and as JSON", async () => {
+  using time = new FakeTime("2026-12-01T08:00:00Z");
+  const server = new MemoryServer(time);
+  const cli = (...args: string[]) => run([...args, ...SERVER], server);
+  assert.equal((await cli("add", "t", "--event", "reminder", "--period", "60", "--value", "{}")).code, 0);
+  assert.deepEqual(await cli("trigger", "t"), {
+    code: 0,
+    out: "Triggered schedule 't': tick 2026-12-01T08:00:00.000+00:00, seq 1.",
+    err: "",
+  });
+  await time.tickAsync(150_000);
+  const range = ["--from", "2026-12-01T07:58:00Z", "--to", "2026-12-01T08:02:00Z"];
+  const backfilled = await cli("backfill", "t", ...range);
+  assert.equal(backfilled.code, 0, backfilled.err);
+  assert.deepEqual(backfilled.out.split("\n"), [
+    "Backfilled schedule 't': stored 5 fires, skipped 0 the stream held.",
+    "TICK                           SEQ",
+    "2026-12-01T07:58:00.000+00:00  2",
+    "2026-12-01T07:59:00.000+00:00  3",
+    "2026-12-01T08:00:00.000+00:00  4",
+    "2026-12-01T08:01:00.000+00:00  5",
+    "2026-12-01T08:02:00.000+00:00  6",
+  ]);
+  assert.deepEqual(JSON.parse((await cli("backfill", "t", ...range, "--json")).out), {
+    id: "t",
+    stored: [],
+    skipped: ["07:58", "07:59", "08:00", "08:01", "08:02"].map((hm) => `2026-12-01T${hm}:00.000Z`),
+  });
+  const described = await cli("describe", "t", "--recent", "3");
+  assert.deepEqual(described.out.split("\n").slice(-3), [
+    "recent fires  2026-12-01T08:00:00.000+00:00  backfilled  lag 150000 ms  seq 4",
+    "              2026-12-01T08:01:00.000+00:00  backfilled  lag 90000 ms  seq 5",
+    "              2026-12-01T08:02:00.000+00:00  backfilled  lag 30000 ms  seq 6",
+  ]);
+  const json = JSON.parse((await cli("describe", "t", "--recent", "6", "--json")).out);
+  assert.deepEqual(json.recent[0], {
+    tick: "2026-12-01T08:00:00.000Z",
+    kind: "triggered",
+    lagMs: 0,
+    seq: 1,
+    storedAt: "2026-12-01T08:00:00.000Z",
+  });
+  assert.deepEqual(json.recent.map((fire: { seq: number }) => fire.seq), [1, 2, 3, 4, 5, 6]);
+  const reversed = await cli("backfill", "t", "--from", "2026-12-01T08:02:00Z", "--to", "2026-12-01T07:58:00Z");
+  assert.equal(reversed.code, 2);
+  assert.match(reversed.err, /Cannot backfill schedule 't': 'from' \(2026-12-01T08:02:00\.000Z\) is after 'to'/);
+  const tooMany = await cli("backfill", "t", "--from", "2026-11-01T00:00:00Z", "--to", "2026-12-01T08:00:00Z");
+  assert.equal(tooMany.code, 2);
+  assert.match(tooMany.err, /the range holds 43681 ticks of the schedule, more than the 1000/);
 });
 
 Deno.test("deno task run --schedules does not go with a clock's schedule, --config or --http", async () => {

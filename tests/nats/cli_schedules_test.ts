@@ -69,6 +69,39 @@ Deno.test("deno task schedules adds, lists, describes, pauses, resumes and delet
   );
 });
 
+Deno.test("deno task schedules triggers, backfills and describes the recent fires on a real server", async () => {
+  await using server = await startNatsServer();
+  const add = ["add", "b", "--event", "cli-history", "--period", "1", "--value", '{"n":1}'];
+  assert.equal((await schedules(server.url, ...add)).code, 0);
+  const triggered = JSON.parse((await schedules(server.url, "trigger", "b", "--json")).out);
+  assert.equal(triggered.duplicate, false);
+  const to = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const range = ["--from", new Date(to.getTime() - 2_000).toISOString(), "--to", to.toISOString()];
+  const first = JSON.parse((await schedules(server.url, "backfill", "b", ...range, "--json")).out);
+  assert.deepEqual(first.stored.map((fire: { tick: string }) => Date.parse(fire.tick)), [
+    to.getTime() - 2_000,
+    to.getTime() - 1_000,
+    to.getTime(),
+  ]);
+  const again = await schedules(server.url, "backfill", "b", ...range);
+  assert.deepEqual(again, {
+    code: 0,
+    out: "Backfilled schedule 'b': stored 0 fires, skipped 3 the stream held.",
+    err: "",
+  });
+  const { recent } = JSON.parse((await schedules(server.url, "describe", "b", "--recent", "10", "--json")).out);
+  assert.deepEqual(recent.map((fire: { kind: string; seq: number }) => [fire.kind, fire.seq]), [
+    ["triggered", triggered.seq],
+    ...first.stored.map((fire: { seq: number }) => ["backfilled", fire.seq]),
+  ]);
+  const stored = await readStream(server.url, "cli-history");
+  assert.ok(stored.every((message) => message.subject === "walnats-schedule.cli-history.b.manual"));
+  assert.ok(stored.every((message) => message.payload === '{"n":1}'), JSON.stringify(stored));
+  const unknown = await schedules(server.url, "trigger", "nobody");
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.err, /Cannot trigger schedule 'nobody': no schedule has this id/);
+});
+
 const FIRE_LINE = /^cli-fires {2}every-second {2}(\S+) {2}emitted +lag \d+ ms {2}seq \d+$/;
 
 Deno.test("deno task run --schedules stores each tick of an added 1 s schedule as one message, and stops on SIGTERM", async () => {
