@@ -1,19 +1,31 @@
 /**
- * Prometheus metrics of clocks and actors running in your own process: give
- * {@link Metrics.onTick} to `Clock.run()`, {@link Metrics.onEvent} to
- * `listen()`, watch the connections with {@link Metrics.watch}, and serve
- * {@link Metrics.response} at `/metrics` with `Deno.serve`. The clock
- * command's `--http` serves the same metrics.
+ * Prometheus metrics of clocks, schedules workers and actors running in your
+ * own process: give {@link Metrics.onTick} to `Clock.run()`,
+ * {@link Metrics.onFire} and {@link Metrics.onChange} to a schedules worker's
+ * `run()`, {@link Metrics.onEvent} to `listen()`, watch the connections with
+ * {@link Metrics.watch}, and serve {@link Metrics.response} at `/metrics`
+ * with `Deno.serve`. The command's `--http` serves the same metrics (for
+ * clocks and for `--schedules`).
  *
  * Every name starts with `walnats_`; times are in seconds.
+ *
+ * The `schedule` label makes one series per schedule and outcome: a worker
+ * with 100,000 schedules exports several hundred thousand series, more than
+ * most Prometheus servers want from one target. `new Metrics({ perSchedule:
+ * false })` leaves the label out (the fire counters are then per event).
  *
  * | metric | type | labels | what |
  * | --- | --- | --- | --- |
  * | `walnats_ticks_total` | counter | `event`, `outcome` | ticks by outcome: `emitted`, `duplicate`, `missed` |
  * | `walnats_ticks_missed_total` | counter | `event`, `reason` | missed ticks by reason: `late`, `unacknowledged`, `stopped` |
  * | `walnats_tick_lag_seconds` | histogram | `event` | from a tick's instant to the stream's answer, acknowledged ticks |
- * | `walnats_last_tick_timestamp_seconds` | gauge | `event` | instant of the latest tick seen stored (emitted or duplicate) |
- * | `walnats_publish_attempts_total` | counter | `event` | publish attempts of ticks |
+ * | `walnats_last_tick_timestamp_seconds` | gauge | `event` | instant of the latest tick or fire seen stored (emitted or duplicate) |
+ * | `walnats_publish_attempts_total` | counter | `event` | publish attempts of ticks and fires |
+ * | `walnats_fires_total` | counter | `event`, `schedule`, `outcome` | a schedules worker's fires by outcome: `emitted`, `duplicate`, `missed` |
+ * | `walnats_fires_missed_total` | counter | `event`, `schedule`, `reason` | missed fires by reason: `late`, `unacknowledged`, `stopped` |
+ * | `walnats_fires_late_total` | counter | `event`, `schedule` | fires this worker stored late (caught up after an outage or a pause) |
+ * | `walnats_fire_lag_seconds` | histogram | `event` | from a fire's instant to the stream's answer, acknowledged fires |
+ * | `walnats_schedule_changes_total` | counter | `kind` | schedule changes the worker applied: `put` (created, changed, paused, resumed), `delete` |
  * | `walnats_connected` | gauge | `connection` | 1 while connected to NATS, 0 while reconnecting |
  * | `walnats_reconnects_total` | counter | `connection` | reconnects after a lost connection |
  * | `walnats_jobs_total` | counter | `actor`, `outcome` | handler runs: `success`, `failure` (retried), `terminated` |
@@ -26,6 +38,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { JobEvent } from "./actor.ts";
 import type { TickReport } from "./clock.ts";
 import type { ConnectionStatus } from "./connection_status.ts";
+import type { AppliedChange, FireReport } from "./_schedule_runner.ts";
 
 /** Upper bounds of the tick lag buckets, in seconds: milliseconds on a healthy server, up to a minute. */
 const LAG_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -56,6 +69,16 @@ export interface StatusSource {
   status?(): AsyncIterable<ConnectionStatus>;
 }
 
+/** Options of {@link Metrics}. */
+export interface MetricsOptions {
+  /**
+   * Whether the fire counters have a `schedule` label (default: true). One
+   * series per schedule adds up with many schedules: turn it off above a
+   * few thousand, and the fires are counted per event.
+   */
+  perSchedule?: boolean;
+}
+
 /**
  * The metrics of one process, in a registry of their own (not prom-client's
  * global one): make one per worker.
@@ -84,6 +107,30 @@ export interface StatusSource {
  * assert.match(text, /^walnats_last_tick_timestamp_seconds\{event="minute-passed"\} 1795709700$/m);
  * assert.match(text, /^walnats_connected\{connection="clocks"\} 1$/m);
  * ```
+ *
+ * @example Count a schedules worker's fires and the changes it applied
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Event, Schedules } from "@walnats/clock";
+ * import { Metrics } from "@walnats/clock/metrics";
+ * import { FakeTime, MemoryServer } from "@walnats/clock/testing";
+ *
+ * const metrics = new Metrics();
+ * using time = new FakeTime("2026-12-01T08:00:00Z");
+ * const reminder = new Event("reminder", Object);
+ * await using schedules = await new Schedules(reminder).connect(new MemoryServer(time));
+ * await schedules.register();
+ * await schedules.upsert("user-42", { event: reminder, period: 60, value: { user: 42 } });
+ * const stop = new AbortController();
+ * const worker = schedules.run({ signal: stop.signal, onTick: metrics.onFire, onChange: metrics.onChange });
+ * await time.tickAsync(120_000);
+ * stop.abort();
+ * await worker;
+ *
+ * const text = await metrics.text();
+ * assert.match(text, /^walnats_fires_total\{event="reminder",schedule="user-42",outcome="emitted"\} 2$/m);
+ * assert.match(text, /^walnats_schedule_changes_total\{kind="put"\} 1$/m);
+ * ```
  */
 export class Metrics {
   /** The `Content-Type` of {@link Metrics.text}: Prometheus's text format 0.0.4. */
@@ -99,12 +146,24 @@ export class Metrics {
   readonly #jobs: Counter<"actor" | "outcome">;
   readonly #duration: Histogram<"actor">;
   readonly #pullFailures: Counter<"actor">;
+  readonly #fires: Counter<"event" | "schedule" | "outcome">;
+  readonly #firesMissed: Counter<"event" | "schedule" | "reason">;
+  readonly #firesLate: Counter<"event" | "schedule">;
+  readonly #fireLag: Histogram<"event">;
+  readonly #changes: Counter<"kind">;
+  readonly #perSchedule: boolean;
   /** The latest tick seen stored, per event, in epoch milliseconds: a late catch-up tick does not move it back. */
   readonly #lastTickMs = new Map<string, number>();
 
-  /** Creates the metrics, all at zero, in a registry of their own. */
-  constructor() {
+  /**
+   * Creates the metrics, all at zero, in a registry of their own.
+   *
+   * @param options `perSchedule`: whether the fire counters have a `schedule` label (default: true)
+   */
+  constructor(options: MetricsOptions = {}) {
     const registers = [this.#registry];
+    this.#perSchedule = options.perSchedule ?? true;
+    const perSchedule = this.#perSchedule ? ["schedule" as const] : [];
     this.contentType = this.#registry.contentType;
     this.#ticks = new Counter({
       name: "walnats_ticks_total",
@@ -127,13 +186,14 @@ export class Metrics {
     });
     this.#lastTick = new Gauge({
       name: "walnats_last_tick_timestamp_seconds",
-      help: "Scheduled instant, in seconds since the epoch, of the latest tick this worker saw stored in the stream.",
+      help:
+        "Scheduled instant, in seconds since the epoch, of the latest tick or fire this worker saw stored in the stream.",
       labelNames: ["event"],
       registers,
     });
     this.#attempts = new Counter({
       name: "walnats_publish_attempts_total",
-      help: "Attempts at publishing ticks, retries included.",
+      help: "Attempts at publishing ticks and fires, retries included.",
       labelNames: ["event"],
       registers,
     });
@@ -168,6 +228,37 @@ export class Metrics {
       labelNames: ["actor"],
       registers,
     });
+    this.#fires = new Counter({
+      name: "walnats_fires_total",
+      help: "Fires a schedules worker attempted, by outcome: emitted (stored by this worker), duplicate, missed.",
+      labelNames: ["event", ...perSchedule, "outcome"],
+      registers,
+    });
+    this.#firesMissed = new Counter({
+      name: "walnats_fires_missed_total",
+      help: "Fires a schedules worker missed, by reason: late (woke after the fire's window), unacknowledged, stopped.",
+      labelNames: ["event", ...perSchedule, "reason"],
+      registers,
+    });
+    this.#firesLate = new Counter({
+      name: "walnats_fires_late_total",
+      help: "Fires a schedules worker stored late: caught up after an outage or a pause.",
+      labelNames: ["event", ...perSchedule],
+      registers,
+    });
+    this.#fireLag = new Histogram({
+      name: "walnats_fire_lag_seconds",
+      help: "Seconds from a fire's scheduled instant to the stream's answer, for emitted and duplicate fires.",
+      labelNames: ["event"],
+      buckets: LAG_BUCKETS_S,
+      registers,
+    });
+    this.#changes = new Counter({
+      name: "walnats_schedule_changes_total",
+      help: "Schedule changes a schedules worker applied: put (created, changed, paused, resumed), delete.",
+      labelNames: ["kind"],
+      registers,
+    });
   }
 
   /**
@@ -178,15 +269,33 @@ export class Metrics {
   readonly onTick = (report: TickReport): void => {
     const { event, outcome } = report;
     this.#ticks.inc({ event, outcome });
-    this.#attempts.inc({ event }, report.attempts);
-    if (outcome === "missed") {
-      this.#missed.inc({ event, reason: report.reason ?? "unacknowledged" });
-      return;
-    }
-    this.#lag.observe({ event }, report.lagMs / 1000);
-    const tickMs = Math.max(report.tick.getTime(), this.#lastTickMs.get(event) ?? -Infinity);
-    this.#lastTickMs.set(event, tickMs);
-    this.#lastTick.set({ event }, tickMs / 1000);
+    if (outcome === "missed") this.#missed.inc({ event, reason: report.reason ?? "unacknowledged" });
+    this.#stored(report, this.#lag);
+  };
+
+  /**
+   * Counts one fire's report of a schedules worker: give it as
+   * `schedules.run({ onTick: metrics.onFire })`.
+   *
+   * @param report the report of `run()`'s `onTick`
+   */
+  readonly onFire = (report: FireReport): void => {
+    const { event, outcome } = report;
+    const labels = this.#perSchedule ? { event, schedule: report.schedule } : { event };
+    this.#fires.inc({ ...labels, outcome });
+    if (outcome === "missed") this.#firesMissed.inc({ ...labels, reason: report.reason ?? "unacknowledged" });
+    else if (outcome === "emitted" && report.late === true) this.#firesLate.inc(labels);
+    this.#stored(report, this.#fireLag);
+  };
+
+  /**
+   * Counts one change a schedules worker applied: give it as
+   * `schedules.run({ onChange: metrics.onChange })`.
+   *
+   * @param change the change of `run()`'s `onChange`
+   */
+  readonly onChange = (change: AppliedChange): void => {
+    this.#changes.inc({ kind: change.kind });
   };
 
   /**
@@ -226,6 +335,17 @@ export class Metrics {
       this.#connected.set({ connection: name }, status.type === "reconnected" ? 1 : 0);
       if (status.type === "reconnected") this.#reconnects.inc({ connection: name });
     }
+  }
+
+  /** Counts a tick's or a fire's publish attempts; for one the stream acknowledged, its lag and its instant. */
+  #stored(report: TickReport, lag: Histogram<"event">): void {
+    const { event } = report;
+    this.#attempts.inc({ event }, report.attempts);
+    if (report.outcome === "missed") return;
+    lag.observe({ event }, report.lagMs / 1000);
+    const tickMs = Math.max(report.tick.getTime(), this.#lastTickMs.get(event) ?? -Infinity);
+    this.#lastTickMs.set(event, tickMs);
+    this.#lastTick.set({ event }, tickMs / 1000);
   }
 
   /**

@@ -1,6 +1,6 @@
 /** `@walnats/clock/metrics`: reports, job events and connection changes as Prometheus metrics. */
 import assert from "node:assert/strict";
-import type { ConnectionStatus, JobEvent, TickReport } from "../mod.ts";
+import type { AppliedChange, ConnectionStatus, FireReport, JobEvent, TickReport } from "../mod.ts";
 import { Metrics } from "../src/metrics.ts";
 import { HAS_PROMTOOL, promtool } from "./_promtool.ts";
 
@@ -48,6 +48,57 @@ const JOB_EVENTS: JobEvent[] = [
   { type: "delayed", actor: "reminder", seq: 1, dueMs: T0 },
   { type: "pull-failure", actor: "reminder", error: new Error("timeout") },
 ];
+
+const FIRES: FireReport[] = [
+  { event: "reminder", schedule: "u-1", tick: new Date(T0), outcome: "emitted", lagMs: 2, seq: 1, attempts: 1 },
+  { event: "reminder", schedule: "u-2", tick: new Date(T0), outcome: "duplicate", lagMs: 3, attempts: 1 },
+  {
+    event: "reminder",
+    schedule: "u-1",
+    tick: new Date(T0 + 60_000),
+    outcome: "missed",
+    lagMs: 60_000,
+    attempts: 3,
+    reason: "unacknowledged",
+    error: new Error("timeout"),
+  },
+  {
+    event: "reminder",
+    schedule: "u-2",
+    tick: new Date(T0 + 60_000),
+    outcome: "missed",
+    lagMs: 0,
+    attempts: 0,
+    reason: "late",
+  },
+  // u-1's missed fire, caught up after the outage.
+  {
+    event: "reminder",
+    schedule: "u-1",
+    tick: new Date(T0 + 60_000),
+    outcome: "emitted",
+    lagMs: 65_000,
+    seq: 2,
+    attempts: 1,
+    late: true,
+  },
+  { event: "invoice", schedule: "u-1", tick: new Date(T0 + 30_000), outcome: "emitted", lagMs: 4, seq: 1, attempts: 2 },
+];
+
+const CHANGES: AppliedChange[] = [
+  { id: "u-1", kind: "put", revision: 1 },
+  { id: "u-2", kind: "put", revision: 2 },
+  { id: "u-1", kind: "put", revision: 3 },
+  { id: "u-2", kind: "delete", revision: 0 },
+];
+
+/** Metrics fed with {@link FIRES} and {@link CHANGES}. */
+function withFires(options: { perSchedule?: boolean } = {}): Metrics {
+  const metrics = new Metrics(options);
+  for (const report of FIRES) metrics.onFire(report);
+  for (const change of CHANGES) metrics.onChange(change);
+  return metrics;
+}
 
 /** A connection whose status() yields `statuses`. */
 function statusSource(statuses: ConnectionStatus[]) {
@@ -148,12 +199,70 @@ Deno.test("Metrics names start with walnats_, each Metrics has its own registry"
   assert.equal(await response.text(), await metrics.text());
 });
 
+Deno.test("Metrics counts a schedules worker's fires per event and schedule: by outcome, missed by reason, late", async () => {
+  const values = samples(await withFires().text());
+  const fires = [...values].filter(([key]) => key.startsWith("walnats_fires_"));
+  assert.deepEqual(
+    new Map(fires),
+    new Map([
+      ['walnats_fires_total{event="reminder",schedule="u-1",outcome="emitted"}', 2],
+      ['walnats_fires_total{event="reminder",schedule="u-2",outcome="duplicate"}', 1],
+      ['walnats_fires_total{event="reminder",schedule="u-1",outcome="missed"}', 1],
+      ['walnats_fires_total{event="reminder",schedule="u-2",outcome="missed"}', 1],
+      ['walnats_fires_total{event="invoice",schedule="u-1",outcome="emitted"}', 1],
+      ['walnats_fires_missed_total{event="reminder",schedule="u-1",reason="unacknowledged"}', 1],
+      ['walnats_fires_missed_total{event="reminder",schedule="u-2",reason="late"}', 1],
+      ['walnats_fires_late_total{event="reminder",schedule="u-1"}', 1],
+    ]),
+  );
+  assert.equal(values.get('walnats_publish_attempts_total{event="reminder"}'), 6);
+  assert.equal(values.get('walnats_publish_attempts_total{event="invoice"}'), 2);
+  assert.equal([...values.keys()].some((key) => key.startsWith("walnats_ticks_")), false);
+});
+
+Deno.test("Metrics observes acknowledged fires' lag per event, not per schedule, and counts applied changes by kind", async () => {
+  const values = samples(await withFires().text());
+  assert.equal(values.get('walnats_fire_lag_seconds_count{event="reminder"}'), 3);
+  assert.equal(values.get('walnats_fire_lag_seconds_sum{event="reminder"}'), 0.002 + 0.003 + 65);
+  assert.equal(values.get('walnats_fire_lag_seconds_bucket{le="0.0025",event="reminder"}'), 1);
+  assert.equal(values.get('walnats_fire_lag_seconds_count{event="invoice"}'), 1);
+  assert.equal(
+    [...values.keys()].some((key) => key.startsWith("walnats_fire_lag") && key.includes("schedule=")),
+    false,
+  );
+  assert.equal(values.get('walnats_last_tick_timestamp_seconds{event="reminder"}'), (T0 + 60_000) / 1000);
+  assert.equal(values.get('walnats_schedule_changes_total{kind="put"}'), 3);
+  assert.equal(values.get('walnats_schedule_changes_total{kind="delete"}'), 1);
+});
+
+Deno.test("Metrics({ perSchedule: false }) counts fires per event, with no schedule label", async () => {
+  const values = samples(await withFires({ perSchedule: false }).text());
+  const fires = [...values].filter(([key]) => key.startsWith("walnats_fires_"));
+  assert.deepEqual(
+    new Map(fires),
+    new Map([
+      ['walnats_fires_total{event="reminder",outcome="emitted"}', 2],
+      ['walnats_fires_total{event="reminder",outcome="duplicate"}', 1],
+      ['walnats_fires_total{event="reminder",outcome="missed"}', 2],
+      ['walnats_fires_total{event="invoice",outcome="emitted"}', 1],
+      ['walnats_fires_missed_total{event="reminder",reason="unacknowledged"}', 1],
+      ['walnats_fires_missed_total{event="reminder",reason="late"}', 1],
+      ['walnats_fires_late_total{event="reminder"}', 1],
+    ]),
+  );
+});
+
 Deno.test({
   name: "Metrics' text passes promtool check metrics",
   ignore: !HAS_PROMTOOL,
   fn: async () => {
-    const { code, output } = await promtool(["check", "metrics"], await (await filled()).text());
-    assert.equal(code, 0, output);
-    assert.equal(output, "");
+    const metrics = await filled();
+    for (const report of FIRES) metrics.onFire(report);
+    for (const change of CHANGES) metrics.onChange(change);
+    for (const text of [await metrics.text(), await withFires({ perSchedule: false }).text()]) {
+      const { code, output } = await promtool(["check", "metrics"], text);
+      assert.equal(code, 0, output);
+      assert.equal(output, "");
+    }
   },
 });
