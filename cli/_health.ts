@@ -1,5 +1,5 @@
 /**
- * The clock command's health, as `/healthz` and `/readyz` tell it.
+ * The command's health (a clock's or a schedules worker's), as `/healthz` and `/readyz` tell it.
  *
  * @module
  */
@@ -12,17 +12,29 @@ export type Readiness = { ready: true } | { ready: false; reason: string };
 /**
  * Alive from its creation until {@link Health.stopped}. Ready once the streams
  * are registered ({@link Health.registered}), while the connection is up and
- * the check (JetStream reads each clock's stream) passes.
+ * the check (JetStream reads each clock's stream, or a schedules worker's
+ * bucket) passes.
  */
 export class Health {
+  readonly #what: string;
+  readonly #waiting: string;
   #stopped = false;
   #connected = true;
   #check: (() => Promise<unknown>) | undefined;
 
   /**
-   * The streams are registered: readiness runs `check` from now on.
+   * @param what what the check reads, for the reasons: `the streams` (clocks), `the schedules' bucket`
+   * @param waiting the reason until {@link Health.registered}
+   */
+  constructor(what = "the streams", waiting = `connecting and registering ${what}`) {
+    this.#what = what;
+    this.#waiting = waiting;
+  }
+
+  /**
+   * The streams are registered (or the worker is connected): readiness runs `check` from now on.
    *
-   * @param check rejects when JetStream does not answer or a stream is missing
+   * @param check rejects when JetStream does not answer or a stream (the bucket) is missing
    */
   registered(check: () => Promise<unknown>): void {
     this.#check = check;
@@ -46,13 +58,13 @@ export class Health {
   /** Whether the worker can emit ticks now; runs the check when connected. */
   async ready(): Promise<Readiness> {
     if (this.#stopped) return { ready: false, reason: "stopped" };
-    if (this.#check === undefined) return { ready: false, reason: "connecting and registering the streams" };
+    if (this.#check === undefined) return { ready: false, reason: this.#waiting };
     if (!this.#connected) return { ready: false, reason: "the connection to NATS is lost, reconnecting" };
     try {
       await this.#check();
       return { ready: true };
     } catch (error) {
-      return { ready: false, reason: `JetStream does not answer for the streams: ${messageOf(error)}` };
+      return { ready: false, reason: `JetStream does not answer for ${this.#what}: ${messageOf(error)}` };
     }
   }
 }

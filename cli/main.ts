@@ -7,12 +7,14 @@
  * deno task run --event 5m-passed --period 300 --meta team=ops --server nats://127.0.0.1:4222
  * NATS_PASSWORD=... deno task run --server tls://nats.internal:4222 --user clock --tlsca ca.pem
  * deno task run --config walnats.json --http 127.0.0.1:9464 --log-format json
- * deno task run --schedules --event reminder --server nats://127.0.0.1:4222
+ * deno task run --schedules --event reminder --server nats://127.0.0.1:4222 --http 127.0.0.1:9464
  * ```
  *
  * With `--schedules` it runs a schedules worker instead of a clock: it fires
  * the schedules stored with `deno task schedules` (cli/schedules.ts) or the
- * `Schedules` API, of the events named by `--event` or of every event.
+ * `Schedules` API, of the events named by `--event` or of every event; its
+ * `--http` serves the fires' metrics (`walnats_fires_total`, ...) and its
+ * health.
  *
  * It connects the way the `nats` command does: the same flags (`--user`,
  * `--password`, `--token`, `--creds`, `--nkey`, `--tlsca`, `--tlscert`,
@@ -29,8 +31,8 @@ import { messageOf, WalnatsError } from "../src/errors.ts";
 import { Event } from "../src/event.ts";
 import { Events } from "../src/events.ts";
 import { Schedules } from "../src/schedules.ts";
-import type { EventsConnection } from "../src/events_connection.ts";
-import { Metrics } from "../src/metrics.ts";
+import { Metrics, type StatusSource } from "../src/metrics.ts";
+import type { FireReport } from "../src/schedules_connection.ts";
 import {
   describeCredentials,
   resolveConnectOptions,
@@ -66,8 +68,11 @@ Options:
                      (repeatable; default: every event's)
   --schedules        run a schedules worker instead of a clock: fire the
                      schedules stored by deno task schedules (or the API),
-                     one line per fire; not with the clock flags below,
-                     --config or --http
+                     one line per fire; not with the clock flags below or
+                     --config
+  --metrics-per-event with --schedules and --http: count fires per event,
+                     without the schedule label (one series per schedule
+                     is too many for Prometheus with many schedules)
   --period SECONDS   seconds between ticks, ms resolution (default: 60)
   --cron EXPR        a cron schedule instead of a period: 5 fields, or 6 with
                      seconds first (e.g. "30 2 * * *", "*/10 * * * * *")
@@ -85,7 +90,8 @@ Options:
                      started and stopped on exit)
   --http HOST:PORT   serve /metrics (Prometheus), /healthz and /readyz, e.g.
                      127.0.0.1:9464, or :9464 for every interface (default:
-                     no HTTP server)
+                     no HTTP server); ready while connected and JetStream
+                     answers for the streams (the schedules' bucket)
   --log-format FMT   text (default): readable lines; json: one JSON object
                      per line (time, level, msg, event, outcome, tick, ...)
   --help             print this text
@@ -191,13 +197,9 @@ function runClocks(clocks: readonly Clock[], flags: Flags, output: Output, signa
   return withServer(flags, output, `walnats-clock ${names.join(" ")}`, async (options, resolved, log) => {
     const metrics = new Metrics();
     const health = new Health();
-    await using http = flags.http === undefined ? undefined : listen(flags.http, health, metrics, log);
-    if (http !== undefined) {
-      log.info(`Metrics and health checks on ${http.url}: /metrics, /healthz, /readyz.`, { url: http.url });
-    }
+    await using _http = listen(flags.http, health, metrics, log);
     const conn = await new Events(...clocks.map((clock) => clock.event)).connect(options);
-    const watching = Promise.all([metrics.watch(conn, "clocks"), follow(conn, health, log)]);
-    try {
+    return await watched(conn, "clocks", metrics, health, log, async () => {
       await conn.register();
       health.registered(() => Promise.all(clocks.map((clock) => conn.lastTick(clock.event))));
       for (const clock of clocks) {
@@ -215,10 +217,7 @@ function runClocks(clocks: readonly Clock[], flags: Flags, output: Output, signa
       health.stopped();
       log.info("Stopped.");
       return 0;
-    } finally {
-      await conn.close();
-      await watching;
-    }
+    });
   });
 }
 
@@ -232,23 +231,60 @@ function runClocks(clocks: readonly Clock[], flags: Flags, output: Output, signa
 function runSchedules(names: readonly string[], flags: Flags, output: Output, signal: AbortSignal) {
   const which = names.length === 0 ? "every event" : names.map((name) => `'${name}'`).join(", ");
   return withServer(flags, output, `walnats-schedules ${names.join(" ")}`.trim(), async (options, resolved, log) => {
-    await using conn = await new Schedules(...names.map((name) => new Event(name, Uint8Array))).connect(options);
-    // A worker leaves the streams and the bucket to whoever manages the schedules (`deno task schedules add`
-    // registers them with the events' settings); on its own throwaway server nobody else can.
-    if (flags.servers === undefined) await conn.register();
-    log.info(
-      `Schedules worker for ${which} on ${describeConnection(resolved)}; SIGINT or SIGTERM stops it.`,
-      { events: names.join(",") },
-    );
-    await conn.run({ signal, onTick: (report) => log.fire(report) });
-    log.info("Stopped.");
-    return 0;
+    const metrics = new Metrics({ perSchedule: flags.perSchedule });
+    const health = new Health("the schedules' bucket", "connecting");
+    await using _http = listen(flags.http, health, metrics, log);
+    const conn = await new Schedules(...names.map((name) => new Event(name, Uint8Array))).connect(options);
+    return await watched(conn, "schedules", metrics, health, log, async () => {
+      // A worker leaves the streams and the bucket to whoever manages the schedules (`deno task schedules add`
+      // registers them with the events' settings); on its own throwaway server nobody else can.
+      if (flags.servers === undefined) await conn.register();
+      // Any id will do: reading one asks the bucket, and a missing bucket fails.
+      health.registered(() => conn.get("walnats-readyz"));
+      log.info(
+        `Schedules worker for ${which} on ${describeConnection(resolved)}; SIGINT or SIGTERM stops it.`,
+        { events: names.join(",") },
+      );
+      const onTick = (report: FireReport) => {
+        metrics.onFire(report);
+        log.fire(report);
+      };
+      await conn.run({ signal, onTick, onChange: metrics.onChange });
+      health.stopped();
+      log.info("Stopped.");
+      return 0;
+    });
   });
 }
 
-/** Serves the metrics and the health checks; readiness reasons hide the secrets as log lines do. */
-function listen(address: HttpAddress, health: Health, metrics: Metrics, log: Log) {
-  return serveHttp(address, {
+/**
+ * Runs `work` while following `conn`'s state into the metrics, the health
+ * checks and the log; then closes `conn` and waits for the following to end.
+ */
+async function watched(
+  conn: StatusSource & { close(): Promise<void> },
+  name: string,
+  metrics: Metrics,
+  health: Health,
+  log: Log,
+  work: () => Promise<number>,
+): Promise<number> {
+  const watching = Promise.all([metrics.watch(conn, name), follow(conn, health, log)]);
+  try {
+    return await work();
+  } finally {
+    await conn.close();
+    await watching;
+  }
+}
+
+/**
+ * Serves the metrics and the health checks at `address` (nothing for none),
+ * and logs where; readiness reasons hide the secrets as log lines do.
+ */
+function listen(address: HttpAddress | undefined, health: Health, metrics: Metrics, log: Log) {
+  if (address === undefined) return undefined;
+  const http = serveHttp(address, {
     alive: () => health.alive,
     ready: async () => {
       const readiness = await health.ready();
@@ -256,10 +292,12 @@ function listen(address: HttpAddress, health: Health, metrics: Metrics, log: Log
     },
     metrics: () => metrics.response(),
   });
+  log.info(`Metrics and health checks on ${http.url}: /metrics, /healthz, /readyz.`, { url: http.url });
+  return http;
 }
 
 /** Logs the connection's changes and tells the health checks, until it is closed. */
-async function follow(conn: EventsConnection, health: Health, log: Log): Promise<void> {
+async function follow(conn: StatusSource, health: Health, log: Log): Promise<void> {
   for await (const status of conn.status?.() ?? []) {
     health.onStatus(status);
     log.connection(status);
@@ -301,6 +339,8 @@ interface Flags {
   http: HttpAddress | undefined;
   /** `--log-format` or the file's `logFormat`; default text. */
   logFormat: LogFormat;
+  /** Whether a schedules worker's fire metrics have a `schedule` label: not with `--metrics-per-event`. */
+  perSchedule: boolean;
 }
 
 /** The clock flags: not with `--config`. */
@@ -320,6 +360,7 @@ function readArgs(args: string[]) {
     options: {
       event: { type: "string", multiple: true },
       schedules: { type: "boolean", default: false },
+      "metrics-per-event": { type: "boolean", default: false },
       period: { type: "string" },
       cron: { type: "string" },
       timezone: { type: "string" },
@@ -338,16 +379,14 @@ function readArgs(args: string[]) {
     throw new TypeError(`--log-format must be ${LOG_FORMATS.join(" or ")}, got '${format}'`);
   }
   if (values.schedules) {
-    const other = [...SCHEDULE_FLAGS_NOT, "config" as const, "http" as const].find((flag) =>
-      values[flag] !== undefined
-    );
+    const other = [...SCHEDULE_FLAGS_NOT, "config" as const].find((flag) => values[flag] !== undefined);
     if (other !== undefined) {
       throw new TypeError(
-        other === "http"
-          ? "--http does not go with --schedules yet: a schedules worker serves no metrics or health checks"
-          : `--${other} does not go with --schedules: a schedule's spec is in its record (deno task schedules add)`,
+        `--${other} does not go with --schedules: a schedule's spec is in its record (deno task schedules add)`,
       );
     }
+  } else if (values["metrics-per-event"]) {
+    throw new TypeError("--metrics-per-event goes with --schedules: a clock's metrics are per event already");
   } else if ((values.event?.length ?? 0) > 1) {
     throw new TypeError(`--event names one clock's event, got ${values.event?.length} (several go with --schedules)`);
   }
@@ -386,6 +425,7 @@ function flagsOf(values: Values, config: WorkerConfig | undefined): Flags {
     connect: servers === undefined ? {} : connectOptions(flags, config),
     http: values.http === undefined ? config?.http : parseHttpAddress(values.http, "--http"),
     logFormat: (values["log-format"] as LogFormat | undefined) ?? config?.logFormat ?? "text",
+    perSchedule: !values["metrics-per-event"],
   };
 }
 

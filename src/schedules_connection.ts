@@ -508,6 +508,15 @@ export class SchedulesConnection implements AsyncDisposable {
   }
 
   /**
+   * The connection's disconnects and reconnects, until it closes, for
+   * `Metrics.watch()` and health checks: its events connection's; none on
+   * the in-memory server.
+   */
+  async *status(): AsyncIterable<import("./connection_status.ts").ConnectionStatus> {
+    yield* this.#connection.status?.() ?? [];
+  }
+
+  /**
    * Writes the schedule `id` as `change` makes it from the stored record
    * (or from none, for an upsert), with compare-and-set: when another
    * writer came first, reads again and tries again.

@@ -23,3 +23,13 @@ Deno.test("Health: alive until stopped; ready once registered, while connected a
   assert.equal(health.alive, false);
   assert.deepEqual(await health.ready(), { ready: false, reason: "stopped" });
 });
+
+Deno.test("Health of a schedules worker names its bucket in the reasons", async () => {
+  const health = new Health("the schedules' bucket", "connecting");
+  assert.deepEqual(await health.ready(), { ready: false, reason: "connecting" });
+  health.registered(() => Promise.reject(new Error("stream 'KV_walnats-schedules' not found")));
+  assert.deepEqual(await health.ready(), {
+    ready: false,
+    reason: "JetStream does not answer for the schedules' bucket: stream 'KV_walnats-schedules' not found",
+  });
+});

@@ -312,8 +312,8 @@ Deno.test("trigger, backfill and describe --recent on the in-memory server, as t
   assert.match(tooMany.err, /the range holds 43681 ticks of the schedule, more than the 1000/);
 });
 
-Deno.test("deno task run --schedules does not go with a clock's schedule, --config or --http", async () => {
-  for (const flag of [["--period", "1"], ["--cron", "* * * * *"], ["--config", "walnats.json"], ["--http", ":9464"]]) {
+Deno.test("deno task run --schedules does not go with a clock's schedule or --config; --metrics-per-event needs it", async () => {
+  for (const flag of [["--period", "1"], ["--cron", "* * * * *"], ["--config", "walnats.json"]]) {
     const err: string[] = [];
     const code = await runMain(["--schedules", ...flag], { out: () => {}, err: (line) => err.push(line) });
     assert.equal(code, 2, flag.join(" "));
@@ -323,4 +323,7 @@ Deno.test("deno task run --schedules does not go with a clock's schedule, --conf
   const code = await runMain(["--event", "a", "--event", "b"], { out: () => {}, err: (line) => err.push(line) });
   assert.equal(code, 2);
   assert.match(err.join("\n"), /--event names one clock's event, got 2 \(several go with --schedules\)/);
+  const perEvent: string[] = [];
+  assert.equal(await runMain(["--metrics-per-event"], { out: () => {}, err: (line) => perEvent.push(line) }), 2);
+  assert.match(perEvent.join("\n"), /--metrics-per-event goes with --schedules/);
 });

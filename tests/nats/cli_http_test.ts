@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { startNatsServer } from "../../cli/_nats_server.ts";
+import { Event, Schedules } from "../../mod.ts";
 import { readUntil, rest, spawnCli } from "../_cli.ts";
 import { waitUntil } from "../_wait.ts";
 
@@ -104,4 +105,51 @@ Deno.test("deno task run --config: the file's http and logFormat are used, and -
   const after = await rest(lines);
   assert.equal((await child.status).code, 0, await stderr);
   assert.deepEqual([...before, ...after].filter((line) => line.startsWith("{")), []);
+});
+
+Deno.test("deno task run --schedules --http: fires and applied changes in /metrics, /readyz follows the server, SIGTERM exits 0", async () => {
+  await using server = await startNatsServer();
+  const event = new Event("cli-http-fires", Object);
+  await using schedules = await new Schedules(event).connect({ servers: server.url });
+  await schedules.register();
+  await schedules.upsert("twice-a-second", { event, period: 0.5, value: {} });
+  const args = ["--schedules", "--server", server.url, "--http", "127.0.0.1:0", "--log-format", "json"];
+  const { child, lines, stderr } = spawnCli(args, { NATS_URL: "" });
+  const log = await readUntil(lines, /"outcome":"emitted"/, 1);
+  const base: string = log.map((line) => JSON.parse(line)).find((line) => line.url !== undefined)?.url;
+  assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);
+  await waitUntil(async () => await statusOf(base, "/readyz") === 200, { what: "/readyz 200" });
+  assert.equal(await statusOf(base, "/healthz"), 200);
+  const fires = 'walnats_fires_total{event="cli-http-fires",schedule="twice-a-second",outcome="emitted"}';
+  assert.ok((await sample(base, fires))! >= 1);
+  assert.equal(await sample(base, 'walnats_schedule_changes_total{kind="put"}'), 1);
+  assert.equal(await sample(base, 'walnats_connected{connection="schedules"}'), 1);
+  const metrics = await (await fetch(new URL("/metrics", base))).text();
+  assert.match(metrics, /^walnats_fire_lag_seconds_count\{event="cli-http-fires"\} [1-9]/m);
+
+  await schedules.pause("twice-a-second");
+  await waitUntil(async () => await sample(base, 'walnats_schedule_changes_total{kind="put"}') === 2, {
+    what: "the pause applied",
+  });
+  await schedules.delete("twice-a-second");
+  await waitUntil(async () => await sample(base, 'walnats_schedule_changes_total{kind="delete"}') === 1, {
+    what: "the delete applied",
+  });
+
+  server.kill("SIGTERM");
+  await waitUntil(async () => await statusOf(base, "/readyz") === 503, { what: "/readyz 503 with the server down" });
+  assert.equal(await statusOf(base, "/healthz"), 200);
+  assert.equal(await sample(base, 'walnats_connected{connection="schedules"}'), 0);
+  await server.restart();
+  await waitUntil(async () => await statusOf(base, "/readyz") === 200, { what: "/readyz 200 with the server back" });
+  assert.equal(await sample(base, 'walnats_reconnects_total{connection="schedules"}'), 1);
+
+  child.kill("SIGTERM");
+  const after = await rest(lines);
+  assert.equal((await child.status).code, 0, await stderr);
+  assert.equal(JSON.parse(after.at(-1)!).msg, "Stopped.");
+  await assert.rejects(
+    Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(base).port) }),
+    Deno.errors.ConnectionRefused,
+  );
 });
