@@ -12,6 +12,7 @@ import type { CaseResult } from "./_case.ts";
 import { fanout } from "./fanout.ts";
 import { startIdle } from "./idle.ts";
 import { manyClocksMemory } from "./many_clocks_memory.ts";
+import { scheduleChanges } from "./schedule_changes.ts";
 import { formatTable } from "./_table.ts";
 import { tickLag } from "./tick_lag.ts";
 import { timerLateness } from "./timer_lateness.ts";
@@ -33,6 +34,7 @@ try {
     ["under_load", () => underLoad(server.url)],
     ["actor_throughput", () => actorThroughput(server.url)],
     ["many_clocks_memory", () => manyClocksMemory()],
+    ["schedule_changes", () => scheduleChanges(server.url)],
     ["idle", () => idle.finished],
   ];
   for (const [name, run] of steps) {
