@@ -31,6 +31,7 @@
  * | `walnats_jobs_total` | counter | `actor`, `outcome` | handler runs: `success`, `failure` (retried), `terminated` |
  * | `walnats_job_duration_seconds` | histogram | `actor` | duration of successful handler runs |
  * | `walnats_pull_failures_total` | counter | `actor` | failed pulls of messages from the server |
+ * | `walnats_acks_unconfirmed_total` | counter | `actor`, `reply` | acks, naks and terms the server did not confirm before the message's ack wait ran out (it may deliver the message again) |
  *
  * @module
  */
@@ -146,6 +147,7 @@ export class Metrics {
   readonly #jobs: Counter<"actor" | "outcome">;
   readonly #duration: Histogram<"actor">;
   readonly #pullFailures: Counter<"actor">;
+  readonly #unconfirmed: Counter<"actor" | "reply">;
   readonly #fires: Counter<"event" | "schedule" | "outcome">;
   readonly #firesMissed: Counter<"event" | "schedule" | "reason">;
   readonly #firesLate: Counter<"event" | "schedule">;
@@ -226,6 +228,12 @@ export class Metrics {
       name: "walnats_pull_failures_total",
       help: "Failed pulls of messages for an actor.",
       labelNames: ["actor"],
+      registers,
+    });
+    this.#unconfirmed = new Counter({
+      name: "walnats_acks_unconfirmed_total",
+      help: "Acks, naks and terms the server did not confirm before the message's ack wait ran out.",
+      labelNames: ["actor", "reply"],
       registers,
     });
     this.#fires = new Counter({
@@ -315,6 +323,9 @@ export class Metrics {
         break;
       case "pull-failure":
         this.#pullFailures.inc({ actor: event.actor });
+        break;
+      case "unconfirmed":
+        this.#unconfirmed.inc({ actor: event.actor, reply: event.reply });
         break;
     }
   };

@@ -47,6 +47,7 @@ const JOB_EVENTS: JobEvent[] = [
   { type: "terminated", actor: "backup", seq: 2, attempt: 1, reason: "decode", error: new Error("bad payload") },
   { type: "delayed", actor: "reminder", seq: 1, dueMs: T0 },
   { type: "pull-failure", actor: "reminder", error: new Error("timeout") },
+  { type: "unconfirmed", actor: "backup", seq: 5, reply: "ack", error: new Error("ack wait ran out") },
 ];
 
 const FIRES: FireReport[] = [
@@ -170,7 +171,7 @@ Deno.test("Metrics' last tick stays when a catch-up tick older than it is stored
   );
 });
 
-Deno.test("Metrics counts jobs by actor and outcome, the durations of successful ones, and failed pulls", async () => {
+Deno.test("Metrics counts jobs by actor and outcome, the durations of successful ones, failed pulls and unconfirmed acks", async () => {
   const values = samples(await (await filled()).text());
   assert.equal(values.get('walnats_jobs_total{actor="backup",outcome="success"}'), 1);
   assert.equal(values.get('walnats_jobs_total{actor="backup",outcome="failure"}'), 1);
@@ -178,6 +179,7 @@ Deno.test("Metrics counts jobs by actor and outcome, the durations of successful
   assert.equal(values.get('walnats_job_duration_seconds_sum{actor="backup"}'), 1.5);
   assert.equal(values.get('walnats_job_duration_seconds_count{actor="backup"}'), 1);
   assert.equal(values.get('walnats_pull_failures_total{actor="reminder"}'), 1);
+  assert.equal(values.get('walnats_acks_unconfirmed_total{actor="backup",reply="ack"}'), 1);
   assert.equal([...values.keys()].some((key) => key.includes('actor="reminder",outcome')), false);
 });
 
