@@ -48,6 +48,7 @@ interface ClockEntry {
   stopAt?: string;
   maxTicks?: number;
   meta?: Record<string, string>;
+  replicas?: number;
 }
 
 /** The file as the schema allows it. */
@@ -110,10 +111,10 @@ export async function readConfig(path: string): Promise<WorkerConfig> {
 
 /** A clock of one entry; its constructor's errors name the entry. */
 function clockOf(entry: ClockEntry, where: string): Clock {
-  const { event, startAt, stopAt, ...rest } = entry;
+  const { event, startAt, stopAt, replicas, ...rest } = entry;
   const options: ClockOptions = { ...rest };
   try {
-    options.event = new Event(event, Date);
+    options.event = new Event(event, Date, { limits: replicas === undefined ? {} : { replicas } });
     if (startAt !== undefined) options.startAt = new Date(startAt);
     if (stopAt !== undefined) options.stopAt = new Date(stopAt);
     return new Clock(options);

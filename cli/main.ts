@@ -80,6 +80,8 @@ Options:
   --catch-up N       after an outage, emit up to N missed ticks, oldest first
                      (default: 0, missed ticks are skipped)
   --meta KEY=VALUE   a header added to every tick; repeatable
+  --replicas N       the event's stream replicas, 1 to 5 (default: 1); more
+                     than 1 needs a cluster (see "Running on a cluster")
   --config FILE      run every clock a JSON file lists, in this process
                      (cli/walnats.schema.json); not with the clock flags
                      above. The file may set server and the connection
@@ -344,7 +346,7 @@ interface Flags {
 }
 
 /** The clock flags: not with `--config`. */
-const CLOCK_FLAGS = ["event", "period", "cron", "timezone", "catch-up", "meta"] as const;
+const CLOCK_FLAGS = ["event", "period", "cron", "timezone", "catch-up", "meta", "replicas"] as const;
 
 /** The clock flags that do not go with `--schedules` (`--event` does: the events whose schedules to fire). */
 const SCHEDULE_FLAGS_NOT = CLOCK_FLAGS.filter((flag) => flag !== "event");
@@ -366,6 +368,7 @@ function readArgs(args: string[]) {
       timezone: { type: "string" },
       "catch-up": { type: "string" },
       meta: { type: "string", multiple: true },
+      replicas: { type: "string" },
       config: { type: "string" },
       ...CONNECT_ARG_OPTIONS,
       http: { type: "string" },
@@ -403,7 +406,9 @@ function readArgs(args: string[]) {
 function clockOf(values: Values): Clock {
   const meta = metaOf(values.meta);
   return new Clock({
-    event: new Event(values.event?.[0] ?? "minute-passed", Date),
+    event: new Event(values.event?.[0] ?? "minute-passed", Date, {
+      limits: values.replicas === undefined ? {} : { replicas: number("--replicas", values.replicas) },
+    }),
     ...(values.period === undefined ? {} : { period: number("--period", values.period) }),
     ...(values.cron === undefined ? {} : { cron: values.cron }),
     ...(values.timezone === undefined ? {} : { timezone: values.timezone }),

@@ -423,6 +423,7 @@ const badFlags: Array<{ args: string[]; message: RegExp; hides?: string }> = [
   { args: ["--cron", "every night"], message: /'cron' is not a valid cron expression, got 'every night'/ },
   { args: ["--cron", "0 2 * * *", "--timezone", "Mars/Olympus"], message: /'timezone' .*got 'Mars\/Olympus'/ },
   { args: ["--meta", "team"], message: /--meta must be KEY=VALUE, got 'team'/ },
+  { args: ["--replicas", "7"], message: /'limits\.replicas' must be an integer from 1 to 5, got 7/ },
   { args: ["--meta", "Nats-Msg-Id=x"], message: /'meta' header name must not start with .*got 'Nats-Msg-Id'/ },
   { args: ["--log-format", "xml"], message: /--log-format must be text or json, got 'xml'/ },
   { args: ["--http", "localhost"], message: /--http must be HOST:PORT.*got 'localhost'/ },

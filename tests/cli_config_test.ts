@@ -39,6 +39,12 @@ Deno.test("readConfig() makes the clocks of examples/walnats.json with Clock's o
   assert.equal(launch?.nextTicks(5, new Date("2026-12-07T22:00:00Z")).length, 2, "stopAt 2026-12-08T00:00:00Z ends it");
 });
 
+Deno.test("readConfig() gives a clock's event the replicas of its entry", async () => {
+  const path = await configFile({ clocks: [{ event: "r3", replicas: 3 }, { event: "r1" }] });
+  const config = await readConfig(path);
+  assert.deepEqual(config.clocks.map((clock) => clock.event.limits.replicas), [3, undefined]);
+});
+
 Deno.test("readConfig() keeps the connection settings and a list of servers", async () => {
   const path = await configFile({
     server: ["nats://a:4222", "nats://b:4222"],
@@ -93,6 +99,12 @@ const BAD: [string, unknown, typeof TypeError | typeof RangeError, RegExp][] = [
   ["a clock without event", { clocks: [{ period: 5 }] }, TypeError, /: clocks\[0\]: 'event' is missing$/],
   ["a negative period", { clocks: [{ event: "a", period: -5 }] }, TypeError, /: clocks\[0\]\.period: must be > 0$/],
   ["a period as text", { clocks: [{ event: "a", period: "5" }] }, TypeError, /: clocks\[0\]\.period: must be number$/],
+  [
+    "replicas 6",
+    { clocks: [{ event: "a", replicas: 6 }] },
+    TypeError,
+    /: clocks\[0\]\.replicas: must be <= 5$/,
+  ],
   [
     "a fractional catchUp",
     { clocks: [{ event: "a", catchUp: 1.5 }] },
