@@ -140,6 +140,7 @@ export class NatsEventsConnection implements EventsConnection {
   async publishTick(message: TickMessage, { timeoutMs }: { timeoutMs: number }): Promise<PublishResult> {
     const headers = toHeaders(message.headers);
     const answerMs = Math.max(1, timeoutMs - ANSWER_MARGIN_MS);
+    const endMs = systemTime.now() + answerMs;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       // An expectation only guards against writes this connection has not seen: when what it saw last
       // is this tick or a later one, publishing under that expectation would succeed. Read instead.
@@ -170,7 +171,7 @@ export class NatsEventsConnection implements EventsConnection {
         return coveredTick(await this.#readLast(message, answerMs), message) ?? { seq: ack.seq, duplicate: true };
       } catch (error) {
         if (!isApiError(error, JetStreamApiCodes.StreamWrongLastSequence)) {
-          throw await this.#failure(error, message.stream);
+          throw await this.#failure(error, message.stream, undefined, endMs);
         }
       }
       // Someone else wrote to the subject since this connection last looked: read what is there,
@@ -206,6 +207,7 @@ export class NatsEventsConnection implements EventsConnection {
    * @param timeoutMs how long to wait for a lost connection to come back, and then for the answer
    */
   async #readLast(target: { subject: string; stream: string }, timeoutMs: number): Promise<LedgerEntry> {
+    const endMs = systemTime.now() + timeoutMs;
     let stored: StoredMsg | null;
     try {
       stored = await this.#watch.request(
@@ -214,7 +216,7 @@ export class NatsEventsConnection implements EventsConnection {
         timeoutMs,
       );
     } catch (error) {
-      throw await this.#failure(error, target.stream);
+      throw await this.#failure(error, target.stream, undefined, endMs);
     }
     const last = stored ? ledgerEntry(stored.seq, (name) => stored.header?.get(name)) : EMPTY_LEDGER;
     this.#lastSeen.set(target.subject, last);
@@ -227,11 +229,16 @@ export class NatsEventsConnection implements EventsConnection {
    * to tell which), else `error` itself, as a `REQUEST_FAILED` when `what` names the request.
    *
    * @param what what was tried, such as "Cannot emit 'x'": the message's prefix; none for a tick's requests
+   * @param endMs when the caller's attempt ends (epoch ms): the info is asked for no longer, so that the
+   *   verdict (no answer in time: `STREAM_UNAVAILABLE`) reaches the tick's report before the attempt's timeout
    */
-  async #failure(error: unknown, stream: string, what?: string): Promise<unknown> {
+  async #failure(error: unknown, stream: string, what?: string, endMs = Infinity): Promise<unknown> {
     if (error instanceof WalnatsError) return error;
     let failure = streamFailure(error);
-    if (failure === "noResponders") failure = infoVerdict(await askInfo(this.#jsm, stream, INFO_TIMEOUT_MS));
+    if (failure === "noResponders") {
+      const infoMs = Math.max(0, Math.min(INFO_TIMEOUT_MS, endMs - systemTime.now()));
+      failure = infoVerdict(await askInfo(this.#jsm, stream, infoMs));
+    }
     if (failure === "missing") return what === undefined ? streamNotFound(stream, error) : noStreamStores(what, error);
     if (failure === "unavailable") return streamUnavailable(stream, what, error);
     if (what === undefined) return error;
