@@ -4,18 +4,32 @@
  * of them (a min-heap of next fire instants). Each fire goes out the way a
  * clock's tick does (`emitDue`), on the schedule's own ledger subject, so
  * that any number of workers store it once.
+ *
+ * The fleet shares the work: each worker beats in the fleet's store and
+ * plans only the schedules it owns, by rendezvous hashing of the schedule
+ * id over the live members ({@link FleetView}). It keeps every schedule of
+ * its events (so that it can take one over at once), but only the owned
+ * ones have a next instant in the heap. When the members change, it plans
+ * the schedules it newly owns from their next tick (those with `catchUp`
+ * first catch up the ticks missed since their last stored fire: the ledger
+ * makes that safe) and forgets the next instant of those it no longer owns
+ * (their heap items are dropped when they come up). A worker with a stale
+ * view (paused, cut off) may fire a schedule another one owns now: the
+ * ledger answers `duplicate`, and the fire is stored once.
  */
 import { CANCELLED, isAbort } from "./_async.ts";
 import { emitDue, type TickSource } from "./_emit_due.ts";
 import { fireMessage, fireSubject } from "./_fire.ts";
+import { FleetView } from "./_fleet.ts";
 import { MinHeap } from "./_min_heap.ts";
+import { keyHash, type Members, ownerOf } from "./_rendezvous.ts";
 import { decodeRecord, recordPayload, scheduleOf, type ScheduleRecord } from "./_schedule_record.ts";
 import type { TickReport } from "./clock.ts";
 import { type Event, streamOf } from "./event.ts";
 import { formatInstant } from "./serializer.ts";
 import type { Publisher } from "./publisher.ts";
 import { dueTicks } from "./schedule.ts";
-import type { ScheduleChange, ScheduleStore, StoredSchedule } from "./schedule_store.ts";
+import type { FleetStore, ScheduleChange, ScheduleStore, StoredSchedule } from "./schedule_store.ts";
 import type { TimeSource } from "./time_source.ts";
 
 const encoder = new TextEncoder();
@@ -34,13 +48,17 @@ interface Entry {
   readonly id: string;
   /** The store's revision of its record: a change with the same revision is one already applied. */
   readonly revision: number;
+  /** Its id's {@link keyHash}: who owns it is computed from this and the members. */
+  readonly hash: number;
   readonly paused: boolean;
   readonly source: TickSource;
   /** Whether fires may have gone out unseen by this worker (new to it, resumed, or a fire missed). */
   catchUpPending: boolean;
+  /** The instant it is planned for; `undefined` while not planned (not owned, paused, ended, firing). */
+  nextMs: number | undefined;
 }
 
-/** A planned fire: the instant, and the entry it was planned for (stale once the entry is replaced). */
+/** A planned fire: the instant, and the entry it was planned for (stale once the entry is replaced or planned anew). */
 interface Planned {
   readonly atMs: number;
   readonly entry: Entry;
@@ -50,6 +68,8 @@ interface Planned {
 export interface RunnerSetup {
   readonly publisher: Publisher;
   readonly store: ScheduleStore;
+  /** Where the fleet's workers beat, to split the schedules between them. */
+  readonly fleet: FleetStore;
   /** The events whose schedules it fires, by name; schedules of other events are left to other workers. Empty: every event's. */
   readonly events: ReadonlyMap<string, Event>;
   readonly time: TimeSource;
@@ -72,6 +92,9 @@ export interface AppliedChange {
 export class ScheduleRunner {
   readonly #setup: RunnerSetup;
   readonly #workerId = crypto.randomUUID();
+  readonly #fleet: FleetView;
+  /** This worker's index in the fleet view's members; -1 before the first view (it then owns every schedule). */
+  #self = -1;
   readonly #entries = new Map<string, Entry>();
   readonly #planned = new MinHeap<Planned>((a, b) => a.atMs < b.atMs);
   /** The ids with a fire in flight: planned again when it ends. */
@@ -83,6 +106,7 @@ export class ScheduleRunner {
 
   constructor(setup: RunnerSetup) {
     this.#setup = setup;
+    this.#fleet = new FleetView(setup.fleet, this.#workerId, setup.time, (view) => this.#share(view));
   }
 
   /** Fires until `signal` aborts; rejects when the watch fails or `onTick` throws. */
@@ -91,6 +115,9 @@ export class ScheduleRunner {
     const watching = new AbortController();
     const stopWatching = () => watching.abort();
     signal?.addEventListener("abort", stopWatching, { once: true });
+    await this.#fleet.refresh(); // the first view before the first fire: a worker joining a fleet fires only its share
+    const beating = new AbortController();
+    const membership = this.#fleet.run(beating.signal).catch((error) => this.#fail(error));
     const following = this.#follow(watching.signal).catch((error) => this.#fail(error));
     const fires = new Set<Promise<void>>();
     try {
@@ -99,7 +126,8 @@ export class ScheduleRunner {
         for (let next = this.#planned.peek(); next !== undefined && next.atMs <= now; next = this.#planned.peek()) {
           this.#planned.pop();
           const { entry, atMs } = next;
-          if (this.#entries.get(entry.id) !== entry || this.#firing.has(entry.id)) continue;
+          if (this.#entries.get(entry.id) !== entry || entry.nextMs !== atMs || this.#firing.has(entry.id)) continue;
+          entry.nextMs = undefined;
           this.#firing.add(entry.id);
           const fire: Promise<void> = this.#fire(entry, atMs, now, signal)
             .catch((error) => this.#fail(error))
@@ -117,9 +145,9 @@ export class ScheduleRunner {
       }
     } finally {
       watching.abort();
+      beating.abort(); // leaves the fleet at once: the others take the schedules over while the last fires end
       signal?.removeEventListener("abort", stopWatching);
-      await following;
-      await Promise.all(fires);
+      await Promise.all([following, membership, ...fires]);
     }
     if (this.#failure !== undefined) throw this.#failure.error;
   }
@@ -170,8 +198,10 @@ export class ScheduleRunner {
     return {
       id: record.id,
       revision: stored.revision,
+      hash: keyHash(record.id),
       paused: record.paused !== undefined,
       catchUpPending: record.catchUp > 0,
+      nextMs: undefined,
       source: {
         event: record.event,
         schedule: scheduleOf(record),
@@ -183,13 +213,38 @@ export class ScheduleRunner {
     };
   }
 
-  /** Plans the entry's first tick after `afterMs`, unless it is paused or over; wakes the loop. */
+  /** Plans the entry's first tick after `afterMs`, unless it is paused, over, or another worker's; wakes the loop. */
   #plan(entry: Entry, afterMs: number): void {
-    if (entry.paused) return;
+    if (entry.paused || !this.#owns(entry)) return;
     const atMs = entry.source.schedule.next(afterMs);
     if (atMs === undefined) return;
+    entry.nextMs = atMs;
     this.#planned.push({ atMs, entry });
     this.#wake.abort(CANCELLED);
+  }
+
+  /** Whether this worker fires the entry: it owns it in its fleet view, or it has no view yet. */
+  #owns(entry: Entry): boolean {
+    const view = this.#fleet.view;
+    return view === undefined || ownerOf(entry.hash, view) === this.#self;
+  }
+
+  /**
+   * Takes a new view of the fleet: plans the schedules this worker newly
+   * owns from their next tick (catching up, with `catchUp`, from their last
+   * stored fire), and unplans those it no longer owns.
+   */
+  #share(view: Members): void {
+    this.#self = view.ids.indexOf(this.#workerId);
+    const now = this.#setup.time.now();
+    for (const entry of this.#entries.values()) {
+      const owned = ownerOf(entry.hash, view) === this.#self;
+      if (!owned) entry.nextMs = undefined;
+      else if (entry.nextMs === undefined && !this.#firing.has(entry.id)) {
+        entry.catchUpPending = entry.source.catchUp > 0;
+        this.#plan(entry, now);
+      }
+    }
   }
 
   /** Fires what is due for the entry at `nowMs`, then plans its next tick (or its replacement's). */

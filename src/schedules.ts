@@ -74,6 +74,9 @@ export class Schedules {
     } else {
       opened = connectNatsSchedules(await dialOrAdopt(target), this.events);
     }
-    return new SchedulesConnection(this.events, opened.events, opened.store, { fires: opened.fires });
+    return new SchedulesConnection(this.events, opened.events, opened.store, {
+      fleet: opened.fleet,
+      fires: opened.fires,
+    });
   }
 }

@@ -15,7 +15,7 @@ import { type AppliedChange, type FireReport, ScheduleRunner } from "./_schedule
 import { ErrorCode, WalnatsError } from "./errors.ts";
 import { type Event, streamOf } from "./event.ts";
 import type { EventsConnection } from "./events_connection.ts";
-import type { FireLog, ScheduleStore, StoredFire, StoredSchedule } from "./schedule_store.ts";
+import type { FireLog, FleetStore, ScheduleStore, StoredFire, StoredSchedule } from "./schedule_store.ts";
 import { instantOf } from "./_units.ts";
 import type { BoundedSchedule } from "./schedule.ts";
 import type { Schema } from "./serializer.ts";
@@ -196,6 +196,7 @@ export class SchedulesConnection implements AsyncDisposable {
   readonly #events: ReadonlyMap<string, Event>;
   readonly #connection: EventsConnection;
   readonly #store: ScheduleStore;
+  readonly #fleet: FleetStore;
   readonly #fires: FireLog | undefined;
 
   /**
@@ -204,17 +205,19 @@ export class SchedulesConnection implements AsyncDisposable {
    * @param events the events schedules may fire
    * @param connection the events' connection, which stores fires
    * @param store the schedules' store
-   * @param parts `fires`: the fires' log, for `trigger()`, `backfill()` and the history of `describe()`
+   * @param parts `fleet`: where the workers beat, to split the schedules between them; `fires`: the fires'
+   *   log, for `trigger()`, `backfill()` and the history of `describe()`
    */
   constructor(
     events: readonly Event[],
     connection: EventsConnection,
     store: ScheduleStore,
-    parts: { fires?: FireLog } = {},
+    parts: { fleet: FleetStore; fires?: FireLog },
   ) {
     this.#events = new Map(events.map((event) => [event.name, event]));
     this.#connection = connection;
     this.#store = store;
+    this.#fleet = parts.fleet;
     this.#fires = parts.fires;
   }
 
@@ -480,6 +483,13 @@ export class SchedulesConnection implements AsyncDisposable {
    * each fire is stored once. Changes made by any process apply as the
    * watch brings them (about a millisecond on a local server).
    *
+   * The workers split the schedules: each beats every 0.5 s in the
+   * fleet's store and fires only those that rendezvous hashing of the id
+   * gives it among the live workers (beats within 1.5 s of the newest).
+   * A worker that stops leaves at once; the schedules of one that dies are
+   * taken over within 2.5 s, from their next tick (with `catchUp`, the
+   * ticks missed meanwhile are caught up).
+   *
    * @param options signal, onTick, time
    * @returns when `signal` aborts
    * @throws {WalnatsError} when the schedules' bucket cannot be watched (not registered)
@@ -489,6 +499,7 @@ export class SchedulesConnection implements AsyncDisposable {
     const runner = new ScheduleRunner({
       publisher: this.#connection,
       store: this.#store,
+      fleet: this.#fleet,
       events: this.#events,
       time,
       onTick,

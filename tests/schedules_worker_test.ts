@@ -10,7 +10,7 @@ Deno.test("a fire tried in vain until its deadline (the next tick) is reported m
   using time = new FakeTime("2026-12-01T12:00:00.500Z");
   const server = new MemoryServer(time);
   const event = new Event("reminder", Object);
-  const { events, store } = await server.connectSchedules([event]);
+  const { events, store, fleet } = await server.connectSchedules([event]);
   let refusing = false;
   const refusingEvents: EventsConnection = {
     time,
@@ -21,7 +21,7 @@ Deno.test("a fire tried in vain until its deadline (the next tick) is reported m
     close: () => events.close(),
     [Symbol.asyncDispose]: () => events.close(),
   };
-  await using schedules = new SchedulesConnection([event], refusingEvents, store);
+  await using schedules = new SchedulesConnection([event], refusingEvents, store, { fleet });
   await schedules.register();
   await schedules.upsert("r", { event, period: 1, value: {} });
   const reports: FireReport[] = [];

@@ -1,0 +1,100 @@
+/**
+ * A worker's view of its fleet: it beats (`FleetStore.beat`) every
+ * {@link BEAT_INTERVAL_MS}, reads the members after each beat, and counts as
+ * live those whose last beat is within {@link MEMBER_TTL_MS} of the newest
+ * beat it read. Beat times are the store's (the server's), so workers whose
+ * clocks differ agree on who is live. The worker itself is always live in
+ * its own view once its beat landed.
+ *
+ * A round whose beat or read fails keeps the last view: a worker cut off
+ * from the store keeps firing its share (the others take it over once its
+ * beats are older than the TTL; the ledger keeps each fire single while
+ * both try). Before its first successful round a worker has no view: it
+ * then owns every schedule, as a worker alone does.
+ *
+ * @module
+ */
+import { isAbort } from "./_async.ts";
+import { type Members, members, sameMembers } from "./_rendezvous.ts";
+import type { FleetMember, FleetStore } from "./schedule_store.ts";
+import type { TimeSource } from "./time_source.ts";
+
+/** How often a worker beats and reads the members, in milliseconds. */
+export const BEAT_INTERVAL_MS = 500;
+/** How long after the newest beat a member's last beat still counts as live, in milliseconds. */
+export const MEMBER_TTL_MS = 1_500;
+/**
+ * How long after a worker dies (without leaving) the others own its
+ * schedules, at the most: its last beat may be one interval before its
+ * death, the TTL passes, and the others read the members one interval
+ * later (the reads' own time comes on top). A schedule taken over fires
+ * from its first tick after that; with `catchUp` the ticks in between too.
+ */
+export const TAKEOVER_MS = MEMBER_TTL_MS + 2 * BEAT_INTERVAL_MS;
+
+/** The ids of the live members: those whose last beat is within `ttlMs` of the newest beat. */
+export function liveMembers(beats: readonly FleetMember[], ttlMs: number): string[] {
+  const newest = beats.reduce((max, member) => Math.max(max, member.beatMs), -Infinity);
+  return beats.filter((member) => member.beatMs >= newest - ttlMs).map((member) => member.id);
+}
+
+/** One worker's membership of its fleet, for one run. */
+export class FleetView {
+  readonly #fleet: FleetStore;
+  readonly #time: TimeSource;
+  /** The worker run's id: its key in the store. */
+  readonly workerId: string;
+  /** Told of every new view, once the members changed. */
+  readonly #onChange: (view: Members) => void;
+  #view: Members | undefined;
+
+  constructor(fleet: FleetStore, workerId: string, time: TimeSource, onChange: (view: Members) => void) {
+    this.#fleet = fleet;
+    this.workerId = workerId;
+    this.#time = time;
+    this.#onChange = onChange;
+  }
+
+  /** The live members as last read; `undefined` before the first successful round. */
+  get view(): Members | undefined {
+    return this.#view;
+  }
+
+  /**
+   * Beats and reads the members once; a new view is told to `onChange`.
+   *
+   * @returns whether the round succeeded (a failed one keeps the last view)
+   */
+  async refresh(): Promise<boolean> {
+    let beats: FleetMember[];
+    try {
+      await this.#fleet.beat(this.workerId);
+      beats = await this.#fleet.members();
+    } catch {
+      return false; // cut off from the store: the last view stands (see the module's documentation)
+    }
+    const view = members([...liveMembers(beats, MEMBER_TTL_MS), this.workerId]);
+    if (this.#view === undefined || !sameMembers(view, this.#view)) {
+      this.#view = view;
+      this.#onChange(view);
+    }
+    return true;
+  }
+
+  /** Refreshes every {@link BEAT_INTERVAL_MS} until `signal` aborts, then leaves the fleet. */
+  async run(signal: AbortSignal): Promise<void> {
+    try {
+      while (!signal.aborted) {
+        await this.refresh();
+        try {
+          await this.#time.sleep(BEAT_INTERVAL_MS, signal);
+        } catch (error) {
+          if (!isAbort(error, signal)) throw error;
+        }
+      }
+    } finally {
+      // A worker that cannot reach the store to leave is dropped by the others after the TTL instead.
+      await this.#fleet.leave(this.workerId).catch(() => {});
+    }
+  }
+}
