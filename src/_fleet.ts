@@ -20,17 +20,21 @@ import type { FleetMember, FleetStore } from "./schedule_store.ts";
 import type { TimeSource } from "./time_source.ts";
 
 /** How often a worker beats and reads the members, in milliseconds. */
-export const BEAT_INTERVAL_MS = 500;
+export const BEAT_INTERVAL_MS = 300;
 /** How long after the newest beat a member's last beat still counts as live, in milliseconds. */
-export const MEMBER_TTL_MS = 1_500;
+export const MEMBER_TTL_MS = 1_200;
+/** What a round's beat and read may take on top of the interval, in milliseconds (a few on a local server). */
+const ROUND_ALLOWANCE_MS = 200;
 /**
  * How long after a worker dies (without leaving) the others own its
  * schedules, at the most: its last beat may be one interval before its
- * death, the TTL passes, and the others read the members one interval
- * later (the reads' own time comes on top). A schedule taken over fires
- * from its first tick after that; with `catchUp` the ticks in between too.
+ * death, the TTL passes, and the others beat and read the members one
+ * interval later at the most. A schedule taken over fires from its first
+ * tick after that; with `catchUp` the ticks in between are caught up.
  */
-export const TAKEOVER_MS = MEMBER_TTL_MS + 2 * BEAT_INTERVAL_MS;
+export const TAKEOVER_MS = MEMBER_TTL_MS + 2 * BEAT_INTERVAL_MS + ROUND_ALLOWANCE_MS;
+/** How long after a worker leaves (stops cleanly) the others own its schedules, at the most: their next round. */
+export const HANDOVER_MS = BEAT_INTERVAL_MS + ROUND_ALLOWANCE_MS;
 
 /** The ids of the live members: those whose last beat is within `ttlMs` of the newest beat. */
 export function liveMembers(beats: readonly FleetMember[], ttlMs: number): string[] {
@@ -81,16 +85,23 @@ export class FleetView {
     return true;
   }
 
-  /** Refreshes every {@link BEAT_INTERVAL_MS} until `signal` aborts, then leaves the fleet. */
+  /**
+   * Refreshes every {@link BEAT_INTERVAL_MS} (from the start of one round
+   * to the start of the next) until `signal` aborts, then leaves the fleet.
+   * The first round is one interval after the call: call `refresh()` first.
+   */
   async run(signal: AbortSignal): Promise<void> {
     try {
+      let roundMs = this.#time.now();
       while (!signal.aborted) {
-        await this.refresh();
         try {
-          await this.#time.sleep(BEAT_INTERVAL_MS, signal);
+          await this.#time.sleep(Math.max(0, roundMs + BEAT_INTERVAL_MS - this.#time.now()), signal);
         } catch (error) {
           if (!isAbort(error, signal)) throw error;
+          break;
         }
+        roundMs = this.#time.now();
+        await this.refresh();
       }
     } finally {
       // A worker that cannot reach the store to leave is dropped by the others after the TTL instead.

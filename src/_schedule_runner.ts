@@ -95,6 +95,8 @@ export class ScheduleRunner {
   readonly #fleet: FleetView;
   /** This worker's index in the fleet view's members; -1 before the first view (it then owns every schedule). */
   #self = -1;
+  /** Whether the first round of the fleet's view is over (it succeeded or not): nothing is planned before. */
+  #viewed = false;
   readonly #entries = new Map<string, Entry>();
   readonly #planned = new MinHeap<Planned>((a, b) => a.atMs < b.atMs);
   /** The ids with a fire in flight: planned again when it ends. */
@@ -115,10 +117,12 @@ export class ScheduleRunner {
     const watching = new AbortController();
     const stopWatching = () => watching.abort();
     signal?.addEventListener("abort", stopWatching, { once: true });
-    await this.#fleet.refresh(); // the first view before the first fire: a worker joining a fleet fires only its share
+    const following = this.#follow(watching.signal).catch((error) => this.#fail(error));
+    await this.#fleet.refresh(); // the first view before the first plan: a worker joining a fleet fires only its share
+    this.#viewed = true;
+    this.#replan();
     const beating = new AbortController();
     const membership = this.#fleet.run(beating.signal).catch((error) => this.#fail(error));
-    const following = this.#follow(watching.signal).catch((error) => this.#fail(error));
     const fires = new Set<Promise<void>>();
     try {
       while (!signal?.aborted && this.#failure === undefined) {
@@ -215,7 +219,7 @@ export class ScheduleRunner {
 
   /** Plans the entry's first tick after `afterMs`, unless it is paused, over, or another worker's; wakes the loop. */
   #plan(entry: Entry, afterMs: number): void {
-    if (entry.paused || !this.#owns(entry)) return;
+    if (entry.paused || !this.#viewed || !this.#owns(entry)) return;
     const atMs = entry.source.schedule.next(afterMs);
     if (atMs === undefined) return;
     entry.nextMs = atMs;
@@ -236,10 +240,14 @@ export class ScheduleRunner {
    */
   #share(view: Members): void {
     this.#self = view.ids.indexOf(this.#workerId);
+    if (this.#viewed) this.#replan();
+  }
+
+  /** Plans the entries this worker owns and has not planned, and unplans the others. */
+  #replan(): void {
     const now = this.#setup.time.now();
     for (const entry of this.#entries.values()) {
-      const owned = ownerOf(entry.hash, view) === this.#self;
-      if (!owned) entry.nextMs = undefined;
+      if (!this.#owns(entry)) entry.nextMs = undefined;
       else if (entry.nextMs === undefined && !this.#firing.has(entry.id)) {
         entry.catchUpPending = entry.source.catchUp > 0;
         this.#plan(entry, now);

@@ -483,11 +483,11 @@ export class SchedulesConnection implements AsyncDisposable {
    * each fire is stored once. Changes made by any process apply as the
    * watch brings them (about a millisecond on a local server).
    *
-   * The workers split the schedules: each beats every 0.5 s in the
+   * The workers split the schedules: each beats every 0.3 s in the
    * fleet's store and fires only those that rendezvous hashing of the id
-   * gives it among the live workers (beats within 1.5 s of the newest).
+   * gives it among the live workers (beats within 1.2 s of the newest).
    * A worker that stops leaves at once; the schedules of one that dies are
-   * taken over within 2.5 s, from their next tick (with `catchUp`, the
+   * taken over within 2.2 s, from their next tick (with `catchUp`, the
    * ticks missed meanwhile are caught up).
    *
    * @param options signal, onTick, time
