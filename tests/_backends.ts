@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Backend, ConnectOptions, Event, TimeSource } from "../mod.ts";
+import type { Backend, ConnectOptions, Event, SchedulesBackendConnection, TimeSource } from "../mod.ts";
 import { FakeTime, MemoryServer } from "../testing/mod.ts";
 import { fakeTime, type WaitTime } from "./_wait.ts";
 
@@ -20,6 +20,8 @@ export interface TestBackend extends AsyncDisposable {
   readonly wait: WaitTime;
   /** The payloads (as text) and headers stored for the event, oldest first. */
   stored(event: Event): Promise<{ seq: number; subject: string; payload: string; headers: Record<string, string> }[]>;
+  /** The backend's own parts of a schedules connection, for a test that wraps one of them (a fleet store that never leaves). */
+  connectSchedules(events: readonly Event[]): Promise<SchedulesBackendConnection>;
 }
 
 /** A behaviour: a name that says what holds, and a body that proves it on any backend. */
@@ -60,6 +62,7 @@ export function openMemory(): Promise<TestBackend> {
           headers: { ...headers },
         })),
       ),
+    connectSchedules: (events) => server.connectSchedules(events),
     [Symbol.asyncDispose]: () => Promise.resolve(time[Symbol.dispose]()),
   });
 }

@@ -14,11 +14,13 @@ import {
   Event,
   Events,
   type FireReport,
+  type FleetStore,
   isWalnatsError,
   Schedules,
-  type SchedulesConnection,
+  SchedulesConnection,
 } from "../mod.ts";
 import { fireMessage } from "../src/_fire.ts";
+import { HANDOVER_MS, TAKEOVER_MS } from "../src/_fleet.ts";
 import type { Behaviour, TestBackend } from "./_backends.ts";
 import { waitUntil } from "./_wait.ts";
 
@@ -473,5 +475,100 @@ behaviour(
     assert.deepEqual(lastTwo.recent, recent.slice(-2));
     assert.deepEqual((await schedules.describe("h")).recent, recent.slice(-10));
     assert.deepEqual((await schedules.describe("h", { recent: 0 })).recent, []);
+  },
+);
+
+/** The ticks of a 1 s schedule in (fromMs, toMs]. */
+function secondsIn(fromMs: number, toMs: number): number[] {
+  const ticks = [];
+  for (let tick = Math.floor(fromMs / 1000) * 1000 + 1000; tick <= toMs; tick += 1000) ticks.push(tick);
+  return ticks;
+}
+
+/** A worker's run with its own stop, collecting its reports. */
+function worker(schedules: SchedulesConnection): AsyncDisposable & { reports: FireReport[]; stop(): Promise<void> } {
+  const reports: FireReport[] = [];
+  const stop = new AbortController();
+  const run = schedules.run({ signal: stop.signal, onTick: (r) => void reports.push(r) });
+  const stopped = async () => {
+    stop.abort();
+    await run;
+  };
+  return { reports, stop: stopped, [Symbol.asyncDispose]: stopped };
+}
+
+const fireKey = (r: FireReport) => `${r.schedule}@${r.tick.getTime()}`;
+
+behaviour(
+  "two workers share 20 schedules, each fire attempted by one of them; when one stops, it leaves and the other fires them all",
+  async (backend) => {
+    await using one = await connected(backend);
+    await using two = await connected(backend);
+    const ids = Array.from({ length: 20 }, (_, i) => `share-${i}`);
+    for (const id of ids) await one.upsert(id, { event: reminder, period: 1, value: {} });
+    await using first = worker(one);
+    await using second = worker(two);
+    await backend.wait.pass(2_000); // both have seen each other
+    const steadyFrom = backend.time.now();
+    await backend.wait.pass(3_000);
+    const steadyTo = backend.time.now() - 1_000; // ticks whose fires are over
+    const inSteady = (r: FireReport) => r.tick.getTime() > steadyFrom && r.tick.getTime() <= steadyTo;
+    const attempted = [...first.reports, ...second.reports].filter(inSteady);
+    const expected = ids.length * secondsIn(steadyFrom, steadyTo).length;
+    assert.equal(new Set(attempted.map(fireKey)).size, expected, "fires not attempted");
+    assert.equal(attempted.length, expected, "fires attempted by both workers");
+    assert.ok(attempted.every((r) => r.outcome === "emitted"), JSON.stringify(attempted.map((r) => r.outcome)));
+    assert.ok(first.reports.some(inSteady) && second.reports.some(inSteady), "one worker fired every schedule");
+
+    await first.stop();
+    const stoppedAt = backend.time.now();
+    await backend.wait.pass(HANDOVER_MS + 3_000);
+    const takenTo = backend.time.now() - 1_000;
+    const taken = second.reports.filter((r) =>
+      r.tick.getTime() > stoppedAt + HANDOVER_MS && r.tick.getTime() <= takenTo && r.outcome === "emitted"
+    );
+    assert.equal(new Set(taken.map(fireKey)).size, ids.length * secondsIn(stoppedAt + HANDOVER_MS, takenTo).length);
+  },
+);
+
+behaviour(
+  "a worker that dies without leaving is taken over after the TTL: no fire lost after the takeover time, none at all with catchUp",
+  async (backend) => {
+    await using survivor = await connected(backend);
+    const opened = await backend.connectSchedules([reminder]);
+    const neverLeaves: FleetStore = {
+      beat: (id) => opened.fleet.beat(id),
+      members: () => opened.fleet.members(),
+      leave: () => Promise.resolve(), // dies: its last beat stays in the store
+    };
+    await using doomed = new SchedulesConnection([reminder], opened.events, opened.store, { fleet: neverLeaves });
+    const lossy = Array.from({ length: 10 }, (_, i) => `lossy-${i}`);
+    const caught = Array.from({ length: 10 }, (_, i) => `caught-${i}`);
+    for (const id of lossy) await survivor.upsert(id, { event: reminder, period: 1, value: {} });
+    for (const id of caught) await survivor.upsert(id, { event: reminder, period: 1, value: {}, catchUp: 5 });
+    await using surviving = worker(survivor);
+    const dying = worker(doomed);
+    await backend.wait.pass(2_000);
+    await dying.stop();
+    const diedAt = backend.time.now();
+    await backend.wait.pass(TAKEOVER_MS + 3_000);
+    const endAt = backend.time.now() - 1_000;
+    await surviving.stop();
+
+    const takenOver = new Set(
+      surviving.reports.filter((r) => r.tick.getTime() > diedAt && r.outcome === "emitted").map((r) => r.schedule),
+    );
+    const firedBefore = new Set(surviving.reports.filter((r) => r.tick.getTime() <= diedAt).map((r) => r.schedule));
+    assert.deepEqual(takenOver, new Set([...lossy, ...caught]), "schedules the survivor did not fire");
+    assert.ok(firedBefore.size < takenOver.size, "the dead worker owned nothing: the test did not test a takeover");
+    for (const [ids, from] of [[lossy, diedAt + TAKEOVER_MS], [caught, -Infinity]] as const) {
+      for (const id of ids) {
+        const ticks = (await fires(backend, reminder, id)).map((fire) => fire.tick);
+        assertIncreasing(ticks);
+        const expected = secondsIn(Math.max(from, ticks[0]! - 1), endAt);
+        const missing = expected.filter((tick) => !ticks.includes(tick));
+        assert.deepEqual(missing.map((tick) => new Date(tick).toISOString()), [], `${id} lost fires`);
+      }
+    }
   },
 );

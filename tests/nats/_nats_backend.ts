@@ -6,6 +6,8 @@
  */
 import { startNatsServer } from "../../cli/_nats_server.ts";
 import { systemTime } from "../../mod.ts";
+import { dialOrAdopt } from "../../src/nats/connect.ts";
+import { connectNatsSchedules } from "../../src/nats/schedule_store.ts";
 import type { TestBackend } from "../_backends.ts";
 import { realTime } from "../_wait.ts";
 import { readStream } from "./_stream.ts";
@@ -24,6 +26,7 @@ export async function openNats(): Promise<TestBackend> {
         payload,
         headers,
       })),
+    connectSchedules: async (events) => connectNatsSchedules(await dialOrAdopt({ servers: server.url }), events),
     [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
   };
 }

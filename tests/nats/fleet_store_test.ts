@@ -1,0 +1,57 @@
+/**
+ * The fleet's heartbeats on a real nats-server: the `walnats-workers` KV
+ * bucket, created by the first beat, read alike by every connection, with
+ * the beat times the server stamped.
+ */
+import assert from "node:assert/strict";
+import { startNatsServer } from "../../cli/_nats_server.ts";
+import { delay } from "../../src/_async.ts";
+import { dialOrAdopt } from "../../src/nats/connect.ts";
+import { WORKERS_BUCKET } from "../../src/nats/fleet_store.ts";
+import { connectNatsSchedules } from "../../src/nats/schedule_store.ts";
+import type { SchedulesBackendConnection } from "../../src/schedule_store.ts";
+
+async function open(servers: string): Promise<SchedulesBackendConnection & AsyncDisposable> {
+  const conn = connectNatsSchedules(await dialOrAdopt({ servers }), []);
+  return { ...conn, [Symbol.asyncDispose]: () => conn.events.close() };
+}
+
+const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+
+Deno.test("beat() records a worker at the server's time, members() shows every worker to every connection, leave() removes one", async () => {
+  await using server = await startNatsServer();
+  await using one = await open(server.url);
+  await using two = await open(server.url);
+  assert.deepEqual(await one.fleet.members(), []);
+  const before = Date.now();
+  await one.fleet.beat("worker-a");
+  await two.fleet.beat("worker-b");
+  const after = Date.now();
+  const first = (await two.fleet.members()).sort(byId);
+  assert.deepEqual(first.map((member) => member.id), ["worker-a", "worker-b"]);
+  for (const member of first) {
+    assert.ok(member.beatMs >= before - 5 && member.beatMs <= after + 5, `${member.id} beat at ${member.beatMs}`);
+  }
+  await delay(20);
+  await one.fleet.beat("worker-a");
+  const second = (await one.fleet.members()).sort(byId);
+  assert.ok(second[0]!.beatMs >= first[0]!.beatMs + 20, "a later beat is not later");
+  assert.equal(second[1]!.beatMs, first[1]!.beatMs);
+  await two.fleet.leave("worker-b");
+  assert.deepEqual((await one.fleet.members()).map((member) => member.id), ["worker-a"]);
+  await two.fleet.leave("worker-never-seen");
+  assert.deepEqual((await two.fleet.members()).map((member) => member.id), ["worker-a"]);
+});
+
+Deno.test("the fleet's bucket keeps one beat per worker, for a minute", async () => {
+  await using server = await startNatsServer();
+  await using conn = await open(server.url);
+  for (let i = 0; i < 5; i++) await conn.fleet.beat("worker-a");
+  const link = await dialOrAdopt({ servers: server.url });
+  try {
+    const info = await link.jsm.streams.info(`KV_${WORKERS_BUCKET}`);
+    assert.deepEqual([info.state.messages, info.config.max_age, info.config.max_msgs_per_subject], [1, 60e9, 1]);
+  } finally {
+    await link.close();
+  }
+});
