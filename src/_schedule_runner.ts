@@ -34,6 +34,9 @@ import type { TimeSource } from "./time_source.ts";
 
 const encoder = new TextEncoder();
 
+/** How many stale items the heap may hold beyond twice the schedules before a membership change rebuilds it. */
+const MIN_HEAP_GARBAGE = 1_024;
+
 /** Longest single sleep: after it the worker reads the time again. */
 const MAX_SLEEP_MS = 30_000;
 
@@ -97,8 +100,11 @@ export class ScheduleRunner {
   #self = -1;
   /** Whether the first round of the fleet's view is over (it succeeded or not): nothing is planned before. */
   #viewed = false;
+  /** Resolves when the watch brought every schedule stored at its start (`ready`). */
+  readonly #loaded: Promise<void>;
+  #markLoaded = () => {};
   readonly #entries = new Map<string, Entry>();
-  readonly #planned = new MinHeap<Planned>((a, b) => a.atMs < b.atMs);
+  #planned = newHeap();
   /** The ids with a fire in flight: planned again when it ends. */
   readonly #firing = new Set<string>();
   /** Aborted to wake the loop early: a change was applied, or a fire ended. */
@@ -108,6 +114,7 @@ export class ScheduleRunner {
 
   constructor(setup: RunnerSetup) {
     this.#setup = setup;
+    this.#loaded = new Promise((resolve) => this.#markLoaded = resolve);
     this.#fleet = new FleetView(setup.fleet, this.#workerId, setup.time, (view) => this.#share(view));
   }
 
@@ -118,7 +125,10 @@ export class ScheduleRunner {
     const stopWatching = () => watching.abort();
     signal?.addEventListener("abort", stopWatching, { once: true });
     const following = this.#follow(watching.signal).catch((error) => this.#fail(error));
-    await this.#fleet.refresh(); // the first view before the first plan: a worker joining a fleet fires only its share
+    // Announced only once it knows every schedule: the others drop its share as soon as they see it. Then the
+    // first view before the first plan: a worker joining a fleet fires only its share.
+    await Promise.race([this.#loaded, following]);
+    await this.#fleet.refresh();
     this.#viewed = true;
     this.#replan();
     const beating = new AbortController();
@@ -162,7 +172,7 @@ export class ScheduleRunner {
   }
 
   #apply(change: ScheduleChange): void {
-    if (change.kind === "ready") return;
+    if (change.kind === "ready") return this.#markLoaded();
     if (change.kind === "delete") {
       this.#entries.delete(change.id);
       this.#setup.onChange({ id: change.id, kind: "delete", revision: 0 });
@@ -253,6 +263,16 @@ export class ScheduleRunner {
         this.#plan(entry, now);
       }
     }
+    if (this.#planned.size > 2 * this.#entries.size + MIN_HEAP_GARBAGE) this.#compact();
+  }
+
+  /** Rebuilds the heap from the planned entries: the items of unplanned ones wait for their instant otherwise. */
+  #compact(): void {
+    const heap = newHeap();
+    for (const entry of this.#entries.values()) {
+      if (entry.nextMs !== undefined) heap.push({ atMs: entry.nextMs, entry });
+    }
+    this.#planned = heap;
   }
 
   /** Fires what is due for the entry at `nowMs`, then plans its next tick (or its replacement's). */
@@ -285,6 +305,11 @@ export class ScheduleRunner {
     this.#failure ??= { error };
     this.#wake.abort(CANCELLED);
   }
+}
+
+/** An empty heap of planned fires, the earliest first. */
+function newHeap(): MinHeap<Planned> {
+  return new MinHeap<Planned>((a, b) => a.atMs < b.atMs);
 }
 
 /** A signal that aborts with the first of these that does. */

@@ -487,7 +487,7 @@ export class SchedulesConnection implements AsyncDisposable {
    * fleet's store and fires only those that rendezvous hashing of the id
    * gives it among the live workers (beats within 1.2 s of the newest).
    * A worker that stops leaves at once; the schedules of one that dies are
-   * taken over within 2.2 s, from their next tick (with `catchUp`, the
+   * taken over within 2 s, from their next tick (with `catchUp`, the
    * ticks missed meanwhile are caught up).
    *
    * @param options signal, onTick, time
