@@ -1,12 +1,13 @@
 /**
- * One schedules worker in a process of its own, for the exactly-once test
- * of schedules (tests/chaos/schedules_test.ts).
+ * One schedules worker in a process of its own, for the exactly-once and
+ * the fleet tests of schedules (tests/chaos/schedules_test.ts,
+ * tests/chaos/fleet_test.ts).
  *
  *     deno run -A tests/nats/_schedule_worker_process.ts --server nats://127.0.0.1:4222 --event fires [--skew-ms 500]
  *
  * Connects (without registering: another process did), prints
  * `{"ready":true}` and then one JSON line per fire report (`tick` in epoch
- * ms), and exits 0 on SIGTERM. `--skew-ms` shifts the worker's time by that
+ * ms, `atMs` the system time of the report), and exits 0 on SIGTERM. `--skew-ms` shifts the worker's time by that
  * many milliseconds, as a host whose system clock is off would.
  *
  * @module
@@ -18,6 +19,8 @@ import { Event, type FireReport, Schedules, systemTime, type TimeSource } from "
 export interface FireLine {
   schedule: string;
   tick: number;
+  /** When the report came (the attempts were over), epoch ms of the system's clock, not skewed. */
+  atMs: number;
   outcome: FireReport["outcome"];
   attempts: number;
   seq?: number;
@@ -51,6 +54,7 @@ try {
       const line: FireLine = {
         schedule: report.schedule,
         tick: report.tick.getTime(),
+        atMs: Date.now(),
         outcome: report.outcome,
         attempts: report.attempts,
         ...(report.seq === undefined ? {} : { seq: report.seq }),
