@@ -299,11 +299,17 @@ behaviour("every worker applies every change, in order: upsert, pause, resume, d
     })
   );
   try {
+    // A change made before a worker's watch began reaches it only as the state it left: wait for both watches first.
+    await one.upsert("watching", { event: reminder, period: 60, value: {} });
+    await waitUntil(() => seen.one!.length >= 1 && seen.two!.length >= 1, {
+      what: "both workers watching",
+      time: backend.wait,
+    });
     await one.upsert("w", { event: reminder, period: 60, value: {} });
     await two.pause("w");
     await one.resume("w");
     await two.delete("w");
-    await waitUntil(() => seen.one!.length >= 4 && seen.two!.length >= 4, {
+    await waitUntil(() => seen.one!.length >= 5 && seen.two!.length >= 5, {
       what: "4 changes applied by each worker",
       time: backend.wait,
       details: () => JSON.stringify(seen),
@@ -312,7 +318,7 @@ behaviour("every worker applies every change, in order: upsert, pause, resume, d
     stop.abort();
     await Promise.all(runs);
   }
-  const expected = ["put w", "put w", "put w", "delete w"];
+  const expected = ["put watching", "put w", "put w", "put w", "delete w"];
   assert.deepEqual(seen, { one: expected, two: expected });
 });
 
