@@ -3,7 +3,7 @@
  * controls what the stream answers.
  */
 import assert from "node:assert/strict";
-import { Event, type EventsConnection, type FireReport, SchedulesConnection } from "../mod.ts";
+import { Event, type EventsConnection, type FireReport, type FleetStore, SchedulesConnection } from "../mod.ts";
 import { FakeTime, MemoryServer } from "../testing/mod.ts";
 
 Deno.test("a fire tried in vain until its deadline (the next tick) is reported missed, and the schedule fires on at its next ticks", async () => {
@@ -44,4 +44,35 @@ Deno.test("a fire tried in vain until its deadline (the next tick) is reported m
       ["12:00:05", "emitted", undefined],
     ],
   );
+});
+
+Deno.test("workers that cannot beat in the fleet's store fire every schedule, as a worker alone does: each fire stored once", async () => {
+  using time = new FakeTime("2026-12-01T12:00:00.500Z");
+  const server = new MemoryServer(time);
+  const event = new Event("reminder", Object);
+  const unreachable: FleetStore = {
+    beat: () => Promise.reject(new Error("no fleet bucket")),
+    members: () => Promise.reject(new Error("no fleet bucket")),
+    leave: () => Promise.reject(new Error("no fleet bucket")),
+  };
+  const opened = await Promise.all([1, 2].map(() => server.connectSchedules([event])));
+  await using one = new SchedulesConnection([event], opened[0]!.events, opened[0]!.store, unreachable);
+  await using two = new SchedulesConnection([event], opened[1]!.events, opened[1]!.store, unreachable);
+  await one.register();
+  await one.upsert("r", { event, period: 1, value: {} });
+  const reports: string[] = [];
+  const stop = new AbortController();
+  const runs = [one, two].map((schedules) =>
+    schedules.run({ signal: stop.signal, onTick: (r) => void reports.push(`${r.tick.toISOString()} ${r.outcome}`) })
+  );
+  await time.tickAsync(2_000);
+  stop.abort();
+  await Promise.all(runs);
+  assert.deepEqual(reports.toSorted(), [
+    "2026-12-01T12:00:01.000Z duplicate",
+    "2026-12-01T12:00:01.000Z emitted",
+    "2026-12-01T12:00:02.000Z duplicate",
+    "2026-12-01T12:00:02.000Z emitted",
+  ]);
+  assert.equal(server.messages(event).length, 2);
 });
