@@ -56,8 +56,8 @@ Deno.test("workers that cannot beat in the fleet's store fire every schedule, as
     leave: () => Promise.reject(new Error("no fleet bucket")),
   };
   const opened = await Promise.all([1, 2].map(() => server.connectSchedules([event])));
-  await using one = new SchedulesConnection([event], opened[0]!.events, opened[0]!.store, unreachable);
-  await using two = new SchedulesConnection([event], opened[1]!.events, opened[1]!.store, unreachable);
+  await using one = new SchedulesConnection([event], opened[0]!.events, opened[0]!.store, { fleet: unreachable });
+  await using two = new SchedulesConnection([event], opened[1]!.events, opened[1]!.store, { fleet: unreachable });
   await one.register();
   await one.upsert("r", { event, period: 1, value: {} });
   const reports: string[] = [];
