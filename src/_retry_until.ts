@@ -39,6 +39,7 @@ export async function retryUntil<T>(
     ...(error === undefined ? {} : { error }),
   });
   for (let now = time.now(); now < deadline; now = time.now()) {
+    if (signal?.aborted) return failed("stopped"); // no new attempt once stopped: nothing goes out after the stop
     attempts++;
     try {
       const value = await withTimeout(attempt, Math.max(1, Math.min(ATTEMPT_TIMEOUT_MS, deadline - now)), time);

@@ -127,8 +127,8 @@ export function scheduleRecord(
   }
   if (cron !== undefined) new CronSchedule(cron, timezone, where);
   const atMs = instantOf(at, "at", where);
-  if (atMs !== undefined && atMs < nowMs) {
-    throw new RangeError(`${where}: 'at' must not be in the past, got ${describe(at)}`);
+  if (atMs !== undefined && atMs <= nowMs) {
+    throw new RangeError(`${where}: 'at' must be after the time of the call, got ${describe(at)}`);
   }
   const startMs = instantOf(options.startAt, "startAt", where);
   const stopMs = instantOf(options.stopAt, "stopAt", where);

@@ -99,7 +99,13 @@ function cases(schedules: SchedulesConnection): BadInput[] {
       "upsert('kept', { at: past })",
       upsert("kept", { event: reminder, at: new Date(NOW - 1_000), value: {} }),
       RangeError,
-      /'at' must not be in the past, got 2026-12-01T11:59:59\.000Z/,
+      /'at' must be after the time of the call, got 2026-12-01T11:59:59\.000Z/,
+    ),
+    row(
+      "upsert('kept', { at: now })",
+      upsert("kept", { event: reminder, at: new Date(NOW), value: {} }),
+      RangeError,
+      /'at' must be after the time of the call, got 2026-12-01T12:00:00\.000Z/,
     ),
     row(
       "upsert('kept', { at: Invalid Date })",
