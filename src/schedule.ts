@@ -63,6 +63,11 @@ export class BoundedSchedule {
     return tick > this.#stopMs ? undefined : tick;
   }
 
+  /** The period of a periodic schedule, in milliseconds; `undefined` for any other. */
+  get periodMs(): number | undefined {
+    return this.#schedule instanceof PeriodSchedule ? this.#schedule.periodMs : undefined;
+  }
+
   /** When the tick `tickMs` is given up: the schedule's next tick after it. */
   deadline(tickMs: number): number {
     return this.#schedule.next(tickMs);
@@ -107,7 +112,10 @@ export function catchUpTicks(
 ): number[] {
   const missed: number[] = [];
   if (lastMs === undefined || max <= 0) return missed;
-  for (let tick = schedule.next(lastMs); tick !== undefined && tick < currentMs; tick = schedule.next(tick)) {
+  // A periodic schedule starts the walk `max` ticks back: a 1 ms period idle for a month has billions of ticks.
+  const periodMs = schedule.periodMs;
+  const from = periodMs === undefined ? lastMs : Math.max(lastMs, currentMs - (max + 1) * periodMs);
+  for (let tick = schedule.next(from); tick !== undefined && tick < currentMs; tick = schedule.next(tick)) {
     missed.push(tick);
     if (missed.length > max) missed.shift();
   }

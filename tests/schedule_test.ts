@@ -119,3 +119,12 @@ Deno.test("catchUpTicks() keeps within startAt", () => {
   const bounded = new BoundedSchedule(new PeriodSchedule(60_000), T0 - 120_000);
   assert.deepEqual(catchUpTicks(bounded, T0 - 600_000, T0, 10), [T0 - 120_000, T0 - 60_000]);
 });
+
+Deno.test("catchUpTicks() of a 1 ms period idle for 30 days gives the most recent ticks without walking the others", () => {
+  const schedule = new BoundedSchedule(new PeriodSchedule(1));
+  const current = Date.parse("2026-12-01T00:00:00Z");
+  const last = current - 30 * 24 * 3600_000;
+  assert.deepEqual(catchUpTicks(schedule, last, current, 3), [current - 3, current - 2, current - 1]);
+  assert.deepEqual(catchUpTicks(schedule, -Infinity, current, 2), [current - 2, current - 1]);
+  assert.deepEqual(catchUpTicks(schedule, current - 2, current, 5), [current - 1]);
+});
