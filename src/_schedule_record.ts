@@ -21,6 +21,13 @@ const MAX_CRON_TICKS = 10_000;
 export const ONE_OFF_WINDOW_MS = 60_000;
 /** The record format's version. */
 const VERSION = 1 as const;
+/**
+ * How many distinct specs, payloads and metas the records read in this
+ * process share at the most: past that, the shared ones are forgotten and
+ * sharing starts over (a worker of many distinct ones holds each once per
+ * schedule, as it would without sharing).
+ */
+const MAX_SHARED = 1_000;
 
 /** The options of a schedule: see `SchedulesConnection.upsert()`. */
 export interface ScheduleOptions<S extends Schema = Schema> {
@@ -190,9 +197,13 @@ function boundedOf(record: ScheduleRecord, fromMs: number): BoundedSchedule {
   return new BoundedSchedule(baseSchedule(record), startMs, stopMs);
 }
 
-/** The record's payload bytes; `undefined` for a `Date` event's (the tick). */
+/**
+ * The record's payload bytes; `undefined` for a `Date` event's (the tick).
+ * Records with the same payload share the bytes: never change them in place.
+ */
 export function recordPayload(record: ScheduleRecord): Uint8Array | undefined {
-  return record.payload === undefined ? undefined : fromBase64(record.payload);
+  const { payload } = record;
+  return payload === undefined ? undefined : sharedPayloads.of(payload, () => fromBase64(payload));
 }
 
 /** The record as stored: JSON as UTF-8. */
@@ -216,13 +227,54 @@ export function decodeRecord(data: Uint8Array): ScheduleRecord {
   if (candidate?.v !== VERSION || typeof candidate.id !== "string" || typeof candidate.event !== "string") {
     throw new TypeError(`Cannot read a schedule: not a version ${VERSION} schedule record, got ${describe(record)}`);
   }
-  return candidate as ScheduleRecord;
+  // Records of the same event and meta share one string and one object: a worker holds many of them.
+  const { event } = candidate;
+  return {
+    ...candidate,
+    event: sharedEvents.of(event, () => event),
+    meta: sharedMeta(candidate.meta),
+  } as ScheduleRecord;
 }
 
-/** The schedule of a record without its bounds. */
+/**
+ * Values shared by key among the records this process reads, at most
+ * {@link MAX_SHARED} of them: what many schedules have alike (a spec, a
+ * payload, a meta) is held once.
+ */
+class Shared<T> {
+  readonly #values = new Map<string, T>();
+
+  /** The value shared under `key`, made by `make` when there is none yet. */
+  of(key: string, make: () => T): T {
+    let value = this.#values.get(key);
+    if (value === undefined) {
+      if (this.#values.size >= MAX_SHARED) this.#values.clear();
+      value = make();
+      this.#values.set(key, value);
+    }
+    return value;
+  }
+}
+
+/** Unbounded schedules by spec: a cron one parses its expression (croner's tables take tens of kilobytes). */
+const sharedSchedules = new Shared<Schedule>();
+/** Payload bytes by their base64 text: shared, so never changed in place. */
+const sharedPayloads = new Shared<Uint8Array>();
+const sharedMetas = new Shared<Readonly<Record<string, string>>>();
+const sharedEvents = new Shared<string>();
+
+function sharedMeta(meta: unknown): Readonly<Record<string, string>> {
+  if (typeof meta !== "object" || meta === null) return meta as Readonly<Record<string, string>>;
+  return sharedMetas.of(JSON.stringify(meta), () => Object.freeze(meta as Record<string, string>));
+}
+
+/** The schedule of a record without its bounds; records of one spec share it (it holds no state). */
 function baseSchedule(record: ScheduleRecord): Schedule {
-  if (record.cron !== undefined) return new CronSchedule(record.cron, record.timezone);
-  if (record.period !== undefined) return new PeriodSchedule(wholeMs(record.period) ?? NaN);
+  const { cron, timezone, period } = record;
+  if (cron !== undefined) return sharedSchedules.of(`cron ${timezone} ${cron}`, () => new CronSchedule(cron, timezone));
+  if (period !== undefined) {
+    return sharedSchedules.of(`period ${period}`, () => new PeriodSchedule(wholeMs(period) ?? NaN));
+  }
   return new OneOffSchedule(Date.parse(record.at ?? ""));
 }
 
