@@ -13,6 +13,7 @@ import { fanout } from "./fanout.ts";
 import { startIdle } from "./idle.ts";
 import { manyClocksMemory } from "./many_clocks_memory.ts";
 import { scheduleChanges } from "./schedule_changes.ts";
+import { schedulesScale } from "./schedules_scale.ts";
 import { formatTable } from "./_table.ts";
 import { tickLag } from "./tick_lag.ts";
 import { timerLateness } from "./timer_lateness.ts";
@@ -35,6 +36,7 @@ try {
     ["actor_throughput", () => actorThroughput(server.url)],
     ["many_clocks_memory", () => manyClocksMemory()],
     ["schedule_changes", () => scheduleChanges(server.url)],
+    ["schedules_scale", () => schedulesScale(server.url)],
     ["idle", () => idle.finished],
   ];
   for (const [name, run] of steps) {

@@ -1,0 +1,95 @@
+/**
+ * The schedules_scale case's child process: one worker that loads the
+ * 100,000 schedules already in the bucket, then fires a sparse schedule
+ * among them. Prints, as JSON: the start-up time (from `run()` to the
+ * last schedule applied), the heap it grew by per schedule (after GCs),
+ * the most sleeps the worker had pending at once, and the sparse
+ * schedule's lags; then a 200 ms `Clock` in the same process, holding the
+ * same heap, and its lags. Needs `--v8-flags=--expose-gc`.
+ *
+ *     deno run -A --v8-flags=--expose-gc bench/_schedules_scale.ts <server url> <schedules>
+ *
+ * @module
+ */
+import { Schedules, systemTime, type TimeSource } from "../mod.ts";
+import { scaleEvent, SPARSE_FIRES, SPARSE_PERIOD_MS, sparseClockLags, sparseEvent } from "./_scale_setup.ts";
+import { pause, preciseNow, round } from "./_stats.ts";
+
+const [url = "", countText = "0"] = Deno.args;
+const COUNT = Number(countText);
+/** How long after the process's start the lags are measured. */
+const SETTLE_MS = 45_000;
+const collect = (globalThis as unknown as { gc: () => void }).gc;
+
+/** The system's time, counting the sleeps pending at once. */
+const sleeps = { pending: 0, most: 0, total: 0 };
+const time: TimeSource = {
+  now: () => systemTime.now(),
+  async sleep(ms, signal) {
+    sleeps.total++;
+    sleeps.most = Math.max(sleeps.most, ++sleeps.pending);
+    try {
+      await systemTime.sleep(ms, signal);
+    } finally {
+      sleeps.pending--;
+    }
+  },
+};
+
+await using schedules = await new Schedules(scaleEvent, sparseEvent).connect({ servers: url });
+const heapBefore = heapAfterGc();
+const stop = new AbortController();
+let applied = 0;
+let loaded: () => void = () => {};
+const allLoaded = new Promise<void>((resolve) => loaded = resolve);
+const lags: number[] = [];
+const sparseMissed: string[] = [];
+let sparseDone: () => void = () => {};
+const sparseOver = new Promise<void>((resolve) => sparseDone = resolve);
+const started = preciseNow();
+const running = schedules.run({
+  signal: stop.signal,
+  time,
+  onChange: (change) => {
+    if (change.kind === "put" && ++applied === COUNT) loaded();
+  },
+  onTick: (report) => {
+    if (report.schedule !== "sparse") return;
+    if (report.outcome === "emitted") lags.push(preciseNow() - report.tick.getTime());
+    else sparseMissed.push(`${report.tick.toISOString()}: ${report.outcome} (${report.reason})`);
+    if (lags.length + sparseMissed.length === SPARSE_FIRES) sparseDone();
+  },
+});
+await allLoaded;
+const startupS = (preciseNow() - started) / 1000;
+await pause(500); // every schedule planned; the loop asleep
+const heapLoaded = heapAfterGc();
+const sleepsWhileLoading = { ...sleeps };
+const rss = Deno.memoryUsage().rss;
+
+// V8 reduces the memory of a process once, about 30 s after it starts: a pause of 25-85 ms with this heap.
+// The lags below are measured after it, as the idle case does.
+await pause(SETTLE_MS - performance.now());
+await schedules.upsert("sparse", { event: sparseEvent, period: SPARSE_PERIOD_MS / 1000, maxTicks: SPARSE_FIRES });
+await sparseOver;
+const clockLags = await sparseClockLags(url, "bench-scale-clock-beside"); // the sparse schedule is over; the worker holds the others still
+stop.abort();
+await running;
+console.log(JSON.stringify({
+  schedules: COUNT,
+  startupS: round(startupS),
+  heapBytesPerSchedule: Math.round((heapLoaded - heapBefore) / COUNT),
+  heapMiB: round((heapLoaded - heapBefore) / 2 ** 20),
+  rssMiB: round(rss / 2 ** 20),
+  mostPendingSleepsWhileLoading: sleepsWhileLoading.most,
+  mostPendingSleeps: sleeps.most,
+  sleeps: sleeps.total,
+  sparse: { lags, missed: sparseMissed },
+  clockLags,
+}));
+
+function heapAfterGc(): number {
+  collect();
+  collect();
+  return Deno.memoryUsage().heapUsed;
+}
