@@ -55,6 +55,8 @@ export function scaleSpec(index: number): ScheduleOptions {
 /**
  * Writes `count` records (`options(i)` under `id(i)`) straight into the
  * store, `inFlight` writes at a time; throws when one was not written.
+ *
+ * @returns the revision of each, by index
  */
 export async function writeRecords(
   store: ScheduleStore,
@@ -62,8 +64,9 @@ export async function writeRecords(
   id: (index: number) => string,
   options: (index: number) => ScheduleOptions,
   inFlight = 1_000,
-): Promise<void> {
+): Promise<number[]> {
   const events = new Map(scaleEvents.map((event) => [event.name, event as Event]));
+  const revisions: number[] = [];
   for (let from = 0; from < count; from += inFlight) {
     const writes = [];
     for (let index = from; index < Math.min(count, from + inFlight); index++) {
@@ -72,7 +75,24 @@ export async function writeRecords(
     }
     for (const revision of await Promise.all(writes)) {
       if (revision === undefined) throw new Error("a schedule was already stored: the bucket was not empty");
+      revisions.push(revision);
     }
+  }
+  return revisions;
+}
+
+/** Deletes the records `writeRecords()` wrote, `inFlight` at a time. */
+export async function removeRecords(
+  store: ScheduleStore,
+  id: (index: number) => string,
+  revisions: readonly number[],
+  inFlight = 1_000,
+): Promise<void> {
+  for (let from = 0; from < revisions.length; from += inFlight) {
+    const removals = revisions.slice(from, from + inFlight).map((revision, offset) =>
+      store.remove(id(from + offset), revision)
+    );
+    if ((await Promise.all(removals)).includes(false)) throw new Error("a schedule changed before it was removed");
   }
 }
 

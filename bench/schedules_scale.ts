@@ -16,7 +16,8 @@
  * - A burst: 10,000 schedules of one 5 s period, all due at the same
  *   instants (the first fire reads each schedule's ledger; then three
  *   steady ones, their median). Baseline: 10,000 pipelined `js.publish` with msgIDs to subjects
- *   of the same kind in the same stream, median of 3.
+ *   of the same kind in the same stream, median of 3; and the same publishes each expecting its
+ *   subject empty (the ledger's check, which every fire pays).
  *
  * - The fleet: 3 worker processes and 30,000 schedules of periods 10 to 19
  *   s; over 30 s once they have settled, the fires stored per second (and
@@ -35,7 +36,15 @@ import { fireSubject } from "../src/_fire.ts";
 import { dialOrAdopt } from "../src/nats/connect.ts";
 import { connectNatsSchedules } from "../src/nats/schedule_store.ts";
 import { atLeast, atMost, type CaseResult } from "./_case.ts";
-import { burstEvent, fleetEvent, scaleEvents, scaleSpec, sparseClockLags, writeRecords } from "./_scale_setup.ts";
+import {
+  burstEvent,
+  fleetEvent,
+  removeRecords,
+  scaleEvents,
+  scaleSpec,
+  sparseClockLags,
+  writeRecords,
+} from "./_scale_setup.ts";
 import { median, pause, preciseNow, round, type Spread, spreadOf } from "./_stats.ts";
 
 const SCHEDULES = 100_000;
@@ -73,17 +82,19 @@ export async function schedulesScale(url: string): Promise<CaseResult> {
   let loaded: Loaded;
   let burst: Awaited<ReturnType<typeof burstFires>>;
   let baselineMs: number;
+  let checkedMs: number;
   let clockLags: Spread;
   let fleet: Awaited<ReturnType<typeof fleetFires>>;
   try {
     await new Schedules(...scaleEvents).connect(link.nc).then(async (schedules) => await schedules.register());
+    fleet = await fleetFires(url, store); // first, and its schedules deleted: the others are not in its bucket
     const filling = preciseNow();
     await writeRecords(store, SCHEDULES, (index) => `s-${index}`, scaleSpec);
     console.error(`  ${SCHEDULES} schedules written in ${((preciseNow() - filling) / 1000).toFixed(1)} s`);
     loaded = await loadInChild(url);
-    baselineMs = median(await pipelinedRounds(url));
+    baselineMs = median(await pipelinedRounds(url, false));
+    checkedMs = median(await pipelinedRounds(url, true));
     burst = await burstFires(url, store);
-    fleet = await fleetFires(url, store);
     clockLags = spreadOf(await sparseClockLags(url, "bench-scale-clock")); // last: this process is past V8's memory reduction by then
   } finally {
     await events.close();
@@ -93,6 +104,7 @@ export async function schedulesScale(url: string): Promise<CaseResult> {
   const burstMs = median(steady.map((tick) => tick.lastAckMs));
   const burstRate = Math.round(BURST / burstMs * 1000);
   const baselineRate = Math.round(BURST / baselineMs * 1000);
+  const checkedRate = Math.round(BURST / checkedMs * 1000);
   const ratio = round(burstRate / baselineRate);
   const { sparse: _, clockLags: __, ...memory } = loaded;
   const clockBeside = spreadOf(loaded.clockLags);
@@ -113,6 +125,8 @@ export async function schedulesScale(url: string): Promise<CaseResult> {
       clockLag: clockLags,
       clockBesideTheWorkerLag: clockBeside,
       pipelined: { lastAckMs: baselineMs, messagesPerSecond: baselineRate },
+      pipelinedWithLedgerCheck: { lastAckMs: checkedMs, messagesPerSecond: checkedRate },
+      burstToLedgerCheckedRatio: round(burstRate / checkedRate),
     },
     ratio,
     ratioOf: "burst rate, schedules' fires / pipelined publishes",
@@ -125,7 +139,7 @@ export async function schedulesScale(url: string): Promise<CaseResult> {
         `fleet of ${FLEET_WORKERS}: ${fleet.storedPerSecond} fires/s, ${fleet.attemptsPerStoredFire} attempts per fire, ` +
         `${fleet.notStored} not stored`,
       baseline: `clock lag ${describe(clockLags)} (beside the worker: ${describe(clockBeside)}); ` +
-        `pipelined ${baselineRate} msg/s`,
+        `pipelined ${baselineRate} msg/s (each expecting an empty subject: ${checkedRate} msg/s)`,
     },
     targets: [
       atMost("heap per schedule <= 1024 B", memory.heapBytesPerSchedule, 1024),
@@ -155,17 +169,30 @@ async function loadInChild(url: string): Promise<Loaded> {
   return JSON.parse(decoder.decode(stdout));
 }
 
-/** `BASELINE_ROUNDS` times: 10,000 pipelined publishes with msgIDs to schedule-like subjects, to the last ack. */
-async function pipelinedRounds(url: string): Promise<number[]> {
+/**
+ * `BASELINE_ROUNDS` times: 10,000 pipelined publishes with msgIDs to schedule-like subjects, to the last
+ * ack; with `ledgerCheck`, each also expects its subject to be empty (a fresh subject per round), the
+ * check the server does for every fire.
+ */
+async function pipelinedRounds(url: string, ledgerCheck: boolean): Promise<number[]> {
   const nc = await connect({ servers: url });
   try {
     const js = jetstream(nc);
-    const subjects = Array.from({ length: BURST }, (_, index) => fireSubject(burstEvent.stream, `base-${index}`));
     const rounds: number[] = [];
     for (let round = 0; round < BASELINE_ROUNDS; round++) {
       const payload = JSON.stringify({ kind: "burst", round });
+      const prefix = ledgerCheck ? `checked-${round}` : "base";
+      const subjects = Array.from(
+        { length: BURST },
+        (_, index) => fireSubject(burstEvent.stream, `${prefix}-${index}`),
+      );
       const started = preciseNow();
-      await Promise.all(subjects.map((subject) => js.publish(subject, payload, { msgID: `${subject}:${started}` })));
+      await Promise.all(subjects.map((subject) =>
+        js.publish(subject, payload, {
+          msgID: `${subject}:${started}`,
+          ...(ledgerCheck ? { expect: { lastSubjectSequence: 0 } } : {}),
+        })
+      ));
       rounds.push(preciseNow() - started);
     }
     return rounds;
@@ -232,7 +259,8 @@ async function burstFires(url: string, store: Parameters<typeof writeRecords>[0]
  * `FLEET_WINDOW_MS`, `FLEET_SETTLE_MS` after they start.
  */
 async function fleetFires(url: string, store: Parameters<typeof writeRecords>[0]) {
-  await writeRecords(store, FLEET_SCHEDULES, (index) => `f-${index}`, (index) => ({
+  const id = (index: number) => `f-${index}`;
+  const revisions = await writeRecords(store, FLEET_SCHEDULES, id, (index) => ({
     event: fleetEvent,
     period: fleetPeriodS(index),
     value: { kind: "fleet", index: index % 100 },
@@ -251,6 +279,7 @@ async function fleetFires(url: string, store: Parameters<typeof writeRecords>[0]
     const worker: typeof counts = JSON.parse(decoder.decode(stdout));
     for (const key of Object.keys(counts) as (keyof typeof counts)[]) counts[key] += worker[key];
   }
+  await removeRecords(store, id, revisions);
   let due = 0;
   for (let index = 0; index < FLEET_SCHEDULES; index++) {
     const periodMs = fleetPeriodS(index) * 1000;
