@@ -39,6 +39,14 @@ const MIN_HEAP_GARBAGE = 1_024;
 
 /** Longest single sleep: after it the worker reads the time again. */
 const MAX_SLEEP_MS = 30_000;
+/**
+ * The most fires in flight at once; the others due wait their turn. Without
+ * a bound, 10,000 fires due at once sent 10,000 ledger reads together and
+ * most of them waited past their 1 s attempt (their retries then made it
+ * worse); a few hundred keep the server's queue short and as fast as
+ * pipelined publishes.
+ */
+const MAX_FIRES_IN_FLIGHT = 256;
 
 /** The outcome of one fire a worker attempted: a clock's {@link TickReport} and the schedule's id. */
 export interface FireReport extends TickReport {
@@ -109,6 +117,11 @@ export class ScheduleRunner {
   readonly #firing = new Set<string>();
   /** Aborted to wake the loop early: a change was applied, or a fire ended. */
   #wake = new AbortController();
+  /**
+   * Until when the loop sleeps: a plan wakes it only for an earlier instant (100,000 schedules read at
+   * start-up wake it a few times, not 100,000 times). `Infinity` while it waits for a fire to end.
+   */
+  #sleepUntil = Infinity;
   /** What stops the run: a failed watch, or an `onTick` that threw. */
   #failure: { error: unknown } | undefined;
 
@@ -137,7 +150,11 @@ export class ScheduleRunner {
     try {
       while (!signal?.aborted && this.#failure === undefined) {
         const now = time.now();
-        for (let next = this.#planned.peek(); next !== undefined && next.atMs <= now; next = this.#planned.peek()) {
+        for (
+          let next = this.#planned.peek();
+          next !== undefined && next.atMs <= now && this.#firing.size < MAX_FIRES_IN_FLIGHT;
+          next = this.#planned.peek()
+        ) {
           this.#planned.pop();
           const { entry, atMs } = next;
           if (this.#entries.get(entry.id) !== entry || entry.nextMs !== atMs || this.#firing.has(entry.id)) continue;
@@ -145,13 +162,21 @@ export class ScheduleRunner {
           this.#firing.add(entry.id);
           const fire: Promise<void> = this.#fire(entry, atMs, now, signal)
             .catch((error) => this.#fail(error))
-            .finally(() => fires.delete(fire));
+            .finally(() => {
+              fires.delete(fire);
+              if (this.#sleepUntil === Infinity) this.#wake.abort(CANCELLED); // one more may go out
+            });
           fires.add(fire);
         }
-        const nextMs = this.#planned.peek()?.atMs ?? Infinity;
+        // At the bound, the loop waits for a fire to end (it wakes the loop) rather than for the next instant.
+        const full = this.#firing.size >= MAX_FIRES_IN_FLIGHT;
+        const sleepMs = full
+          ? MAX_SLEEP_MS
+          : Math.max(0, Math.min((this.#planned.peek()?.atMs ?? Infinity) - now, MAX_SLEEP_MS));
+        this.#sleepUntil = full ? Infinity : now + sleepMs;
         const wake = this.#wake.signal;
         try {
-          await time.sleep(Math.max(0, Math.min(nextMs - now, MAX_SLEEP_MS)), anySignal(signal, wake));
+          await time.sleep(sleepMs, anySignal(signal, wake));
         } catch (error) {
           if (!isAbort(error, signal) && !isAbort(error, wake)) throw error;
         }
@@ -234,7 +259,7 @@ export class ScheduleRunner {
     if (atMs === undefined) return;
     entry.nextMs = atMs;
     this.#planned.push({ atMs, entry });
-    this.#wake.abort(CANCELLED);
+    if (atMs < this.#sleepUntil) this.#wake.abort(CANCELLED);
   }
 
   /** Whether this worker fires the entry: it owns it in its fleet view, or it has no view yet. */

@@ -76,3 +76,51 @@ Deno.test("workers that cannot beat in the fleet's store fire every schedule, as
   ]);
   assert.equal(server.messages(event).length, 2);
 });
+
+Deno.test("a worker with 600 fires due at one instant has at most 256 in flight, and stores every one", async () => {
+  using time = new FakeTime("2026-12-01T12:00:00.500Z");
+  const server = new MemoryServer(time);
+  const event = new Event("reminder", Object);
+  const { events, store, fleet } = await server.connectSchedules([event]);
+  let inFlight = 0;
+  let mostInFlight = 0;
+  let open: () => void = () => {};
+  const gate = new Promise<void>((resolve) => open = resolve);
+  const gatedEvents: EventsConnection = {
+    time,
+    register: () => events.register(),
+    emit: (...args) => events.emit(...args),
+    lastTick: (target) => events.lastTick(target),
+    publishTick: async (...args) => {
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      try {
+        await gate;
+        return await events.publishTick(...args);
+      } finally {
+        inFlight--;
+      }
+    },
+    close: () => events.close(),
+    [Symbol.asyncDispose]: () => events.close(),
+  };
+  await using schedules = new SchedulesConnection([event], gatedEvents, store, { fleet });
+  await schedules.register();
+  for (let index = 0; index < 600; index++) await schedules.upsert(`r-${index}`, { event, period: 1, value: {} });
+  const outcomes = new Map<string, number>();
+  const stop = new AbortController();
+  const worker = schedules.run({
+    signal: stop.signal,
+    onTick: (report) => {
+      const key = `${report.tick.toISOString().slice(11, 19)} ${report.outcome}`;
+      outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+    },
+  });
+  await time.tickAsync(600); // 12:00:01.100: the fires of 12:00:01 wait at the gate
+  assert.equal(inFlight, 256);
+  open();
+  await time.tickAsync(100);
+  stop.abort();
+  await worker;
+  assert.equal(mostInFlight, 256);
+  assert.deepEqual([...outcomes], [["12:00:01 emitted", 600]]);
+});
