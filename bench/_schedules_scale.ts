@@ -21,20 +21,41 @@ const COUNT = Number(countText);
 const SETTLE_MS = 45_000;
 const collect = (globalThis as unknown as { gc: () => void }).gc;
 
-/** The system's time, counting the sleeps pending at once. */
-const sleeps = { pending: 0, most: 0, total: 0 };
+/** Who sleeps on the worker's time: its loop, the fleet's heartbeat, or a fire (an attempt's timeout, a retry's pause). */
+type Sleeper = "loop" | "fleet" | "fire";
+const sleeps = {
+  pending: { loop: 0, fleet: 0, fire: 0 },
+  most: { loop: 0, fleet: 0, fire: 0, loopAndFleet: 0 },
+  total: { loop: 0, fleet: 0, fire: 0 },
+};
+/** When the loop first slept: every schedule loaded and planned. */
+let firstLoopSleep: number | undefined;
+
+/** The system's time, counting the sleeps pending at once by who sleeps. */
 const time: TimeSource = {
   now: () => systemTime.now(),
   async sleep(ms, signal) {
-    sleeps.total++;
-    sleeps.most = Math.max(sleeps.most, ++sleeps.pending);
+    const sleeper = sleeperOf(new Error().stack ?? "");
+    if (sleeper === "loop") firstLoopSleep ??= preciseNow();
+    const { pending, most, total } = sleeps;
+    total[sleeper]++;
+    most[sleeper] = Math.max(most[sleeper], ++pending[sleeper]);
+    most.loopAndFleet = Math.max(most.loopAndFleet, pending.loop + pending.fleet);
     try {
       await systemTime.sleep(ms, signal);
     } finally {
-      sleeps.pending--;
+      pending[sleeper]--;
     }
   },
 };
+
+/** The caller of `sleep()`, from the first frame of the stack outside this file. */
+function sleeperOf(stack: string): Sleeper {
+  const caller = stack.split("\n").slice(1).find((frame) => !frame.includes("_schedules_scale.ts")) ?? "";
+  if (caller.includes("_schedule_runner.ts")) return "loop";
+  if (caller.includes("_fleet.ts")) return "fleet";
+  return "fire";
+}
 
 await using schedules = await new Schedules(scaleEvent, sparseEvent).connect({ servers: url });
 const heapBefore = heapAfterGc();
@@ -61,10 +82,11 @@ const running = schedules.run({
   },
 });
 await allLoaded;
-const startupS = (preciseNow() - started) / 1000;
+const loadedS = (preciseNow() - started) / 1000;
 await pause(500); // every schedule planned; the loop asleep
+const startupS = ((firstLoopSleep ?? NaN) - started) / 1000;
 const heapLoaded = heapAfterGc();
-const sleepsWhileLoading = { ...sleeps };
+const sleepsWhileLoading = structuredClone(sleeps);
 const rss = Deno.memoryUsage().rss;
 
 // V8 reduces the memory of a process once, about 30 s after it starts: a pause of 25-85 ms with this heap.
@@ -77,6 +99,7 @@ stop.abort();
 await running;
 console.log(JSON.stringify({
   schedules: COUNT,
+  loadedS: round(loadedS),
   startupS: round(startupS),
   heapBytesPerSchedule: Math.round((heapLoaded - heapBefore) / COUNT),
   heapMiB: round((heapLoaded - heapBefore) / 2 ** 20),
