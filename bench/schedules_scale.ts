@@ -306,11 +306,20 @@ async function fleetFires(url: string, store: Parameters<typeof writeRecords>[0]
 }
 
 if (import.meta.main) {
+  // Alone, it writes its case into bench/results/latest.json beside the others', with the load it ran at.
+  const loadavgBefore = Deno.loadavg();
+  const startedAt = new Date().toISOString();
   const server = await startNatsServer();
+  let result: CaseResult;
   try {
-    const result = await schedulesScale(server.url);
-    console.log(JSON.stringify(result, null, 2));
+    result = await schedulesScale(server.url);
   } finally {
     await server.stop();
   }
+  const file = new URL("./results/latest.json", import.meta.url);
+  const latest = JSON.parse(await Deno.readTextFile(file));
+  latest.cases.schedules_scale = result;
+  latest.envOf = { ...latest.envOf, schedules_scale: { startedAt, loadavgBefore, loadavgAfter: Deno.loadavg() } };
+  await Deno.writeTextFile(file, JSON.stringify(latest, null, 2) + "\n");
+  console.log(JSON.stringify(result, null, 2));
 }
