@@ -119,9 +119,11 @@ export class ScheduleRunner {
   #wake = new AbortController();
   /**
    * Until when the loop sleeps: a plan wakes it only for an earlier instant (100,000 schedules read at
-   * start-up wake it a few times, not 100,000 times). `Infinity` while it waits for a fire to end.
+   * start-up wake it a few times, not 100,000 times). `-Infinity` while it waits for a fire to end.
    */
   #sleepUntil = Infinity;
+  /** Set while the loop waits for a fire to end, at {@link MAX_FIRES_IN_FLIGHT}: called when one does. */
+  #slotFree: (() => void) | undefined;
   /** What stops the run: a failed watch, or an `onTick` that threw. */
   #failure: { error: unknown } | undefined;
 
@@ -164,16 +166,18 @@ export class ScheduleRunner {
             .catch((error) => this.#fail(error))
             .finally(() => {
               fires.delete(fire);
-              if (this.#sleepUntil === Infinity) this.#wake.abort(CANCELLED); // one more may go out
+              this.#freeSlot();
             });
           fires.add(fire);
         }
-        // At the bound, the loop waits for a fire to end (it wakes the loop) rather than for the next instant.
-        const full = this.#firing.size >= MAX_FIRES_IN_FLIGHT;
-        const sleepMs = full
-          ? MAX_SLEEP_MS
-          : Math.max(0, Math.min((this.#planned.peek()?.atMs ?? Infinity) - now, MAX_SLEEP_MS));
-        this.#sleepUntil = full ? Infinity : now + sleepMs;
+        if (this.#firing.size >= MAX_FIRES_IN_FLIGHT) {
+          // No timer: every fire ends by its deadline (or when `signal` aborts), and the first to end wakes the loop.
+          this.#sleepUntil = -Infinity;
+          await new Promise<void>((resolve) => this.#slotFree = resolve);
+          continue;
+        }
+        const sleepMs = Math.max(0, Math.min((this.#planned.peek()?.atMs ?? Infinity) - now, MAX_SLEEP_MS));
+        this.#sleepUntil = now + sleepMs;
         const wake = this.#wake.signal;
         try {
           await time.sleep(sleepMs, anySignal(signal, wake));
@@ -329,6 +333,13 @@ export class ScheduleRunner {
   #fail(error: unknown): void {
     this.#failure ??= { error };
     this.#wake.abort(CANCELLED);
+    this.#freeSlot();
+  }
+
+  /** Wakes the loop if it waits for a fire to end. */
+  #freeSlot(): void {
+    this.#slotFree?.();
+    this.#slotFree = undefined;
   }
 }
 
