@@ -27,7 +27,14 @@ export interface TickSource {
   readonly emptyLedgerTick: number | undefined;
   /** The message of one tick. */
   message(tickMs: number, late: boolean): TickMessage;
+  /**
+   * The ticks stored outside the ledger after its last tick (`lastMs`; `undefined` when the ledger is
+   * empty): a schedule's backfilled fires. Catch-up does not store them again. None for a clock.
+   */
+  storedOutsideLedger?(lastMs: number | undefined): Promise<ReadonlySet<number>>;
 }
+
+const NONE: ReadonlySet<number> = new Set();
 
 /** What emitting the ticks of one cycle needs besides the source. */
 export interface Cycle {
@@ -56,14 +63,18 @@ export async function emitDue(
 ): Promise<boolean> {
   if (source.catchUp > 0 && (catchUpPending || due.overslept.length > 0)) {
     const { publisher, time, signal } = cycle;
-    const ledger = await retryUntil(() => publisher.lastTick(source.ledger), due.deadline, time, signal);
+    const read = async () => {
+      const lastMs = await publisher.lastTick(source.ledger);
+      return { lastMs, elsewhere: await source.storedOutsideLedger?.(lastMs) ?? NONE };
+    };
+    const ledger = await retryUntil(read, due.deadline, time, signal);
     if (!ledger.ok) {
       cycle.onTick(tickReport(source.event, due.current, { ...ledger, attempts: 0 }, false));
       return false;
     }
-    const last = ledger.value ?? source.emptyLedgerTick;
-    for (const tick of catchUpTicks(source.schedule, last, due.current, source.catchUp)) {
-      await emitTick(source, tick, true, due.deadline, cycle);
+    const { lastMs, elsewhere } = ledger.value;
+    for (const tick of catchUpTicks(source.schedule, lastMs ?? source.emptyLedgerTick, due.current, source.catchUp)) {
+      if (!elsewhere.has(tick)) await emitTick(source, tick, true, due.deadline, cycle);
     }
   } else {
     for (const tick of due.overslept) {

@@ -19,20 +19,23 @@
  */
 import { CANCELLED, isAbort } from "./_async.ts";
 import { emitDue, type TickSource } from "./_emit_due.ts";
-import { fireMessage, fireSubject } from "./_fire.ts";
+import { fireMessage, fireSubject, fireTemplate, manualFireSubject } from "./_fire.ts";
 import { FleetView } from "./_fleet.ts";
 import { MinHeap } from "./_min_heap.ts";
 import { keyHash, type Members, ownerOf } from "./_rendezvous.ts";
-import { decodeRecord, recordPayload, scheduleOf, type ScheduleRecord } from "./_schedule_record.ts";
+import { decodeRecord, ONE_OFF_WINDOW_MS, scheduleOf, type ScheduleRecord } from "./_schedule_record.ts";
 import type { TickReport } from "./clock.ts";
-import { type Event, streamOf } from "./event.ts";
-import { formatInstant } from "./serializer.ts";
+import type { Event } from "./event.ts";
 import type { Publisher } from "./publisher.ts";
 import { dueTicks } from "./schedule.ts";
-import type { FleetStore, ScheduleChange, ScheduleStore, StoredSchedule } from "./schedule_store.ts";
+import type { FireLog, FleetStore, ScheduleChange, ScheduleStore, StoredSchedule } from "./schedule_store.ts";
 import type { TimeSource } from "./time_source.ts";
 
-const encoder = new TextEncoder();
+/**
+ * How long before a schedule's last scheduled fire its manual fires are read when it catches up: workers'
+ * and servers' clocks may differ this much.
+ */
+const CLOCK_SKEW_MS = 60_000;
 
 /** How many stale items the heap may hold beyond twice the schedules before a membership change rebuilds it. */
 const MIN_HEAP_GARBAGE = 1_024;
@@ -67,6 +70,8 @@ interface Entry {
   catchUpPending: boolean;
   /** The instant it is planned for; `undefined` while not planned (not owned, paused, ended, firing). */
   nextMs: number | undefined;
+  /** The instant of a one-off (`at`) schedule; `undefined` for any other. */
+  readonly oneOffMs: number | undefined;
 }
 
 /** A planned fire: the instant, and the entry it was planned for (stale once the entry is replaced or planned anew). */
@@ -81,6 +86,11 @@ export interface RunnerSetup {
   readonly store: ScheduleStore;
   /** Where the fleet's workers beat, to split the schedules between them. */
   readonly fleet: FleetStore;
+  /**
+   * The fires stored outside the ledger (backfills): catch-up skips their ticks, which the ledger does not
+   * show. Without it, a tick backfilled after the last scheduled fire may be caught up again past the window.
+   */
+  readonly fires: FireLog | undefined;
   /** The events whose schedules it fires, by name; schedules of other events are left to other workers. Empty: every event's. */
   readonly events: ReadonlyMap<string, Event>;
   readonly time: TimeSource;
@@ -126,6 +136,8 @@ export class ScheduleRunner {
   #slotFree: (() => void) | undefined;
   /** What stops the run: a failed watch, or an `onTick` that threw. */
   #failure: { error: unknown } | undefined;
+  /** Aborts the fires in flight: when the run's signal aborts, or the run fails. */
+  readonly #stopFires = new AbortController();
 
   constructor(setup: RunnerSetup) {
     this.#setup = setup;
@@ -135,19 +147,27 @@ export class ScheduleRunner {
 
   /** Fires until `signal` aborts; rejects when the watch fails or `onTick` throws. */
   async run(signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return;
     const { time } = this.#setup;
     const watching = new AbortController();
-    const stopWatching = () => watching.abort();
-    signal?.addEventListener("abort", stopWatching, { once: true });
+    const stop = () => {
+      watching.abort();
+      this.#stopFires.abort(CANCELLED);
+    };
+    signal?.addEventListener("abort", stop, { once: true });
     const following = this.#follow(watching.signal).catch((error) => this.#fail(error));
     // Announced only once it knows every schedule: the others drop its share as soon as they see it. Then the
-    // first view before the first plan: a worker joining a fleet fires only its share.
+    // first view before the first plan: a worker joining a fleet fires only its share. A run that failed or
+    // was stopped while loading never joins.
     await Promise.race([this.#loaded, following]);
-    await this.#fleet.refresh();
-    this.#viewed = true;
-    this.#replan();
+    const joining = !signal?.aborted && this.#failure === undefined;
+    if (joining) {
+      await this.#fleet.refresh();
+      this.#viewed = true;
+      this.#replan();
+    }
     const beating = new AbortController();
-    const membership = this.#fleet.run(beating.signal).catch((error) => this.#fail(error));
+    const membership = joining ? this.#fleet.run(beating.signal).catch((error) => this.#fail(error)) : undefined;
     const fires = new Set<Promise<void>>();
     try {
       while (!signal?.aborted && this.#failure === undefined) {
@@ -162,7 +182,7 @@ export class ScheduleRunner {
           if (this.#entries.get(entry.id) !== entry || entry.nextMs !== atMs || this.#firing.has(entry.id)) continue;
           entry.nextMs = undefined;
           this.#firing.add(entry.id);
-          const fire: Promise<void> = this.#fire(entry, atMs, now, signal)
+          const fire: Promise<void> = this.#fire(entry, atMs, now, this.#stopFires.signal)
             .catch((error) => this.#fail(error))
             .finally(() => {
               fires.delete(fire);
@@ -187,9 +207,9 @@ export class ScheduleRunner {
         if (wake.aborted) this.#wake = new AbortController();
       }
     } finally {
-      watching.abort();
+      stop();
       beating.abort(); // leaves the fleet at once: the others take the schedules over while the last fires end
-      signal?.removeEventListener("abort", stopWatching);
+      signal?.removeEventListener("abort", stop);
       await Promise.all([following, membership, ...fires]);
     }
     if (this.#failure !== undefined) throw this.#failure.error;
@@ -227,16 +247,10 @@ export class ScheduleRunner {
     } catch {
       return undefined; // written by a newer version or by something else: left to the workers that read it
     }
-    const { events } = this.#setup;
+    const { events, fires } = this.#setup;
     if (events.size > 0 && !events.has(record.event)) return undefined;
-    const stream = streamOf(record.event);
-    const template = {
-      id: record.id,
-      event: record.event,
-      stream,
-      payload: recordPayload(record) ?? ((tickMs: number) => encoder.encode(formatInstant(tickMs))),
-      meta: record.meta,
-    };
+    const template = fireTemplate(record);
+    const { stream } = template;
     const workerId = this.#workerId;
     return {
       id: record.id,
@@ -245,6 +259,7 @@ export class ScheduleRunner {
       paused: record.paused !== undefined,
       catchUpPending: record.catchUp > 0,
       nextMs: undefined,
+      oneOffMs: record.at === undefined ? undefined : Date.parse(record.at),
       source: {
         event: record.event,
         schedule: scheduleOf(record),
@@ -252,6 +267,9 @@ export class ScheduleRunner {
         ledger: { subject: fireSubject(stream, record.id), stream },
         emptyLedgerTick: -Infinity,
         message: (tickMs, late) => fireMessage(template, tickMs, workerId, late),
+        ...(fires === undefined
+          ? {}
+          : { storedOutsideLedger: (lastMs) => manualTicks(fires, stream, record.id, lastMs) }),
       },
     };
   }
@@ -259,11 +277,22 @@ export class ScheduleRunner {
   /** Plans the entry's first tick after `afterMs`, unless it is paused, over, or another worker's; wakes the loop. */
   #plan(entry: Entry, afterMs: number): void {
     if (entry.paused || !this.#viewed || !this.#owns(entry)) return;
-    const atMs = entry.source.schedule.next(afterMs);
+    const atMs = entry.source.schedule.next(afterMs) ?? this.#lateOneOff(entry, afterMs);
     if (atMs === undefined) return;
     entry.nextMs = atMs;
     this.#planned.push({ atMs, entry });
     if (atMs < this.#sleepUntil) this.#wake.abort(CANCELLED);
+    if (this.#planned.size > 2 * this.#entries.size + MIN_HEAP_GARBAGE) this.#compact();
+  }
+
+  /**
+   * A one-off schedule whose instant passed before this worker planned it (it started, or took the schedule
+   * over, just after): still due within its window, once. The ledger answers `duplicate` if it went out.
+   */
+  #lateOneOff(entry: Entry, afterMs: number): number | undefined {
+    const { oneOffMs } = entry;
+    if (oneOffMs === undefined || afterMs < oneOffMs || afterMs >= oneOffMs + ONE_OFF_WINDOW_MS) return undefined;
+    return oneOffMs;
   }
 
   /** Whether this worker fires the entry: it owns it in its fleet view, or it has no view yet. */
@@ -324,7 +353,7 @@ export class ScheduleRunner {
     const latest = this.#entries.get(entry.id);
     if (latest === entry) {
       entry.catchUpPending = entry.source.catchUp > 0 && !emitted;
-      this.#plan(entry, due.current);
+      if (entry.oneOffMs === undefined) this.#plan(entry, due.current); // a one-off was tried: nothing follows
     } else if (latest !== undefined) {
       this.#plan(latest, Math.max(due.current, time.now())); // changed while firing: from its next tick
     }
@@ -332,6 +361,7 @@ export class ScheduleRunner {
 
   #fail(error: unknown): void {
     this.#failure ??= { error };
+    this.#stopFires.abort(CANCELLED);
     this.#wake.abort(CANCELLED);
     this.#freeSlot();
   }
@@ -341,6 +371,25 @@ export class ScheduleRunner {
     this.#slotFree?.();
     this.#slotFree = undefined;
   }
+}
+
+/**
+ * The ticks of the schedule's manual fires stored since its last scheduled fire (`lastMs`; all of them when
+ * the ledger is empty): catch-up does not store them again.
+ */
+async function manualTicks(
+  fires: FireLog,
+  stream: string,
+  id: string,
+  lastMs: number | undefined,
+): Promise<Set<number>> {
+  const ticks = new Set<number>();
+  const since = lastMs === undefined ? {} : { sinceMs: lastMs - CLOCK_SKEW_MS };
+  const subject = manualFireSubject(stream, id);
+  for await (const fire of fires.read({ stream, id }, since)) {
+    if (fire.subject === subject && fire.tickMs !== undefined) ticks.add(fire.tickMs);
+  }
+  return ticks;
 }
 
 /** An empty heap of planned fires, the earliest first. */

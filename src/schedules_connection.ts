@@ -500,6 +500,7 @@ export class SchedulesConnection implements AsyncDisposable {
       publisher: this.#connection,
       store: this.#store,
       fleet: this.#fleet,
+      fires: this.#fires,
       events: this.#events,
       time,
       onTick,

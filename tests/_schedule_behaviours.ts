@@ -578,3 +578,60 @@ behaviour(
     }
   },
 );
+
+behaviour(
+  "a backfill of a paused schedule's gap is not caught up again on resume, even past the duplicate window",
+  async (backend) => {
+    const brief = new Event("brief", Object, { limits: { duplicateWindow: 0.2 } });
+    await using schedules = await connected(backend, brief);
+    await schedules.upsert("g", { event: brief, period: 1, value: {}, catchUp: 3 });
+    {
+      await using _running = workers([schedules]);
+      await waitForFires(backend, brief, "g", 1);
+      await schedules.pause("g");
+      await backend.wait.pass(300); // a fire in flight at the pause lands
+    }
+    const before = (await firesOn(backend, brief, "g")).length;
+    const lastTick = (await firesOn(backend, brief, "g")).at(-1)!.tick;
+    await backend.wait.pass(4_000);
+    const backfilled = await schedules.backfill("g", {
+      from: new Date(lastTick + 1_000),
+      to: new Date(backend.time.now() - 500),
+    });
+    assert.ok(backfilled.stored.length >= 3, JSON.stringify(backfilled));
+    await backend.wait.pass(500); // past the duplicate window: only the worker's own check can keep a copy out
+    await schedules.resume("g");
+    {
+      await using _running = workers([schedules]);
+      await waitUntil(
+        async () => (await firesOn(backend, brief, "g")).some((fire) => fire.on === "tick" && fire.tick > lastTick),
+        { what: "a scheduled fire after the resume", time: backend.wait },
+      );
+    }
+    const ticks = (await firesOn(backend, brief, "g")).map((fire) => fire.tick);
+    assert.equal(
+      new Set(ticks).size,
+      ticks.length,
+      `a tick stored twice: ${ticks.map((t) => new Date(t).toISOString())}`,
+    );
+    assert.ok(ticks.length > before + backfilled.stored.length);
+  },
+);
+
+behaviour(
+  "a one-off schedule whose instant passed before any worker ran fires once, late, within its window",
+  async (backend) => {
+    await using schedules = await connected(backend);
+    const at = new Date(backend.time.now() + 500);
+    await schedules.upsert("once-late", { event: reminder, at, value: {} });
+    await backend.wait.pass(1_500); // no worker yet: the instant passes
+    await using running = workers([schedules]);
+    await waitForFires(backend, reminder, "once-late", 1);
+    await backend.wait.pass(500);
+    assert.deepEqual((await fires(backend, reminder, "once-late")).map((fire) => fire.tick), [at.getTime()]);
+    assert.deepEqual(
+      running.reports.filter((r) => r.schedule === "once-late").map((r) => r.outcome),
+      ["emitted"],
+    );
+  },
+);
