@@ -163,7 +163,10 @@ behaviour(
     await waitForFires(backend, reminder, "c", atPause + 3);
     const all = await fires(backend, reminder, "c");
     assertIncreasing(all.map((fire) => fire.tick));
-    assert.deepEqual(all.slice(atPause, atPause + 3).map((fire) => fire.late), [true, true, false]);
+    const [first, second, onTime] = all.slice(atPause, atPause + 3);
+    assert.deepEqual([first!.late, second!.late, onTime!.late], [true, true, false]);
+    // The two most recent ticks of the pause: the two before the first one on time.
+    assert.deepEqual([first!.tick, second!.tick], [onTime!.tick - 2_000, onTime!.tick - 1_000]);
   },
 );
 
