@@ -97,7 +97,7 @@ async function workerDelays(url: string): Promise<number[]> {
   const schedules = new Schedules(event);
   await using writer = await schedules.connect({ servers: url });
   await writer.register();
-  await storeMany(STORED, (i) => writer.upsert(`s-${i}`, { event, period: PERIOD_S, value: { i } }));
+  await storeMany(STORED, (i) => writer.upsert(`change-${i}`, { event, period: PERIOD_S, value: { i } }));
 
   const arrivals = new Arrivals(WORKERS);
   const workers: SchedulesConnection[] = [];
@@ -113,12 +113,12 @@ async function workerDelays(url: string): Promise<number[]> {
       }));
     }
     // Every worker has read the stored schedules: the last one's put reached each.
-    const last = await writer.get(`s-${STORED - 1}`);
-    await arrivals.delays(keyOf(`s-${STORED - 1}`, "put", last!.revision), 0);
+    const last = await writer.get(`change-${STORED - 1}`);
+    await arrivals.delays(keyOf(`change-${STORED - 1}`, "put", last!.revision), 0);
 
     const delays: number[] = [];
     for (let n = 0; n < CHANGES; n++) {
-      const id = `s-${Math.floor(n / KINDS.length)}`;
+      const id = `change-${Math.floor(n / KINDS.length)}`;
       const kind = KINDS[n % KINDS.length]!;
       const startedAt = performance.now();
       const key = kind === "delete"
@@ -131,6 +131,10 @@ async function workerDelays(url: string): Promise<number[]> {
     stop.abort();
     await Promise.all(runs);
     for (const worker of workers) await worker.close();
+    // The bucket is the server's: the next case finds it empty.
+    const left: string[] = [];
+    for await (const { id } of writer.list({ event })) left.push(id);
+    for (const id of left) await writer.delete(id);
   }
 }
 
