@@ -27,11 +27,6 @@ export interface TickSource {
   readonly emptyLedgerTick: number | undefined;
   /** The message of one tick. */
   message(tickMs: number, late: boolean): TickMessage;
-  /**
-   * The ticks stored outside the ledger after its last tick (`lastMs`; `undefined` when the ledger is
-   * empty): a schedule's backfilled fires. Catch-up does not store them again. None for a clock.
-   */
-  storedOutsideLedger?(lastMs: number | undefined): Promise<ReadonlySet<number>>;
 }
 
 const NONE: ReadonlySet<number> = new Set();
@@ -43,6 +38,11 @@ export interface Cycle {
   readonly signal: AbortSignal | undefined;
   /** Called with the report of every tick. */
   readonly onTick: (report: TickReport) => void;
+  /**
+   * The ticks stored outside the ledger after its last tick (`lastMs`; `undefined` when the ledger is
+   * empty): a schedule's backfilled fires. Catch-up does not store them again. None for a clock.
+   */
+  readonly storedOutsideLedger?: (lastMs: number | undefined) => Promise<ReadonlySet<number>>;
 }
 
 /**
@@ -65,7 +65,7 @@ export async function emitDue(
     const { publisher, time, signal } = cycle;
     const read = async () => {
       const lastMs = await publisher.lastTick(source.ledger);
-      return { lastMs, elsewhere: await source.storedOutsideLedger?.(lastMs) ?? NONE };
+      return { lastMs, elsewhere: await cycle.storedOutsideLedger?.(lastMs) ?? NONE };
     };
     const ledger = await retryUntil(read, due.deadline, time, signal);
     if (!ledger.ok) {

@@ -247,7 +247,7 @@ export class ScheduleRunner {
     } catch {
       return undefined; // written by a newer version or by something else: left to the workers that read it
     }
-    const { events, fires } = this.#setup;
+    const { events } = this.#setup;
     if (events.size > 0 && !events.has(record.event)) return undefined;
     const template = fireTemplate(record);
     const { stream } = template;
@@ -267,9 +267,6 @@ export class ScheduleRunner {
         ledger: { subject: fireSubject(stream, record.id), stream },
         emptyLedgerTick: -Infinity,
         message: (tickMs, late) => fireMessage(template, tickMs, workerId, late),
-        ...(fires === undefined
-          ? {}
-          : { storedOutsideLedger: (lastMs) => manualTicks(fires, stream, record.id, lastMs) }),
       },
     };
   }
@@ -335,8 +332,9 @@ export class ScheduleRunner {
 
   /** Fires what is due for the entry at `nowMs`, then plans its next tick (or its replacement's). */
   async #fire(entry: Entry, plannedMs: number, nowMs: number, signal: AbortSignal | undefined): Promise<void> {
-    const { publisher, time, onTick } = this.#setup;
+    const { publisher, time, onTick, fires } = this.#setup;
     const due = dueTicks(entry.source.schedule, plannedMs, nowMs);
+    const { stream } = entry.source.ledger;
     let emitted: boolean;
     try {
       emitted = await emitDue(entry.source, due, entry.catchUpPending, nowMs, {
@@ -344,6 +342,9 @@ export class ScheduleRunner {
         time,
         signal,
         onTick: (report) => onTick({ ...report, schedule: entry.id }),
+        ...(fires === undefined
+          ? {}
+          : { storedOutsideLedger: (lastMs: number | undefined) => manualTicks(fires, stream, entry.id, lastMs) }),
       });
     } finally {
       // Before the next tick is planned: the loop may pop it as soon as it is (a fire tried until its
