@@ -67,15 +67,23 @@ export async function streamLeader(servers: string[], stream: string): Promise<s
 }
 
 /**
- * Waits for `stream` to have a leader other than `not`, and returns its
- * name; asked at `servers` every 10 ms of waiting, each request at most
- * 500 ms; gives up after 60 s.
+ * Waits for `stream` to have a leader other than `not` — or `not` itself
+ * once `back` resolved (a killed leader started again may win the election
+ * it missed the start of) — and returns its name; asked at `servers` every
+ * 10 ms of waiting, each request at most 500 ms; gives up after 60 s.
  */
-export async function awaitNewLeader(servers: string[], stream: string, not?: string): Promise<string> {
+export async function awaitNewLeader(
+  servers: string[],
+  stream: string,
+  not?: string,
+  back?: Promise<unknown>,
+): Promise<string> {
+  let isBack = false;
+  void back?.then(() => isBack = true, () => {});
   let leader: string | undefined;
   await waitUntil(async () => {
     leader = await streamLeader(servers, stream).catch(() => undefined);
-    return leader !== undefined && leader !== not;
+    return leader !== undefined && (leader !== not || isBack);
   }, { what: `a leader of '${stream}' other than ${not ?? "none"}`, timeoutMs: 60_000 });
   return leader!;
 }

@@ -135,7 +135,7 @@ Deno.test("R3 event, 3 actor processes: a leader SIGKILL and two server restarts
     const killedAt = Date.now();
     const restarted = cluster.servers.get(leader)!.restart({ signal: "SIGKILL", downMs: KILL_DOWN_MS });
     const others = urls.filter((url) => url !== cluster.servers.get(leader)!.url);
-    const newLeader = await awaitNewLeader(others, event.stream, leader);
+    const newLeader = await awaitNewLeader(others, event.stream, leader, restarted);
     electionMs = Date.now() - killedAt;
     await restarted;
     disruptions.push(`SIGKILL of leader ${leader}: ${newLeader} leads after ${electionMs} ms`);

@@ -87,7 +87,7 @@ async function runOnCluster(name: string, catchUp: number, stepDownToo: boolean)
     await untilPhase(150, 500);
     const killedMs = Date.now();
     const restarted = server.restart({ signal: "SIGKILL", downMs: DOWN_MS });
-    const afterKill = await awaitNewLeader(others, event.stream, killed);
+    const afterKill = await awaitNewLeader(others, event.stream, killed, restarted);
     disruptions.push({
       what: "SIGKILL",
       atMs: killedMs,
