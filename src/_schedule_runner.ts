@@ -342,9 +342,10 @@ export class ScheduleRunner {
         time,
         signal,
         onTick: (report) => onTick({ ...report, schedule: entry.id }),
-        ...(fires === undefined
-          ? {}
-          : { storedOutsideLedger: (lastMs: number | undefined) => manualTicks(fires, stream, entry.id, lastMs) }),
+        ...(fires === undefined ? {} : {
+          storedOutsideLedger: (lastMs: number | undefined) =>
+            manualTicks(fires, this.#setup.store, stream, entry.id, lastMs),
+        }),
       });
     } finally {
       // Before the next tick is planned: the loop may pop it as soon as it is (a fire tried until its
@@ -380,13 +381,17 @@ export class ScheduleRunner {
  */
 async function manualTicks(
   fires: FireLog,
+  store: ScheduleStore,
   stream: string,
   id: string,
   lastMs: number | undefined,
 ): Promise<Set<number>> {
   const ticks = new Set<number>();
-  const since = lastMs === undefined ? {} : { sinceMs: lastMs - CLOCK_SKEW_MS };
   const subject = manualFireSubject(stream, id);
+  // One cheap read first: most schedules never had a manual fire, and a fleet taking a dead worker's schedules
+  // over catches them all up at once (a history read each made a consumer each at once and stalled the server).
+  if (await store.lastFire({ stream, subject }) === undefined) return ticks;
+  const since = lastMs === undefined ? {} : { sinceMs: lastMs - CLOCK_SKEW_MS };
   for await (const fire of fires.read({ stream, id }, since)) {
     if (fire.subject === subject && fire.tickMs !== undefined) ticks.add(fire.tickMs);
   }
