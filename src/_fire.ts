@@ -11,6 +11,12 @@ import { CLOCK_HEADER, LATE_HEADER, TICK_HEADER } from "./tick.ts";
 
 /** The first token of every schedule's subject. */
 const FIRE_PREFIX = "walnats-schedule";
+/**
+ * How much earlier than its tick a fire may have been stored, by a worker whose clock runs ahead of the
+ * server's: reads of a schedule's fires "since an instant" start this long before it (`backfill()` from
+ * `from`, a catch-up from the last scheduled fire).
+ */
+export const MAX_CLOCK_SKEW_MS = 60_000;
 /** The header naming the schedule a fire belongs to. */
 export const SCHEDULE_HEADER = "Walnats-Schedule";
 

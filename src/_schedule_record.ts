@@ -268,6 +268,18 @@ function sharedMeta(meta: unknown): Readonly<Record<string, string>> {
   return sharedMetas.of(JSON.stringify(meta), () => Object.freeze(meta as Record<string, string>));
 }
 
+/**
+ * A stored record this version can read; `undefined` for one it cannot
+ * (written by a newer version or by something else: left to those that read it).
+ */
+export function readableRecord(data: Uint8Array): ScheduleRecord | undefined {
+  try {
+    return decodeRecord(data);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The schedule of a record without its bounds; records of one spec share it (it holds no state). */
 function baseSchedule(record: ScheduleRecord): Schedule {
   const { cron, timezone, period } = record;

@@ -19,23 +19,17 @@
  */
 import { CANCELLED, isAbort } from "./_async.ts";
 import { emitDue, type TickSource } from "./_emit_due.ts";
-import { fireMessage, fireSubject, fireTemplate, manualFireSubject } from "./_fire.ts";
+import { fireMessage, fireSubject, fireTemplate, manualFireSubject, MAX_CLOCK_SKEW_MS } from "./_fire.ts";
 import { FleetView } from "./_fleet.ts";
 import { MinHeap } from "./_min_heap.ts";
 import { keyHash, type Members, ownerOf } from "./_rendezvous.ts";
-import { decodeRecord, ONE_OFF_WINDOW_MS, scheduleOf, type ScheduleRecord } from "./_schedule_record.ts";
+import { ONE_OFF_WINDOW_MS, readableRecord, scheduleOf } from "./_schedule_record.ts";
 import type { TickReport } from "./clock.ts";
 import type { Event } from "./event.ts";
 import type { Publisher } from "./publisher.ts";
 import { dueTicks } from "./schedule.ts";
 import type { FireLog, FleetStore, ScheduleChange, ScheduleStore, StoredSchedule } from "./schedule_store.ts";
 import type { TimeSource } from "./time_source.ts";
-
-/**
- * How long before a schedule's last scheduled fire its manual fires are read when it catches up: workers'
- * and servers' clocks may differ this much.
- */
-const CLOCK_SKEW_MS = 60_000;
 
 /** How many stale items the heap may hold beyond twice the schedules before a membership change rebuilds it. */
 const MIN_HEAP_GARBAGE = 1_024;
@@ -241,12 +235,8 @@ export class ScheduleRunner {
 
   /** The entry of a stored schedule; `undefined` when it is not one of this worker's events (or not a record it can read). */
   #entryOf(stored: StoredSchedule): Entry | undefined {
-    let record: ScheduleRecord;
-    try {
-      record = decodeRecord(stored.data);
-    } catch {
-      return undefined; // written by a newer version or by something else: left to the workers that read it
-    }
+    const record = readableRecord(stored.data);
+    if (record === undefined) return undefined;
     const { events } = this.#setup;
     if (events.size > 0 && !events.has(record.event)) return undefined;
     const template = fireTemplate(record);
@@ -391,7 +381,7 @@ async function manualTicks(
   // One cheap read first: most schedules never had a manual fire, and a fleet taking a dead worker's schedules
   // over catches them all up at once (a history read each made a consumer each at once and stalled the server).
   if (await store.lastFire({ stream, subject }) === undefined) return ticks;
-  const since = lastMs === undefined ? {} : { sinceMs: lastMs - CLOCK_SKEW_MS };
+  const since = lastMs === undefined ? {} : { sinceMs: lastMs - MAX_CLOCK_SKEW_MS };
   for await (const fire of fires.read({ stream, id }, since)) {
     if (fire.subject === subject && fire.tickMs !== undefined) ticks.add(fire.tickMs);
   }

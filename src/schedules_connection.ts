@@ -1,9 +1,10 @@
 import { describe } from "./_describe.ts";
-import { fireSubject, fireTemplate, manualFireMessage } from "./_fire.ts";
+import { fireSubject, fireTemplate, manualFireMessage, MAX_CLOCK_SKEW_MS } from "./_fire.ts";
 import {
   checkScheduleId,
   decodeRecord,
   encodeRecord,
+  readableRecord,
   recordPayload,
   scheduleOf,
   type ScheduleOptions,
@@ -15,7 +16,7 @@ import { type AppliedChange, type FireReport, ScheduleRunner } from "./_schedule
 import { ErrorCode, WalnatsError } from "./errors.ts";
 import { type Event, streamOf } from "./event.ts";
 import type { EventsConnection } from "./events_connection.ts";
-import type { FireLog, FleetStore, ScheduleStore, StoredFire, StoredSchedule } from "./schedule_store.ts";
+import type { FireLog, FleetStore, ScheduleStore, StoredFire } from "./schedule_store.ts";
 import { instantOf } from "./_units.ts";
 import type { BoundedSchedule } from "./schedule.ts";
 import type { Schema } from "./serializer.ts";
@@ -35,11 +36,6 @@ const MAX_BACKFILL = 1_000;
 const MAX_COUNTED = 100_000;
 /** How long a manual fire's publish may wait for the stream's answer. */
 const MANUAL_TIMEOUT_MS = 5_000;
-/**
- * How much earlier than its tick a fire may have been stored, by a worker whose clock runs ahead of the
- * server's: `backfill()` reads the fires stored from this long before `from`.
- */
-const MAX_CLOCK_SKEW_MS = 60_000;
 /** The first window of fires `describe()` reads for the recent ones is at least this long. */
 const RECENT_FIRST_WINDOW_MS = 60_000;
 /** How much the window grows each time it held fewer fires than asked for. */
@@ -280,7 +276,7 @@ export class SchedulesConnection implements AsyncDisposable {
   async *list(options: { event?: Event } = {}): AsyncIterable<ScheduleInfo> {
     const name = options.event?.name;
     for await (const stored of this.#store.list()) {
-      const record = readable(stored);
+      const record = readableRecord(stored.data);
       if (record !== undefined && (name === undefined || record.event === name)) {
         yield this.#info(record, stored.revision);
       }
@@ -618,15 +614,6 @@ export class SchedulesConnection implements AsyncDisposable {
       updatedAt: new Date(record.updatedAt),
       revision,
     };
-  }
-}
-
-/** A stored record this version can read; `undefined` for one it cannot (written by something else). */
-function readable(stored: StoredSchedule): ScheduleRecord | undefined {
-  try {
-    return decodeRecord(stored.data);
-  } catch {
-    return undefined;
   }
 }
 
