@@ -8,6 +8,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { waitUntil } from "../_wait.ts";
+import type { FireLine } from "../nats/_schedule_worker_process.ts";
 import type { StoredMessage } from "../nats/_stream.ts";
 
 /** The environment variable that replays a run: `CHAOS_SEED=1234 deno task test:chaos`. */
@@ -143,4 +144,35 @@ export function auditTicks(messages: StoredMessage[], periodMs: number): TickAud
   for (let tick = first; tick <= last; tick += periodMs) if (!counts.has(tick)) missing.push(tick);
   const duplicates = [...counts].filter(([, count]) => count > 1).map(([tick, count]) => `${tick} x${count}`);
   return { stored: messages.length, first, last, duplicates, missing, outOfOrder, late };
+}
+
+/** A fire report of a worker process, and which worker (1, 2, …) printed it. */
+export type WorkerFireLine = FireLine & { worker: number };
+
+/**
+ * The stored fires (`schedule@tick` keys) that no worker reported `emitted`
+ * nor as one that may have been stored: `duplicate` (found stored by a later
+ * attempt), or missed `unacknowledged` (its answer was lost: a restart, a
+ * deadline passed while paused) or `stopped` (in flight when the worker
+ * stopped). A fire reported only `late` (never tried), or not at all, is one
+ * the reports lie about. With the first few, and their reports.
+ */
+export function unexplainedFires(
+  storedKeys: readonly string[],
+  reportsByWorker: readonly (readonly FireLine[])[],
+): { count: number; first: { key: string; reports: WorkerFireLine[] }[] } {
+  const reportsOf = new Map<string, WorkerFireLine[]>();
+  reportsByWorker.forEach((lines, n) => {
+    for (const r of lines) {
+      const key = `${r.schedule}@${r.tick}`;
+      reportsOf.set(key, [...reportsOf.get(key) ?? [], { worker: n + 1, ...r }]);
+    }
+  });
+  const explains = (r: FireLine) =>
+    r.outcome === "emitted" || r.outcome === "duplicate" || r.reason === "unacknowledged" || r.reason === "stopped";
+  const unexplained = storedKeys.filter((key) => !(reportsOf.get(key) ?? []).some(explains));
+  return {
+    count: unexplained.length,
+    first: unexplained.slice(0, 3).map((key) => ({ key, reports: reportsOf.get(key) ?? [] })),
+  };
 }
