@@ -113,7 +113,11 @@ export interface FleetMember {
 export interface FleetStore {
   /** Records a heartbeat of the worker `id`, at the store's time. */
   beat(id: string): Promise<void>;
-  /** Every worker the store still holds, with the time of its last beat (dead ones too, until they expire). */
+  /**
+   * Every worker the store still holds, with the time of its last beat (dead ones too, until they expire):
+   * at least as recent as the last `beat()` through this store (a read may trail other stores' writes by the
+   * time their news takes to arrive).
+   */
   members(): Promise<FleetMember[]>;
   /** Removes the worker `id`: a worker that stops cleanly leaves at once. */
   leave(id: string): Promise<void>;

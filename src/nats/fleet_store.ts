@@ -4,9 +4,16 @@
  * (the entry's timestamp), so that workers whose clocks differ agree on it.
  * Entries of workers that stopped beating expire after a minute.
  *
+ * A store reads the members from one watch of the bucket, opened at its
+ * first read: a round of the fleet (a beat, then a read) costs one write and
+ * no request beyond it, where listing the keys made a consumer and read
+ * every key at every round, and delayed the fires sent beside it.
+ *
  * @module
  */
-import { type KV, Kvm } from "@nats-io/kv";
+import { type KV, Kvm, type KvWatchEntry } from "@nats-io/kv";
+import type { QueuedIterator } from "@nats-io/nats-core";
+import { delay } from "../_async.ts";
 import { ErrorCode, messageOf, WalnatsError } from "../errors.ts";
 import type { FleetMember, FleetStore } from "../schedule_store.ts";
 import type { NatsLink } from "./_link.ts";
@@ -15,12 +22,18 @@ import type { NatsLink } from "./_link.ts";
 export const WORKERS_BUCKET = "walnats-workers";
 /** How long an entry outlives its last beat: the bucket's `max_age`. */
 const MEMBER_EXPIRY_MS = 60_000;
+/** How long a read waits for the watch to bring the store's last beat before it fails. */
+const WATCH_BEHIND_MS = 1_000;
 
 /** {@link FleetStore} on the `walnats-workers` KV bucket, created on the first beat. */
 export class NatsFleetStore implements FleetStore {
   readonly #link: NatsLink;
   readonly #replicas: number;
   #kv: Promise<KV> | undefined;
+  /** The watch the members are read from; `undefined` until the first read, and after a leave or its end. */
+  #beats: Promise<BeatsWatch> | undefined;
+  /** The bucket's revision of the last beat through this store: a read waits until the watch has seen it. */
+  #lastBeat = 0;
 
   /**
    * @param link the NATS connection
@@ -33,23 +46,31 @@ export class NatsFleetStore implements FleetStore {
 
   async beat(id: string): Promise<void> {
     const kv = await this.#bucket();
-    await request(`Cannot record the heartbeat of worker '${id}'`, () => kv.put(id, ""));
+    const revision = await request(`Cannot record the heartbeat of worker '${id}'`, () => kv.put(id, ""));
+    this.#lastBeat = Math.max(this.#lastBeat, revision);
   }
 
   async members(): Promise<FleetMember[]> {
     const kv = await this.#bucket();
-    return await request("Cannot read the fleet's heartbeats", async () => {
-      const members: FleetMember[] = [];
-      for await (const id of await kv.keys()) {
-        const entry = await kv.get(id);
-        if (entry?.operation === "PUT") members.push({ id, beatMs: entry.created.getTime() });
-      }
-      return members;
+    const what = "Cannot read the fleet's heartbeats";
+    const opened = this.#beats ??= BeatsWatch.open(kv).catch((error: unknown) => {
+      if (this.#beats === opened) this.#beats = undefined;
+      throw error;
     });
+    const beats = await request(what, () => opened);
+    try {
+      return await beats.membersSince(this.#lastBeat, WATCH_BEHIND_MS);
+    } catch (error) {
+      if (beats.ended && this.#beats === opened) this.#beats = undefined; // the next read opens a new watch
+      throw new WalnatsError(ErrorCode.RequestFailed, `${what}: ${messageOf(error)}`, { cause: error });
+    }
   }
 
   async leave(id: string): Promise<void> {
     const kv = await this.#bucket();
+    const beats = this.#beats;
+    this.#beats = undefined; // a worker that leaves reads no more; a later run opens a new watch
+    beats?.then((watch) => watch.stop(), () => {});
     await request(`Cannot remove worker '${id}' from the fleet`, () => kv.purge(id));
   }
 
@@ -65,6 +86,90 @@ export class NatsFleetStore implements FleetStore {
       this.#kv = creating;
     }
     return await request(`Cannot open the fleet's bucket '${WORKERS_BUCKET}'`, () => this.#kv!);
+  }
+}
+
+/**
+ * One watch of the bucket and the last beat of each worker it brought. The
+ * ordered consumer behind it recreates itself after a reconnect; once it
+ * ends all the same, {@link ended} is set and reads fail.
+ */
+class BeatsWatch {
+  readonly #watcher: QueuedIterator<KvWatchEntry>;
+  readonly #beatMs = new Map<string, number>();
+  /** The highest revision the watch brought. */
+  #revision = 0;
+  /** Whether the watch brought the last beat of every worker the bucket held when it opened. */
+  #current: boolean;
+  /** Resolved (and replaced) at every entry and at the end: what a read that waits for a revision waits on. */
+  #news = Promise.withResolvers<void>();
+  ended = false;
+
+  private constructor(watcher: QueuedIterator<KvWatchEntry>, empty: boolean) {
+    this.#watcher = watcher;
+    this.#current = empty;
+    this.#follow();
+  }
+
+  /** Opens a watch of every key's last beat and then of every change. */
+  static async open(kv: KV): Promise<BeatsWatch> {
+    // An empty bucket's watch brings nothing to say it is current: ask first.
+    const empty = (await kv.status()).values === 0;
+    return new BeatsWatch(await kv.watch(), empty);
+  }
+
+  /**
+   * The members as the watch knows them, once it has brought what the
+   * bucket held when it opened and `revision` (or a later one); entries past
+   * the bucket's expiry are dropped (the server removed them without a word).
+   *
+   * @throws Error when the watch is not there within `timeoutMs`, or ended
+   */
+  async membersSince(revision: number, timeoutMs: number): Promise<FleetMember[]> {
+    const behind = () => !this.ended && (!this.#current || this.#revision < revision);
+    if (behind()) {
+      const giveUp = new AbortController();
+      const caughtUp = (async () => {
+        while (behind()) await this.#news.promise;
+      })();
+      await Promise.race([caughtUp, delay(timeoutMs, giveUp.signal).catch(() => {})]);
+      giveUp.abort();
+    }
+    if (this.ended) throw new Error("the watch of the heartbeats ended");
+    if (behind()) throw new Error(`the watch did not catch up with this worker's beat within ${timeoutMs} ms`);
+    const newest = Math.max(-Infinity, ...this.#beatMs.values());
+    const members: FleetMember[] = [];
+    for (const [id, beatMs] of this.#beatMs) {
+      if (beatMs < newest - MEMBER_EXPIRY_MS) this.#beatMs.delete(id);
+      else members.push({ id, beatMs });
+    }
+    return members;
+  }
+
+  stop(): void {
+    this.#watcher.stop();
+  }
+
+  async #follow(): Promise<void> {
+    try {
+      for await (const entry of this.#watcher) {
+        if (entry.operation === "PUT") this.#beatMs.set(entry.key, entry.created.getTime());
+        else this.#beatMs.delete(entry.key);
+        this.#revision = Math.max(this.#revision, entry.revision);
+        if (entry.delta === 0) this.#current = true;
+        this.#tell();
+      }
+    } catch {
+      // The consumer failed: reads fail from now on, and the store opens a new watch.
+    } finally {
+      this.ended = true;
+      this.#tell();
+    }
+  }
+
+  #tell(): void {
+    this.#news.resolve();
+    this.#news = Promise.withResolvers<void>();
   }
 }
 

@@ -6,10 +6,11 @@
 import assert from "node:assert/strict";
 import { startNatsServer } from "../../cli/_nats_server.ts";
 import { delay } from "../../src/_async.ts";
+import { waitUntil } from "../_wait.ts";
 import { dialOrAdopt } from "../../src/nats/connect.ts";
 import { WORKERS_BUCKET } from "../../src/nats/fleet_store.ts";
 import { connectNatsSchedules } from "../../src/nats/schedule_store.ts";
-import type { SchedulesBackendConnection } from "../../src/schedule_store.ts";
+import type { FleetMember, SchedulesBackendConnection } from "../../src/schedule_store.ts";
 
 async function open(servers: string): Promise<SchedulesBackendConnection & AsyncDisposable> {
   const conn = connectNatsSchedules(await dialOrAdopt({ servers }), []);
@@ -38,6 +39,7 @@ Deno.test("beat() records a worker at the server's time, members() shows every w
   assert.ok(second[0]!.beatMs >= first[0]!.beatMs + 20, "a later beat is not later");
   assert.equal(second[1]!.beatMs, first[1]!.beatMs);
   await two.fleet.leave("worker-b");
+  await one.fleet.beat("worker-a"); // a read is as recent as the reader's last beat: a round beats, then reads
   assert.deepEqual((await one.fleet.members()).map((member) => member.id), ["worker-a"]);
   await two.fleet.leave("worker-never-seen");
   assert.deepEqual((await two.fleet.members()).map((member) => member.id), ["worker-a"]);
@@ -54,4 +56,36 @@ Deno.test("the fleet's bucket keeps one beat per worker, for a minute", async ()
   } finally {
     await link.close();
   }
+});
+
+Deno.test("members() follows the bucket through a server restart: a beat after it is read by every connection", async () => {
+  await using server = await startNatsServer();
+  await using one = await open(server.url);
+  await using two = await open(server.url);
+  await one.fleet.beat("worker-a");
+  await two.fleet.beat("worker-b");
+  assert.deepEqual((await one.fleet.members()).map((member) => member.id).sort(), ["worker-a", "worker-b"]);
+  const before = (await one.fleet.members()).find((member) => member.id === "worker-b")!.beatMs;
+  await server.restart({ downMs: 300 });
+  // A round (a beat, then a read) may fail while the connections dial again; the first one after succeeds.
+  const round = async (conn: SchedulesBackendConnection, id: string) => {
+    try {
+      await conn.fleet.beat(id);
+      return await conn.fleet.members();
+    } catch {
+      return undefined;
+    }
+  };
+  await waitUntil(async () => await round(two, "worker-b") !== undefined, {
+    what: "a round of worker-b after the restart",
+  });
+  let seen: FleetMember[] | undefined;
+  await waitUntil(async () => (seen = await round(one, "worker-a")) !== undefined, {
+    what: "a round of worker-a after the restart",
+  });
+  const b = seen!.find((member) => member.id === "worker-b");
+  assert.ok(
+    b !== undefined && b.beatMs > before,
+    `worker-b's beat after the restart not read: ${JSON.stringify(seen)}`,
+  );
 });
