@@ -155,36 +155,59 @@ export class NatsScheduleStore implements ScheduleStore {
   /**
    * The last value of every key, `ready` after the one the consumer had none pending after (at once for an
    * empty bucket), then every change. The ordered consumer recreates itself after a reconnect; when it ends
-   * on its own all the same, a new one resumes after the last revision seen.
+   * on its own all the same, a new one resumes after the last revision seen. Opening the first one is tried
+   * again every `REWATCH_PAUSE_MS` while the bucket cannot answer (`STREAM_UNAVAILABLE`: no leader yet, or no
+   * answer in time), so that a worker started during an election or beside a loaded server waits for it.
    */
   async *watch(signal: AbortSignal): AsyncIterable<ScheduleChange> {
-    if (signal.aborted) return;
     const what = "Cannot watch the schedules";
-    let ready = await this.#isEmpty(what);
-    if (ready) yield { kind: "ready" };
-    let watcher = await this.#watch({ include: KvWatchInclude.LastValue }, what);
+    const first = await this.#firstWatch(what, signal);
+    if (first === undefined) return;
+    let { ready, watcher } = first;
     let lastRevision = 0;
+    /** Whether a watch ended before `ready`: the next one's delete markers may be of schedules told already. */
+    let reopened = false;
     const stop = () => watcher.stop();
     signal.addEventListener("abort", stop, { once: true });
     try {
+      if (ready) yield { kind: "ready" };
       while (!signal.aborted) {
         for await (const entry of watcher) {
           lastRevision = entry.revision;
           const change = changeOf(entry);
-          // Before `ready`, a delete marker is a schedule deleted before the watch began: nothing to tell.
-          if (ready || change.kind === "put") yield change;
+          // Before `ready`, a delete marker is a schedule deleted before the watch began: nothing to tell, unless
+          // an earlier watch may have told it.
+          if (ready || reopened || change.kind === "put") yield change;
           if (!ready && entry.delta === 0) {
             ready = true;
             yield { kind: "ready" };
           }
         }
         if (signal.aborted) break;
+        reopened ||= !ready;
         watcher = await this.#rewatch(ready ? lastRevision : 0, signal);
       }
     } finally {
       signal.removeEventListener("abort", stop);
       watcher.stop();
     }
+  }
+
+  /** The first watch, and whether the bucket was empty when it opened; `undefined` when `signal` aborted first. */
+  async #firstWatch(
+    what: string,
+    signal: AbortSignal,
+  ): Promise<{ ready: boolean; watcher: QueuedIterator<KvEntry & { delta?: number }> } | undefined> {
+    while (!signal.aborted) {
+      try {
+        const ready = await this.#isEmpty(what);
+        return { ready, watcher: await this.#watch({ include: KvWatchInclude.LastValue }, what) };
+      } catch (error) {
+        if (!(error instanceof WalnatsError && error.code === ErrorCode.StreamUnavailable)) throw error;
+        await delay(REWATCH_PAUSE_MS, signal).catch(() => {});
+      }
+    }
+    return undefined;
   }
 
   async lastFire(target: { readonly stream: string; readonly subject: string }): Promise<LastFire | undefined> {

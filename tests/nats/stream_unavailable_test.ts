@@ -1,12 +1,22 @@
 /**
  * STREAM_UNAVAILABLE against a real 3-node cluster: a replicated stream
  * without a leader answers publishes with "no responders", and the library
- * says the stream cannot answer, not that it does not exist.
+ * says the stream cannot answer, not that it does not exist; a schedules
+ * worker started while its bucket has no leader waits for one.
  */
 import assert from "node:assert/strict";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { Clock, ErrorCode, Event, Events, isWalnatsError, type TickReport } from "../../mod.ts";
+import {
+  type AppliedChange,
+  Clock,
+  ErrorCode,
+  Event,
+  Events,
+  isWalnatsError,
+  Schedules,
+  type TickReport,
+} from "../../mod.ts";
 import { settled, waitUntil } from "../_wait.ts";
 import { startCluster } from "./_cluster.ts";
 
@@ -70,4 +80,50 @@ Deno.test("a clustered stream without a leader is STREAM_UNAVAILABLE for emit() 
   assert.equal(reports[0]?.outcome, "missed");
   assert.equal(reports[0]?.reason, "unacknowledged");
   assert.ok(isWalnatsError(reports[0]?.error, ErrorCode.StreamUnavailable), String(reports[0]?.error));
+});
+
+Deno.test("a schedules worker started while the schedules' bucket has no leader waits for it, then follows the schedules", async () => {
+  await using cluster = await startCluster();
+  const event = new Event("reminders", Object, { limits: { replicas: 3 } });
+  await using admin = await new Schedules(event).connect({ servers: cluster.urls });
+  await waitUntil(() => admin.register().then(() => true, () => false), { what: "the R3 bucket to be created" });
+  await admin.upsert("before", { event, period: 3600, value: {} });
+
+  const bucket = "KV_walnats-schedules";
+  const leader = await streamLeader(cluster.urls, bucket);
+  const survivor = cluster.servers.get([...cluster.servers.keys()].find((name) => name !== leader)!)!;
+  await using worker = await new Schedules(event).connect({ servers: survivor.url });
+  const others = [...cluster.servers.values()].filter((server) => server !== survivor);
+  const outage = Promise.all(others.map((server) => server.restart({ downMs: 3_000 })));
+  const nc = await connect({ servers: survivor.url });
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 500, checkAPI: false });
+    await waitUntil(() => jsm.streams.info(bucket).then(() => false, () => true), {
+      what: "the bucket to lose its leader",
+    });
+  } finally {
+    await nc.close();
+  }
+
+  const stop = new AbortController();
+  const changes: AppliedChange[] = [];
+  let failure: unknown;
+  const running = worker.run({ signal: stop.signal, onChange: (change) => changes.push(change) })
+    .catch((error: unknown) => failure = error);
+  try {
+    await outage;
+    const told = (id: string) => () => {
+      if (failure !== undefined) throw failure;
+      return changes.some((change) => change.id === id && change.kind === "put");
+    };
+    await waitUntil(told("before"), { what: "the worker to read the schedule stored before" });
+    await waitUntil(() => admin.upsert("after", { event, period: 3600, value: {} }).then(() => true, () => false), {
+      what: "an upsert after the outage",
+    });
+    await waitUntil(told("after"), { what: "the worker to follow a change after the outage" });
+  } finally {
+    stop.abort();
+    await running;
+  }
+  assert.equal(failure, undefined, String(failure));
 });
