@@ -13,6 +13,8 @@
  * with 100,000 schedules exports several hundred thousand series, more than
  * most Prometheus servers want from one target. `new Metrics({ perSchedule:
  * false })` leaves the label out (the fire counters are then per event).
+ * A deleted schedule's series go when the worker applies the delete
+ * (`onChange`).
  *
  * | metric | type | labels | what |
  * | --- | --- | --- | --- |
@@ -154,6 +156,8 @@ export class Metrics {
   readonly #fireLag: Histogram<"event">;
   readonly #changes: Counter<"kind">;
   readonly #perSchedule: boolean;
+  /** The removals of deleted schedules' series not done yet: the text waits for them. */
+  #forgetting: Promise<void> = Promise.resolve();
   /** The latest tick seen stored, per event, in epoch milliseconds: a late catch-up tick does not move it back. */
   readonly #lastTickMs = new Map<string, number>();
 
@@ -304,7 +308,19 @@ export class Metrics {
    */
   readonly onChange = (change: AppliedChange): void => {
     this.#changes.inc({ kind: change.kind });
+    if (change.kind === "delete" && this.#perSchedule) {
+      this.#forgetting = this.#forgetting.then(() => this.#forget(change.id));
+    }
   };
+
+  /** Drops the fire series of a deleted schedule: schedules created and deleted all day would add up otherwise. */
+  async #forget(schedule: string): Promise<void> {
+    for (const counter of [this.#fires, this.#firesMissed, this.#firesLate] as Counter<string>[]) {
+      for (const { labels } of (await counter.get()).values) {
+        if (labels.schedule === schedule) counter.remove(labels);
+      }
+    }
+  }
 
   /**
    * Counts one job event: give it as `actors.listen({ onEvent: metrics.onEvent })`.
@@ -365,6 +381,7 @@ export class Metrics {
    * @returns the text, of type {@link Metrics.contentType}
    */
   async text(): Promise<string> {
+    await this.#forgetting;
     return await this.#registry.metrics();
   }
 

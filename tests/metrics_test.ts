@@ -90,7 +90,7 @@ const CHANGES: AppliedChange[] = [
   { id: "u-1", kind: "put", revision: 1 },
   { id: "u-2", kind: "put", revision: 2 },
   { id: "u-1", kind: "put", revision: 3 },
-  { id: "u-2", kind: "delete", revision: 0 },
+  { id: "u-3", kind: "delete", revision: 0 },
 ];
 
 /** Metrics fed with {@link FIRES} and {@link CHANGES}. */
@@ -235,6 +235,25 @@ Deno.test("Metrics observes acknowledged fires' lag per event, not per schedule,
   assert.equal(values.get('walnats_last_tick_timestamp_seconds{event="reminder"}'), (T0 + 60_000) / 1000);
   assert.equal(values.get('walnats_schedule_changes_total{kind="put"}'), 3);
   assert.equal(values.get('walnats_schedule_changes_total{kind="delete"}'), 1);
+});
+
+Deno.test("Metrics drops a schedule's fire series when the worker applies its delete, and keeps the others'", async () => {
+  const metrics = withFires();
+  const seriesOf = (values: Map<string, number>, schedule: string) =>
+    [...values.keys()].filter((key) => key.includes(`schedule="${schedule}"`));
+  const before = samples(await metrics.text());
+  assert.deepEqual(seriesOf(before, "u-2").length, 3); // duplicate, missed, missed late
+  metrics.onChange({ id: "u-2", kind: "delete", revision: 0 });
+  const after = samples(await metrics.text());
+  assert.deepEqual(seriesOf(after, "u-2"), []);
+  assert.deepEqual(seriesOf(after, "u-1"), seriesOf(before, "u-1"));
+  assert.equal(after.get('walnats_schedule_changes_total{kind="delete"}'), 2);
+  // Fires of a schedule created again under the id count from zero.
+  metrics.onFire({ ...FIRES[2]!, schedule: "u-2" });
+  assert.equal(
+    samples(await metrics.text()).get('walnats_fires_total{event="reminder",schedule="u-2",outcome="missed"}'),
+    1,
+  );
 });
 
 Deno.test("Metrics({ perSchedule: false }) counts fires per event, with no schedule label", async () => {
