@@ -39,7 +39,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { JobEvent } from "./actor.ts";
-import type { TickReport } from "./clock.ts";
+import type { MissedReason, TickReport } from "./clock.ts";
 import type { ConnectionStatus } from "./connection_status.ts";
 import type { AppliedChange, FireReport } from "./_schedule_runner.ts";
 
@@ -47,6 +47,9 @@ import type { AppliedChange, FireReport } from "./_schedule_runner.ts";
 const LAG_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 /** Upper bounds of the job duration buckets, in seconds. */
 const DURATION_BUCKETS_S = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300];
+/** Every outcome of a report, and every reason of a missed one: the series a deleted schedule may have. */
+const FIRE_OUTCOMES: readonly TickReport["outcome"][] = ["emitted", "duplicate", "missed"];
+const MISSED_REASONS: readonly MissedReason[] = ["late", "unacknowledged", "stopped"];
 
 /**
  * Something whose connection can be watched by {@link Metrics.watch}:
@@ -156,8 +159,8 @@ export class Metrics {
   readonly #fireLag: Histogram<"event">;
   readonly #changes: Counter<"kind">;
   readonly #perSchedule: boolean;
-  /** The removals of deleted schedules' series not done yet: the text waits for them. */
-  #forgetting: Promise<void> = Promise.resolve();
+  /** The events each schedule had fires of (with the `schedule` label): what a delete removes the series of. */
+  readonly #eventsOf = new Map<string, Set<string>>();
   /** The latest tick seen stored, per event, in epoch milliseconds: a late catch-up tick does not move it back. */
   readonly #lastTickMs = new Map<string, number>();
 
@@ -293,6 +296,9 @@ export class Metrics {
    */
   readonly onFire = (report: FireReport): void => {
     const { event, outcome } = report;
+    if (this.#perSchedule) {
+      this.#eventsOf.set(report.schedule, (this.#eventsOf.get(report.schedule) ?? new Set()).add(event));
+    }
     const labels = this.#perSchedule ? { event, schedule: report.schedule } : { event };
     this.#fires.inc({ ...labels, outcome });
     if (outcome === "missed") this.#firesMissed.inc({ ...labels, reason: report.reason ?? "unacknowledged" });
@@ -308,18 +314,20 @@ export class Metrics {
    */
   readonly onChange = (change: AppliedChange): void => {
     this.#changes.inc({ kind: change.kind });
-    if (change.kind === "delete" && this.#perSchedule) {
-      this.#forgetting = this.#forgetting.then(() => this.#forget(change.id));
-    }
+    if (change.kind === "delete") this.#forget(change.id);
   };
 
-  /** Drops the fire series of a deleted schedule: schedules created and deleted all day would add up otherwise. */
-  async #forget(schedule: string): Promise<void> {
-    for (const counter of [this.#fires, this.#firesMissed, this.#firesLate] as Counter<string>[]) {
-      for (const { labels } of (await counter.get()).values) {
-        if (labels.schedule === schedule) counter.remove(labels);
-      }
+  /**
+   * Drops the fire series of a deleted schedule: schedules created and deleted all day would add up otherwise.
+   * (A report of a fire that was in flight at the delete makes its series again.)
+   */
+  #forget(schedule: string): void {
+    for (const event of this.#eventsOf.get(schedule) ?? []) {
+      for (const outcome of FIRE_OUTCOMES) this.#fires.remove({ event, schedule, outcome });
+      for (const reason of MISSED_REASONS) this.#firesMissed.remove({ event, schedule, reason });
+      this.#firesLate.remove({ event, schedule });
     }
+    this.#eventsOf.delete(schedule);
   }
 
   /**
@@ -381,7 +389,6 @@ export class Metrics {
    * @returns the text, of type {@link Metrics.contentType}
    */
   async text(): Promise<string> {
-    await this.#forgetting;
     return await this.#registry.metrics();
   }
 

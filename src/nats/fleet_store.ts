@@ -22,15 +22,21 @@ import type { NatsLink } from "./_link.ts";
 export const WORKERS_BUCKET = "walnats-workers";
 /** How long an entry outlives its last beat: the bucket's `max_age`. */
 const MEMBER_EXPIRY_MS = 60_000;
-/** How long a read waits for the watch to bring the store's last beat before it fails. */
-const WATCH_BEHIND_MS = 1_000;
+/**
+ * How long a read waits for the watch to bring the store's last beat before it fails (and the next read opens
+ * a new watch): short enough that a worker whose reads fail still beats well within the fleet's TTL.
+ */
+const WATCH_BEHIND_MS = 500;
 
 /** {@link FleetStore} on the `walnats-workers` KV bucket, created on the first beat. */
 export class NatsFleetStore implements FleetStore {
   readonly #link: NatsLink;
   readonly #replicas: number;
   #kv: Promise<KV> | undefined;
-  /** The watch the members are read from; `undefined` until the first read, and after a leave or its end. */
+  /**
+   * The watch the members are read from; `undefined` until the first read, and after a leave or a failed read.
+   * Every run on the connection shares it: one run's leave costs another at most the read in progress.
+   */
   #beats: Promise<BeatsWatch> | undefined;
   /** The bucket's revision of the last beat through this store: a read waits until the watch has seen it. */
   #lastBeat = 0;
@@ -46,22 +52,28 @@ export class NatsFleetStore implements FleetStore {
 
   async beat(id: string): Promise<void> {
     const kv = await this.#bucket();
-    const revision = await request(`Cannot record the heartbeat of worker '${id}'`, () => kv.put(id, ""));
-    this.#lastBeat = Math.max(this.#lastBeat, revision);
+    // The latest, not the highest: a bucket made again (deleted while workers ran) starts from revision 1.
+    this.#lastBeat = await request(`Cannot record the heartbeat of worker '${id}'`, () => kv.put(id, ""));
   }
 
   async members(): Promise<FleetMember[]> {
     const kv = await this.#bucket();
     const what = "Cannot read the fleet's heartbeats";
-    const opened = this.#beats ??= BeatsWatch.open(kv).catch((error: unknown) => {
+    const forget = () => {
       if (this.#beats === opened) this.#beats = undefined;
+    };
+    const opened = this.#beats ??= BeatsWatch.open(kv, forget).catch((error: unknown) => {
+      forget();
       throw error;
     });
     const beats = await request(what, () => opened);
     try {
       return await beats.membersSince(this.#lastBeat, WATCH_BEHIND_MS);
     } catch (error) {
-      if (beats.ended && this.#beats === opened) this.#beats = undefined; // the next read opens a new watch
+      // Ended, or stalled (nats.js notices a silent consumer only after a minute of missed heartbeats): the next
+      // read opens a new watch.
+      if (this.#beats === opened) this.#beats = undefined;
+      beats.stop();
       throw new WalnatsError(ErrorCode.RequestFailed, `${what}: ${messageOf(error)}`, { cause: error });
     }
   }
@@ -90,9 +102,9 @@ export class NatsFleetStore implements FleetStore {
 }
 
 /**
- * One watch of the bucket and the last beat of each worker it brought. The
- * ordered consumer behind it recreates itself after a reconnect; once it
- * ends all the same, {@link ended} is set and reads fail.
+ * One watch of the bucket and the last beat of each worker it brought, on
+ * an ordered consumer (nats.js makes it again after a gap in its
+ * deliveries). Once it ends, reads fail.
  */
 class BeatsWatch {
   readonly #watcher: QueuedIterator<KvWatchEntry>;
@@ -103,19 +115,19 @@ class BeatsWatch {
   #current: boolean;
   /** Resolved (and replaced) at every entry and at the end: what a read that waits for a revision waits on. */
   #news = Promise.withResolvers<void>();
-  ended = false;
+  #ended = false;
 
-  private constructor(watcher: QueuedIterator<KvWatchEntry>, empty: boolean) {
+  private constructor(watcher: QueuedIterator<KvWatchEntry>, empty: boolean, onEnd: () => void) {
     this.#watcher = watcher;
     this.#current = empty;
-    this.#follow();
+    this.#follow().finally(onEnd);
   }
 
-  /** Opens a watch of every key's last beat and then of every change. */
-  static async open(kv: KV): Promise<BeatsWatch> {
+  /** Opens a watch of every key's last beat and then of every change; `onEnd` is called once it ended. */
+  static async open(kv: KV, onEnd: () => void): Promise<BeatsWatch> {
     // An empty bucket's watch brings nothing to say it is current: ask first.
     const empty = (await kv.status()).values === 0;
-    return new BeatsWatch(await kv.watch(), empty);
+    return new BeatsWatch(await kv.watch(), empty, onEnd);
   }
 
   /**
@@ -126,7 +138,7 @@ class BeatsWatch {
    * @throws Error when the watch is not there within `timeoutMs`, or ended
    */
   async membersSince(revision: number, timeoutMs: number): Promise<FleetMember[]> {
-    const behind = () => !this.ended && (!this.#current || this.#revision < revision);
+    const behind = () => !this.#ended && (!this.#current || this.#revision < revision);
     if (behind()) {
       const giveUp = new AbortController();
       const caughtUp = (async () => {
@@ -135,7 +147,7 @@ class BeatsWatch {
       await Promise.race([caughtUp, delay(timeoutMs, giveUp.signal).catch(() => {})]);
       giveUp.abort();
     }
-    if (this.ended) throw new Error("the watch of the heartbeats ended");
+    if (this.#ended) throw new Error("the watch of the heartbeats ended");
     if (behind()) throw new Error(`the watch did not catch up with this worker's beat within ${timeoutMs} ms`);
     const newest = Math.max(-Infinity, ...this.#beatMs.values());
     const members: FleetMember[] = [];
@@ -162,7 +174,7 @@ class BeatsWatch {
     } catch {
       // The consumer failed: reads fail from now on, and the store opens a new watch.
     } finally {
-      this.ended = true;
+      this.#ended = true;
       this.#tell();
     }
   }

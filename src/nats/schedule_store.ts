@@ -165,8 +165,8 @@ export class NatsScheduleStore implements ScheduleStore {
     if (first === undefined) return;
     let { ready, watcher } = first;
     let lastRevision = 0;
-    /** Whether a watch ended before `ready`: the next one's delete markers may be of schedules told already. */
-    let reopened = false;
+    /** Whether this watch resumes an earlier one: its delete markers may be of schedules told already. */
+    let resumed = false;
     const stop = () => watcher.stop();
     signal.addEventListener("abort", stop, { once: true });
     try {
@@ -175,17 +175,17 @@ export class NatsScheduleStore implements ScheduleStore {
         for await (const entry of watcher) {
           lastRevision = entry.revision;
           const change = changeOf(entry);
-          // Before `ready`, a delete marker is a schedule deleted before the watch began: nothing to tell, unless
-          // an earlier watch may have told it.
-          if (ready || reopened || change.kind === "put") yield change;
+          // A first watch's delete marker before `ready` is of a schedule deleted before the watch began: nothing
+          // to tell.
+          if (ready || resumed || change.kind === "put") yield change;
           if (!ready && entry.delta === 0) {
             ready = true;
             yield { kind: "ready" };
           }
         }
         if (signal.aborted) break;
-        reopened ||= !ready;
-        watcher = await this.#rewatch(ready ? lastRevision : 0, signal);
+        resumed ||= lastRevision > 0;
+        watcher = await this.#rewatch(lastRevision, signal);
       }
     } finally {
       signal.removeEventListener("abort", stop);
@@ -271,8 +271,10 @@ export class NatsScheduleStore implements ScheduleStore {
   }
 
   /**
-   * A new watch after the last one ended on its own: from the revision after `after`, or, before `ready`
-   * (`after` 0), from the start. Tries every `REWATCH_PAUSE_MS` until it opens or `signal` aborts.
+   * A new watch after the last one ended on its own: from the revision after `after`, or from the start when
+   * the last one brought nothing (`after` 0). Resuming is right before `ready` too: a watch brings the last
+   * values in the order of their revisions, so every key whose last value came before `after` was brought.
+   * Tries every `REWATCH_PAUSE_MS` until it opens or `signal` aborts.
    */
   async #rewatch(after: number, signal: AbortSignal): Promise<QueuedIterator<KvEntry & { delta?: number }>> {
     for (;;) {

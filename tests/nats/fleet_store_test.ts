@@ -89,3 +89,28 @@ Deno.test("members() follows the bucket through a server restart: a beat after i
     `worker-b's beat after the restart not read: ${JSON.stringify(seen)}`,
   );
 });
+
+Deno.test("members() opens a new watch when its consumer is gone without a word: the next round sees new beats", async () => {
+  await using server = await startNatsServer();
+  await using one = await open(server.url);
+  await using two = await open(server.url);
+  await one.fleet.beat("worker-a");
+  assert.deepEqual((await one.fleet.members()).map((member) => member.id), ["worker-a"]);
+  const link = await dialOrAdopt({ servers: server.url });
+  try {
+    const stream = `KV_${WORKERS_BUCKET}`;
+    const consumers = await link.jsm.consumers.list(stream).next();
+    assert.equal(consumers.length, 1, "the watch's consumer");
+    await link.jsm.consumers.delete(stream, consumers[0]!.name);
+  } finally {
+    await link.close();
+  }
+  await two.fleet.beat("worker-b");
+  // nats.js does not notice the silent consumer for a minute: the store gives its read up and opens a new watch.
+  const rounds: (string[] | string)[] = [];
+  for (let round = 0; round < 2; round++) {
+    await one.fleet.beat("worker-a");
+    rounds.push(await one.fleet.members().then((members) => members.map((m) => m.id).sort(), (e: Error) => e.message));
+  }
+  assert.deepEqual(rounds.at(-1), ["worker-a", "worker-b"], JSON.stringify(rounds));
+});

@@ -17,6 +17,7 @@ import {
   Schedules,
   type TickReport,
 } from "../../mod.ts";
+import { delay } from "../../src/_async.ts";
 import { settled, waitUntil } from "../_wait.ts";
 import { startCluster } from "./_cluster.ts";
 
@@ -111,6 +112,9 @@ Deno.test("a schedules worker started while the schedules' bucket has no leader 
   const running = worker.run({ signal: stop.signal, onChange: (change) => changes.push(change) })
     .catch((error: unknown) => failure = error);
   try {
+    // Mid-outage (the bucket has no quorum until the two servers are back): the worker waits, it has not failed.
+    await delay(1_000);
+    assert.deepEqual([failure, changes], [undefined, []]);
     await outage;
     const told = (id: string) => () => {
       if (failure !== undefined) throw failure;
