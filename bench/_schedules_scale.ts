@@ -93,7 +93,10 @@ const rss = Deno.memoryUsage().rss;
 // The lags below are measured after it, as the idle case does.
 await pause(SETTLE_MS - performance.now());
 await schedules.upsert("sparse", { event: sparseEvent, period: SPARSE_PERIOD_MS / 1000, maxTicks: SPARSE_FIRES });
-await sparseOver;
+// Bounded: a fire never reported (a bug) shows in `missed`, the case does not wait for it for ever.
+await Promise.race([sparseOver, pause(SPARSE_FIRES * SPARSE_PERIOD_MS + 10_000)]);
+const unreported = SPARSE_FIRES - lags.length - sparseMissed.length;
+if (unreported > 0) sparseMissed.push(`${unreported} fires never reported`);
 const clockLags = await sparseClockLags(url, "bench-scale-clock-beside"); // the sparse schedule is over; the worker holds the others still
 stop.abort();
 await running;

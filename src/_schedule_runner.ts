@@ -23,12 +23,12 @@ import { fireMessage, fireSubject, fireTemplate, manualFireSubject, MAX_CLOCK_SK
 import { FleetView } from "./_fleet.ts";
 import { MinHeap } from "./_min_heap.ts";
 import { keyHash, type Members, ownerOf } from "./_rendezvous.ts";
-import { ONE_OFF_WINDOW_MS, readableRecord, scheduleOf } from "./_schedule_record.ts";
+import { ONE_OFF_WINDOW_MS, readableRecord, scheduleOf, type ScheduleRecord } from "./_schedule_record.ts";
 import type { TickReport } from "./clock.ts";
 import type { Event } from "./event.ts";
 import type { Publisher } from "./publisher.ts";
-import { dueTicks } from "./schedule.ts";
-import type { FireLog, FleetStore, ScheduleChange, ScheduleStore, StoredSchedule } from "./schedule_store.ts";
+import { type BoundedSchedule, dueTicks } from "./schedule.ts";
+import type { FireLog, FleetStore, ScheduleChange, ScheduleStore } from "./schedule_store.ts";
 import type { TimeSource } from "./time_source.ts";
 
 /** How many stale items the heap may hold beyond twice the schedules before a membership change rebuilds it. */
@@ -115,6 +115,8 @@ export class ScheduleRunner {
   /** Resolves when the watch brought every schedule stored at its start (`ready`). */
   readonly #loaded: Promise<void>;
   #markLoaded = () => {};
+  /** Whether every schedule stored at the watch's start was applied: later changes are live ones. */
+  #ready = false;
   readonly #entries = new Map<string, Entry>();
   #planned = newHeap();
   /** The ids with a fire in flight: planned again when it ends. */
@@ -215,7 +217,10 @@ export class ScheduleRunner {
   }
 
   #apply(change: ScheduleChange): void {
-    if (change.kind === "ready") return this.#markLoaded();
+    if (change.kind === "ready") {
+      this.#ready = true;
+      return this.#markLoaded();
+    }
     if (change.kind === "delete") {
       this.#entries.delete(change.id);
       this.#setup.onChange({ id: change.id, kind: "delete", revision: 0 });
@@ -224,27 +229,28 @@ export class ScheduleRunner {
     const known = this.#entries.get(change.schedule.id);
     if (known?.revision === change.schedule.revision) return;
     this.#setup.onChange({ id: change.schedule.id, kind: "put", revision: change.schedule.revision });
-    const entry = this.#entryOf(change.schedule);
-    if (entry === undefined) {
+    const record = readableRecord(change.schedule.data);
+    const { events } = this.#setup;
+    if (record === undefined || (events.size > 0 && !events.has(record.event))) {
       this.#entries.delete(change.schedule.id);
       return;
     }
+    const entry = this.#entryOf(record, change.schedule.revision);
     this.#entries.set(entry.id, entry);
-    if (!this.#firing.has(entry.id)) this.#plan(entry, this.#setup.time.now());
+    if (this.#firing.has(entry.id)) return;
+    const nowMs = this.#setup.time.now();
+    const live = this.#ready && known?.paused !== true; // a resume fires from its next tick after it is seen
+    this.#plan(entry, live ? planFrom(entry.source.schedule, Date.parse(record.updatedAt), nowMs) : nowMs);
   }
 
-  /** The entry of a stored schedule; `undefined` when it is not one of this worker's events (or not a record it can read). */
-  #entryOf(stored: StoredSchedule): Entry | undefined {
-    const record = readableRecord(stored.data);
-    if (record === undefined) return undefined;
-    const { events } = this.#setup;
-    if (events.size > 0 && !events.has(record.event)) return undefined;
+  /** The entry of a stored schedule of one of this worker's events. */
+  #entryOf(record: ScheduleRecord, revision: number): Entry {
     const template = fireTemplate(record);
     const { stream } = template;
     const workerId = this.#workerId;
     return {
       id: record.id,
-      revision: stored.revision,
+      revision,
       hash: keyHash(record.id),
       paused: record.paused !== undefined,
       catchUpPending: record.catchUp > 0,
@@ -386,6 +392,17 @@ async function manualTicks(
     if (fire.subject === subject && fire.tickMs !== undefined) ticks.add(fire.tickMs);
   }
   return ticks;
+}
+
+/**
+ * Where a live upsert is planned from: the upsert itself when its first
+ * tick is due and still in its window (the change reached this worker a
+ * little after that tick), so that the tick is fired, not skipped; else
+ * `nowMs`. (A tick already stored under the previous spec is a duplicate.)
+ */
+function planFrom(schedule: BoundedSchedule, upsertMs: number, nowMs: number): number {
+  const first = schedule.next(upsertMs);
+  return first !== undefined && first <= nowMs && schedule.deadline(first) > nowMs ? upsertMs : nowMs;
 }
 
 /** An empty heap of planned fires, the earliest first. */

@@ -216,6 +216,40 @@ behaviour("an upsert that changes the period applies from the next tick, with no
   }
 });
 
+behaviour(
+  "a schedule created just before a tick fires that tick, even when the worker sees the change after it (a clock 0.6 s ahead)",
+  async (backend) => {
+    await using schedules = await connected(backend);
+    // A worker whose time runs 600 ms ahead of the writer's sees an upsert made 150-550 ms before a whole second
+    // after that second, with the tick's window (until the next second) still open.
+    const ahead = { now: () => backend.time.now() + 600, sleep: backend.time.sleep.bind(backend.time) };
+    const reports: FireReport[] = [];
+    const stop = new AbortController();
+    const running = schedules.run({ signal: stop.signal, time: ahead, onTick: (r) => void reports.push(r) });
+    try {
+      // Once the worker fires (it has loaded the schedules and joined the fleet), the next upsert is a live change.
+      await schedules.upsert("warm-up", { event: reminder, period: 1, value: {} });
+      await waitUntil(() => reports.length >= 1, { what: "the worker's first fire", time: backend.wait });
+      await waitUntil(() => backend.time.now() % 1000 >= 450 && backend.time.now() % 1000 < 850, {
+        what: "450-850 ms of a second",
+        time: backend.wait,
+      });
+      await schedules.upsert("fresh", { event: reminder, period: 1, value: {} });
+      const upsertMs = (await schedules.get("fresh"))!.updatedAt.getTime();
+      const fresh = () => reports.filter((r) => r.schedule === "fresh");
+      await waitUntil(() => fresh().length >= 1, { what: "the first fire", time: backend.wait });
+      assert.deepEqual(
+        { tick: fresh()[0]!.tick.getTime(), outcome: fresh()[0]!.outcome },
+        { tick: Math.ceil((upsertMs + 1) / 1000) * 1000, outcome: "emitted" },
+        `upserted at ${new Date(upsertMs).toISOString()}`,
+      );
+    } finally {
+      stop.abort();
+      await running;
+    }
+  },
+);
+
 behaviour("a failing fire is retried by its actor: attempt 1 fails, attempt 2 handles it", async (backend) => {
   await using schedules = await connected(backend);
   const attempts: [number, number][] = [];
