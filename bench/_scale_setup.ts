@@ -25,6 +25,11 @@ export const scaleEvents = [scaleEvent, sparseEvent, burstEvent, fleetEvent];
 export const SPARSE_PERIOD_MS = 200;
 /** The sparse schedule's fires, and its baseline clock's ticks. */
 export const SPARSE_FIRES = 150;
+/**
+ * When the worker's child process creates the sparse schedule, after its start: past V8's one-time memory
+ * reduction (about 30 s in, a pause of 25-85 ms at its heap). The parent's same-window clock starts then too.
+ */
+export const SPARSE_AT_MS = 45_000;
 
 /** How many distinct specs the scale schedules are drawn from. */
 export const SPECS = 100;

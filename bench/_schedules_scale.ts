@@ -12,13 +12,18 @@
  * @module
  */
 import { Schedules, systemTime, type TimeSource } from "../mod.ts";
-import { scaleEvent, SPARSE_FIRES, SPARSE_PERIOD_MS, sparseClockLags, sparseEvent } from "./_scale_setup.ts";
+import {
+  scaleEvent,
+  SPARSE_AT_MS,
+  SPARSE_FIRES,
+  SPARSE_PERIOD_MS,
+  sparseClockLags,
+  sparseEvent,
+} from "./_scale_setup.ts";
 import { pause, preciseNow, round } from "./_stats.ts";
 
 const [url = "", countText = "0"] = Deno.args;
 const COUNT = Number(countText);
-/** How long after the process's start the lags are measured. */
-const SETTLE_MS = 45_000;
 const collect = (globalThis as unknown as { gc: () => void }).gc;
 
 /** Who sleeps on the worker's time: its loop, the fleet's heartbeat, or a fire (an attempt's timeout, a retry's pause). */
@@ -91,7 +96,7 @@ const rss = Deno.memoryUsage().rss;
 
 // V8 reduces the memory of a process once, about 30 s after it starts: a pause of 25-85 ms with this heap.
 // The lags below are measured after it, as the idle case does.
-await pause(SETTLE_MS - performance.now());
+await pause(SPARSE_AT_MS - performance.now());
 await schedules.upsert("sparse", { event: sparseEvent, period: SPARSE_PERIOD_MS / 1000, maxTicks: SPARSE_FIRES });
 // Bounded: a fire never reported (a bug) shows in `missed`, the case does not wait for it for ever.
 await Promise.race([sparseOver, pause(SPARSE_FIRES * SPARSE_PERIOD_MS + 10_000)]);
