@@ -161,7 +161,15 @@ export class NatsScheduleStore implements ScheduleStore {
    */
   async *watch(signal: AbortSignal): AsyncIterable<ScheduleChange> {
     const what = "Cannot watch the schedules";
-    const first = await this.#firstWatch(what, signal);
+    // Only "cannot answer now" is waited out at first: a missing bucket, or a refusal, is the caller's to see.
+    const first = await this.#retrying(
+      async () => {
+        const ready = await this.#isEmpty(what);
+        return { ready, watcher: await this.#watch({ include: KvWatchInclude.LastValue }, what) };
+      },
+      (error) => error instanceof WalnatsError && error.code === ErrorCode.StreamUnavailable,
+      signal,
+    );
     if (first === undefined) return;
     let { ready, watcher } = first;
     let lastRevision = 0;
@@ -185,7 +193,9 @@ export class NatsScheduleStore implements ScheduleStore {
         }
         if (signal.aborted) break;
         resumed ||= lastRevision > 0;
-        watcher = await this.#rewatch(lastRevision, signal);
+        const next = await this.#retrying(() => this.#rewatch(lastRevision, what), () => true, signal);
+        if (next === undefined) break;
+        watcher = next;
       }
     } finally {
       signal.removeEventListener("abort", stop);
@@ -193,17 +203,20 @@ export class NatsScheduleStore implements ScheduleStore {
     }
   }
 
-  /** The first watch, and whether the bucket was empty when it opened; `undefined` when `signal` aborted first. */
-  async #firstWatch(
-    what: string,
+  /**
+   * `open()`, tried again every `REWATCH_PAUSE_MS` while it fails with an error `retryable` accepts;
+   * `undefined` once `signal` aborts.
+   */
+  async #retrying<T>(
+    open: () => Promise<T>,
+    retryable: (error: unknown) => boolean,
     signal: AbortSignal,
-  ): Promise<{ ready: boolean; watcher: QueuedIterator<KvEntry & { delta?: number }> } | undefined> {
+  ): Promise<T | undefined> {
     while (!signal.aborted) {
       try {
-        const ready = await this.#isEmpty(what);
-        return { ready, watcher: await this.#watch({ include: KvWatchInclude.LastValue }, what) };
+        return await open();
       } catch (error) {
-        if (!(error instanceof WalnatsError && error.code === ErrorCode.StreamUnavailable)) throw error;
+        if (!retryable(error)) throw error;
         await delay(REWATCH_PAUSE_MS, signal).catch(() => {});
       }
     }
@@ -274,21 +287,12 @@ export class NatsScheduleStore implements ScheduleStore {
    * A new watch after the last one ended on its own: from the revision after `after`, or from the start when
    * the last one brought nothing (`after` 0). Resuming is right before `ready` too: a watch brings the last
    * values in the order of their revisions, so every key whose last value came before `after` was brought.
-   * Tries every `REWATCH_PAUSE_MS` until it opens or `signal` aborts.
    */
-  async #rewatch(after: number, signal: AbortSignal): Promise<QueuedIterator<KvEntry & { delta?: number }>> {
-    for (;;) {
-      try {
-        const options = after > 0
-          ? { include: KvWatchInclude.AllHistory, resumeFromRevision: after + 1 }
-          : { include: KvWatchInclude.LastValue };
-        return await this.#watch(options, "Cannot watch the schedules");
-      } catch (error) {
-        if (signal.aborted) throw error;
-        await delay(REWATCH_PAUSE_MS, signal).catch(() => {});
-        if (signal.aborted) throw error;
-      }
-    }
+  async #rewatch(after: number, what: string): Promise<QueuedIterator<KvEntry & { delta?: number }>> {
+    const options = after > 0
+      ? { include: KvWatchInclude.AllHistory, resumeFromRevision: after + 1 }
+      : { include: KvWatchInclude.LastValue };
+    return await this.#watch(options, what);
   }
 
   /**
