@@ -72,7 +72,7 @@ export class NatsFleetStore implements FleetStore {
     } catch (error) {
       // Ended, or stalled (nats.js notices a silent consumer only after a minute of missed heartbeats): the next
       // read opens a new watch.
-      if (this.#beats === opened) this.#beats = undefined;
+      forget();
       beats.stop();
       throw new WalnatsError(ErrorCode.RequestFailed, `${what}: ${messageOf(error)}`, { cause: error });
     }
