@@ -38,7 +38,10 @@ export interface EventsConnection extends Publisher, AsyncDisposable {
    * Publishes one message and waits for JetStream to store it. On NATS, while
    * the connection is lost it waits (up to 5 s) for it to come back first; a
    * message with a `uid` whose answer a reconnect cut off is published again
-   * (the stream drops the copy if the first one was stored).
+   * (the stream drops the copy if the first one was stored). A stream that
+   * cannot answer yet (a server that just restarted, a leader being elected)
+   * is tried again within the same 5 s: every message while nobody answered,
+   * after a timeout only one with a `uid`.
    *
    * @param event the event
    * @param value the payload
@@ -46,7 +49,7 @@ export interface EventsConnection extends Publisher, AsyncDisposable {
    * @returns the stream sequence, and whether it was a duplicate
    * @throws {TypeError} when the value or options are not usable
    * @throws {WalnatsError} `STREAM_NOT_FOUND` when the event is not registered; `STREAM_UNAVAILABLE` when
-   *   its stream cannot answer now (no leader, or no answer in time); `CONNECTION_INTERRUPTED` when a reconnect cut off the answer
+   *   its stream cannot answer (no leader, or no answer in time) within those 5 s; `CONNECTION_INTERRUPTED` when a reconnect cut off the answer
    *   to a message without `uid` (it may have been stored); `CONNECTION_FAILED` when the connection is not
    *   back within 5 s
    */

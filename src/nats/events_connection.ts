@@ -20,7 +20,7 @@ import { coveredTick, EMPTY_LEDGER, type LedgerEntry, ledgerEntry, ledgerTick } 
 import { systemTime } from "../time_source.ts";
 import type { ConnectionStatus } from "../connection_status.ts";
 import type { NatsLink } from "./_link.ts";
-import { askInfo, infoVerdict, isApiError, isStreamMissing, streamFailure } from "./_api_errors.ts";
+import { askInfo, infoVerdict, isApiError, isStreamMissing, isTimeout, streamFailure } from "./_api_errors.ts";
 import { ConnectionWatch } from "./_connection_watch.ts";
 import { findConflict, isUpToDate, missingSubjects, streamConfig } from "./_stream_config.ts";
 
@@ -33,6 +33,8 @@ const MAX_ROUNDS = 3;
 const EMIT_WAIT_MS = 5_000;
 /** Each `emit()` attempt waits this long for the stream's answer. */
 const EMIT_ATTEMPT_MS = 1_000;
+/** How long `emit()` pauses before it tries a stream that could not answer again. */
+const EMIT_RETRY_PAUSE_MS = 100;
 /**
  * A tick's requests give up this long before the attempt's own timeout: their timeout then reaches the
  * clock as `STREAM_UNAVAILABLE`, before the clock gives the attempt up with a bare "No answer".
@@ -105,6 +107,8 @@ export class NatsEventsConnection implements EventsConnection {
    * discard a message written in the reconnect gap. An attempt whose answer a drop or a reconnect cut
    * off is published again at once when the message has a `uid` (the stream drops the second copy if the
    * first was stored); without one it rejects with `CONNECTION_INTERRUPTED`, since it may have been stored.
+   * A stream that cannot answer yet (a server just restarted, a leader being elected) is tried again
+   * every 0.1 s within the same 5 s; after a timeout only when the message has a `uid`.
    */
   async emit<S extends Schema>(event: Event<S>, value: Payload<S>, options: EmitOptions = {}): Promise<PublishResult> {
     const payload = emitPayload(event, value);
@@ -118,13 +122,16 @@ export class NatsEventsConnection implements EventsConnection {
       });
     const deadline = systemTime.now() + EMIT_WAIT_MS;
     for (;;) {
+      let failure: unknown;
       try {
         const ack = await this.#watch.request(what, publish, Math.max(0, deadline - systemTime.now()));
         return { seq: ack.seq, duplicate: ack.duplicate };
       } catch (error) {
-        const retry = uid !== undefined && isWalnatsError(error, ErrorCode.ConnectionInterrupted);
-        if (retry && systemTime.now() < deadline) continue;
-        throw await this.#failure(error, event.stream, what);
+        failure = await this.#failure(error, event.stream, what);
+        if (systemTime.now() >= deadline || !emitRetries(error, failure, uid !== undefined)) throw failure;
+      }
+      if (isWalnatsError(failure, ErrorCode.StreamUnavailable)) {
+        await delay(Math.max(0, Math.min(EMIT_RETRY_PAUSE_MS, deadline - systemTime.now())));
       }
     }
   }
@@ -285,6 +292,19 @@ export class NatsEventsConnection implements EventsConnection {
       return await this.#jsm.streams.update(wanted.name, wanted);
     }
   }
+}
+
+/**
+ * Whether `emit()` publishes again after `error` (its `failure` as {@link NatsEventsConnection} reports it):
+ * when the message cannot be stored twice (it has a `uid`) and the connection or the stream may let it
+ * through now, or when the stream could not answer and surely did not store it (it answered 503, or
+ * nobody answered: a server restarted a moment ago has not loaded its streams yet). A timeout may have
+ * stored it.
+ */
+function emitRetries(error: unknown, failure: unknown, hasUid: boolean): boolean {
+  if (isWalnatsError(failure, ErrorCode.ConnectionInterrupted)) return hasUid;
+  if (isWalnatsError(failure, ErrorCode.StreamUnavailable)) return hasUid || !isTimeout(error);
+  return false;
 }
 
 /** `answer`, or a nats.js `TimeoutError` after `timeoutMs` (the JetStream manager's own timeout is 1 s). */
