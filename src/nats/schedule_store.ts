@@ -31,6 +31,8 @@ export const SCHEDULES_BUCKET = "walnats-schedules";
 const BUCKET_STREAM = `KV_${SCHEDULES_BUCKET}`;
 /** After a watch's consumer ended without being asked to (the server was gone too long), the pause before it is opened again. */
 const REWATCH_PAUSE_MS = 250;
+/** How often a watch checks that it is not stalled: a stall is noticed 1 to 2 of these after the bucket moved on. */
+const STALL_CHECK_MS = 2_000;
 /** After a request got no responders, how long the bucket's info may take to tell a missing bucket from one without a leader. */
 const INFO_TIMEOUT_MS = 500;
 
@@ -58,7 +60,8 @@ export function connectNatsSchedules(link: NatsLink, events: readonly Event[]): 
  * {@link ScheduleStore} on a JetStream KV bucket, `walnats-schedules`:
  * compare-and-set by the key's revision (the server checks it with the
  * write), a watch on an ordered consumer that nats.js recreates after a
- * server restart or a reconnect.
+ * server restart or a reconnect, and that the store replaces when it stalls
+ * (its consumer lost on another server of a cluster).
  *
  * Failures are {@link WalnatsError}s: `STREAM_NOT_FOUND` when the bucket
  * does not exist (register the schedules first), `STREAM_UNAVAILABLE` when
@@ -180,16 +183,23 @@ export class NatsScheduleStore implements ScheduleStore {
     try {
       if (ready) yield { kind: "ready" };
       while (!signal.aborted) {
-        for await (const entry of watcher) {
-          lastRevision = entry.revision;
-          const change = changeOf(entry);
-          // A first watch's delete marker before `ready` is of a schedule deleted before the watch began: nothing
-          // to tell.
-          if (ready || resumed || change.kind === "put") yield change;
-          if (!ready && entry.delta === 0) {
-            ready = true;
-            yield { kind: "ready" };
+        const watched = new AbortController();
+        const guard = this.#stopWhenStalled(watcher, () => lastRevision, AbortSignal.any([signal, watched.signal]));
+        try {
+          for await (const entry of watcher) {
+            lastRevision = entry.revision;
+            const change = changeOf(entry);
+            // A first watch's delete marker before `ready` is of a schedule deleted before the watch began: nothing
+            // to tell.
+            if (ready || resumed || change.kind === "put") yield change;
+            if (!ready && entry.delta === 0) {
+              ready = true;
+              yield { kind: "ready" };
+            }
           }
+        } finally {
+          watched.abort();
+          await guard;
         }
         if (signal.aborted) break;
         resumed ||= lastRevision > 0;
@@ -200,6 +210,37 @@ export class NatsScheduleStore implements ScheduleStore {
     } finally {
       signal.removeEventListener("abort", stop);
       watcher.stop();
+    }
+  }
+
+  /**
+   * Stops `watcher` once it is stalled, so that `watch()` opens a new one after the last revision it gave:
+   * nats.js notices a consumer gone without a word (its server died while the connection stayed up, or it
+   * was deleted) only after a minute of missed heartbeats. Every `STALL_CHECK_MS` it reads the bucket's last
+   * revision; stalled is a watcher that received nothing since the last check, gave all it received, and
+   * has not given the revision the bucket had at that check. Ends when `signal` aborts.
+   *
+   * @param lastRevision the revision of the last entry the watcher gave
+   */
+  async #stopWhenStalled(
+    watcher: QueuedIterator<KvEntry>,
+    lastRevision: () => number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    let received = watcher.getReceived();
+    let bucketRevision = 0;
+    while (!signal.aborted) {
+      if (!await delay(STALL_CHECK_MS, signal).then(() => true, () => false)) return;
+      const quiet = watcher.getReceived() === received && watcher.getProcessed() === received;
+      if (quiet && lastRevision() < bucketRevision) {
+        watcher.stop();
+        return;
+      }
+      received = watcher.getReceived();
+      bucketRevision = await this.#link.jsm.streams.info(BUCKET_STREAM).then(
+        (info) => info.state.last_seq,
+        () => 0, // no answer now: the next check tells
+      );
     }
   }
 

@@ -66,6 +66,18 @@ function watching(store: ScheduleStore) {
   };
 }
 
+/** The bucket's leader (`undefined` while it has none) and its consumers, read on a connection of its own. */
+async function bucketInfo(servers: string) {
+  const nc = await connect({ servers });
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 1_000 });
+    const leader = (await jsm.streams.info(BUCKET_STREAM).catch(() => undefined))?.cluster?.leader || undefined;
+    return { leader, consumers: await jsm.consumers.list(BUCKET_STREAM).next() };
+  } finally {
+    await nc.close();
+  }
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return await promise.then((value) => assert.fail(`expected a rejection, got ${String(value)}`), (error) => error);
 }
@@ -213,6 +225,30 @@ Deno.test("watch() keeps going across a server restart: a put made after it is s
   assert.deepEqual(watch.changes, [["put", "before", "1"], ["ready"], ["put", "after", "2"]]);
 });
 
+Deno.test("watch() opens a new consumer when its own is gone without a word: a later put and delete are seen well before nats.js would notice", async () => {
+  await using server = await startNatsServer();
+  await using conn = await registered(server);
+  await conn.store.write("before", text.encode("1"), 0);
+  await using watch = watching(conn.store);
+  await watch.until("ready", () => watch.changes.length >= 2);
+  // As when the server holding the consumer dies in a cluster while the connection stays up: nothing tells the client.
+  const link = await dialOrAdopt({ servers: server.url });
+  try {
+    const consumers = await link.jsm.consumers.list(BUCKET_STREAM).next();
+    assert.equal(consumers.length, 1, "the watch's consumer");
+    await link.jsm.consumers.delete(BUCKET_STREAM, consumers[0]!.name);
+  } finally {
+    await link.close();
+  }
+  await using writer = await open(server.url);
+  const revision = await writer.store.write("after", text.encode("2"), 0);
+  await writer.store.remove("before", 1);
+  // nats.js notices a silent consumer after a minute: the store sees the bucket move past what it was given.
+  await watch.until("the put and the delete after the consumer's loss", () => watch.changes.length >= 4);
+  assert.ok(revision !== undefined);
+  assert.deepEqual(watch.changes, [["put", "before", "1"], ["ready"], ["put", "after", "2"], ["delete", "before"]]);
+});
+
 Deno.test("lastFire() reads the last message on a schedule's subject: its seq, tick and late mark", async () => {
   await using server = await startNatsServer();
   const reminder = new Event("reminder", Object);
@@ -278,4 +314,48 @@ Deno.test("the bucket gets the highest replicas of the events: R3 on a 3-node cl
   }
   const revision = await conn.store.write("x", text.encode("1"), 0);
   assert.equal((await conn.store.get("x"))?.revision, revision);
+});
+
+Deno.test("watch() on a 3-node cluster: when another server than its own holds its consumer and is SIGKILLed, a put after the new leader is seen well before nats.js would notice", async () => {
+  await using cluster = await startCluster();
+  const r3 = new Event("r3-event", Object, { limits: { replicas: 3 } });
+  {
+    await using setup = await open(cluster.urls, [r3]);
+    await waitUntil(() => setup.store.registerBucket().then(() => true, () => false), { what: "the R3 bucket" });
+    await setup.store.write("before", text.encode("1"), 0);
+  }
+  // The server places a watch's consumer mostly on the server its client is connected to; only one placed on another
+  // server leaves the client's connection up when that server dies, and nothing tells the client.
+  const names = [...cluster.servers.keys()];
+  let placed: { watcher: string; host: string; watch: ReturnType<typeof watching>; conn: AsyncDisposable } | undefined;
+  const tried: string[] = [];
+  for (let i = 0; i < 30 && placed === undefined; i++) {
+    const watcher = names[i % names.length]!;
+    const before = new Set((await bucketInfo(cluster.urls)).consumers.map((consumer) => consumer.name));
+    const conn = await open(cluster.servers.get(watcher)!.url, [r3]);
+    const watch = watching(conn.store);
+    await watch.until("ready", () => watch.changes.length >= 2);
+    const added = (await bucketInfo(cluster.urls)).consumers.filter((consumer) => !before.has(consumer.name));
+    const host = added.length === 1 ? added[0]!.cluster?.leader : undefined;
+    tried.push(`${watcher}->${host}`);
+    if (host !== undefined && host !== watcher) placed = { watcher, host, watch, conn };
+    else {
+      await watch[Symbol.asyncDispose]();
+      await conn[Symbol.asyncDispose]();
+    }
+  }
+  assert.ok(placed !== undefined, `no consumer placed away from its client in 30 tries: ${tried.join(", ")}`);
+  await using _conn = placed.conn;
+  await using watch = placed.watch;
+
+  const survivors = [...cluster.servers].filter(([name]) => name !== placed.host).map(([, server]) => server.url);
+  await using writer = await open(survivors.join(","), [r3]);
+  cluster.servers.get(placed.host)!.kill("SIGKILL");
+  await waitUntil(
+    () => writer.store.write("after", text.encode("2"), 0).then((revision) => revision !== undefined, () => false),
+    { what: "a put once the bucket has a new leader" },
+  );
+  // nats.js notices the lost consumer after a minute of missed heartbeats.
+  await watch.until("the put after the SIGKILL", () => watch.changes.length >= 3);
+  assert.deepEqual(watch.changes, [["put", "before", "1"], ["ready"], ["put", "after", "2"]]);
 });
