@@ -48,11 +48,21 @@ export class FleetView {
   readonly #time: TimeSource;
   /** The worker run's id: its key in the store. */
   readonly workerId: string;
-  /** Told of every new view, once the members changed. */
-  readonly #onChange: (view: Members) => void;
+  /**
+   * Told of every new view, once the members changed, with the start of the round before (of this one,
+   * for the first view): a member that left or joined since then may have changed who fires what from then on.
+   */
+  readonly #onChange: (view: Members, sinceMs: number) => void;
   #view: Members | undefined;
+  /** When the last successful round started (its beat), epoch ms. */
+  #lastRoundMs: number | undefined;
 
-  constructor(fleet: FleetStore, workerId: string, time: TimeSource, onChange: (view: Members) => void) {
+  constructor(
+    fleet: FleetStore,
+    workerId: string,
+    time: TimeSource,
+    onChange: (view: Members, sinceMs: number) => void,
+  ) {
     this.#fleet = fleet;
     this.workerId = workerId;
     this.#time = time;
@@ -70,6 +80,7 @@ export class FleetView {
    * @returns whether the round succeeded (a failed one keeps the last view)
    */
   async refresh(): Promise<boolean> {
+    const startedMs = this.#time.now();
     let beats: FleetMember[];
     try {
       await this.#fleet.beat(this.workerId);
@@ -78,9 +89,11 @@ export class FleetView {
       return false; // cut off from the store: the last view stands (see the module's documentation)
     }
     const view = members([...liveMembers(beats, MEMBER_TTL_MS), this.workerId]);
+    const sinceMs = this.#lastRoundMs ?? startedMs;
+    this.#lastRoundMs = startedMs;
     if (this.#view === undefined || !sameMembers(view, this.#view)) {
       this.#view = view;
-      this.#onChange(view);
+      this.#onChange(view, sinceMs);
     }
     return true;
   }

@@ -10,7 +10,8 @@
  * id over the live members ({@link FleetView}). It keeps every schedule of
  * its events (so that it can take one over at once), but only the owned
  * ones have a next instant in the heap. When the members change, it plans
- * the schedules it newly owns from their next tick (those with `catchUp`
+ * the schedules it newly owns from their first tick after the round before
+ * (their former owner may have dropped them since; those with `catchUp`
  * first catch up the ticks missed since their last stored fire: the ledger
  * makes that safe) and forgets the next instant of those it no longer owns
  * (their heap items are dropped when they come up). A worker with a stale
@@ -138,7 +139,7 @@ export class ScheduleRunner {
   constructor(setup: RunnerSetup) {
     this.#setup = setup;
     this.#loaded = new Promise((resolve) => this.#markLoaded = resolve);
-    this.#fleet = new FleetView(setup.fleet, this.#workerId, setup.time, (view) => this.#share(view));
+    this.#fleet = new FleetView(setup.fleet, this.#workerId, setup.time, (view, sinceMs) => this.#share(view, sinceMs));
   }
 
   /** Fires until `signal` aborts; rejects when the watch fails or `onTick` throws. */
@@ -158,9 +159,11 @@ export class ScheduleRunner {
     await Promise.race([this.#loaded, following]);
     const joining = !signal?.aborted && this.#failure === undefined;
     if (joining) {
+      // The others may drop this worker's share as soon as its first beat lands, before this round ends.
+      const joinedMs = time.now();
       await this.#fleet.refresh();
       this.#viewed = true;
-      this.#replan();
+      this.#replan(joinedMs);
     }
     const beating = new AbortController();
     const membership = joining ? this.#fleet.run(beating.signal).catch((error) => this.#fail(error)) : undefined;
@@ -296,22 +299,28 @@ export class ScheduleRunner {
 
   /**
    * Takes a new view of the fleet: plans the schedules this worker newly
-   * owns from their next tick (catching up, with `catchUp`, from their last
-   * stored fire), and unplans those it no longer owns.
+   * owns from their first tick after `sinceMs` (catching up, with `catchUp`,
+   * from their last stored fire), and unplans those it no longer owns.
    */
-  #share(view: Members): void {
+  #share(view: Members, sinceMs: number): void {
     this.#self = view.ids.indexOf(this.#workerId);
-    if (this.#viewed) this.#replan();
+    if (this.#viewed) this.#replan(sinceMs);
   }
 
-  /** Plans the entries this worker owns and has not planned, and unplans the others. */
-  #replan(): void {
-    const now = this.#setup.time.now();
+  /**
+   * Plans the entries this worker owns and has not planned, from their first tick after `sinceMs`, and
+   * unplans the others. A tick between `sinceMs` and now goes out at once (late): its former owner may
+   * have dropped it already, and if it fired it all the same, the ledger answers `duplicate`.
+   *
+   * @param sinceMs since when the former owners may have stopped firing what this worker gains
+   */
+  #replan(sinceMs: number): void {
+    const fromMs = Math.min(sinceMs, this.#setup.time.now());
     for (const entry of this.#entries.values()) {
       if (!this.#owns(entry)) entry.nextMs = undefined;
       else if (entry.nextMs === undefined && !this.#firing.has(entry.id)) {
         entry.catchUpPending = entry.source.catchUp > 0;
-        this.#plan(entry, now);
+        this.#plan(entry, fromMs);
       }
     }
     if (this.#planned.size > 2 * this.#entries.size + MIN_HEAP_GARBAGE) this.#compact();

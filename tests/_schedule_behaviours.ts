@@ -617,6 +617,49 @@ behaviour(
 );
 
 behaviour(
+  "a worker whose first fleet round is slow loses no fire when it joins: the others drop its share at its beat, it fires from then",
+  async (backend) => {
+    await using incumbent = await connected(backend);
+    const opened = await backend.connectSchedules([reminder]);
+    /** Sleeps until `ms` past the next whole second. */
+    const untilNextSecond = (ms: number) => backend.time.sleep(1_000 - backend.time.now() % 1_000 + ms);
+    let beats = 0;
+    let rounds = 0;
+    // The first beat lands 100 ms into a second: the incumbent sees it within a round and drops the joiner's share
+    // before the next tick. The joiner reads the members only 200 ms after that tick, late but within its window.
+    const slowFirstRound: FleetStore = {
+      beat: async (id) => {
+        if (beats++ === 0) await untilNextSecond(100);
+        await opened.fleet.beat(id);
+      },
+      members: async () => {
+        if (rounds++ === 0) await untilNextSecond(200);
+        return await opened.fleet.members();
+      },
+      leave: (id) => opened.fleet.leave(id),
+    };
+    await using joiner = new SchedulesConnection([reminder], opened.events, opened.store, { fleet: slowFirstRound });
+    const ids = Array.from({ length: 20 }, (_, i) => `join-${i}`);
+    for (const id of ids) await incumbent.upsert(id, { event: reminder, period: 1, value: {} });
+    await using first = worker(incumbent);
+    await backend.wait.pass(2_000);
+    await using second = worker(joiner);
+    await backend.wait.pass(5_000);
+    const endAt = backend.time.now() - 1_000;
+    await first.stop();
+    await second.stop();
+
+    assert.ok(second.reports.some((r) => r.outcome === "emitted"), "the joiner fired nothing: it did not join");
+    for (const id of ids) {
+      const ticks = (await fires(backend, reminder, id)).map((fire) => fire.tick);
+      assertIncreasing(ticks);
+      const missing = secondsIn(ticks[0]! - 1, endAt).filter((tick) => !ticks.includes(tick));
+      assert.deepEqual(missing.map((tick) => new Date(tick).toISOString()), [], `${id} lost fires`);
+    }
+  },
+);
+
+behaviour(
   "a backfill of a paused schedule's gap is not caught up again on resume, even past the duplicate window",
   async (backend) => {
     const brief = new Event("brief", Object, { limits: { duplicateWindow: 0.2 } });

@@ -62,3 +62,18 @@ Deno.test("a FleetView that cannot beat keeps its last view; its run beats every
   await running;
   assert.deepEqual((await memory.members()).map((member) => member.id), ["other"]);
 });
+
+Deno.test("a FleetView tells each new view with the start of the round before: a change may date from then", async () => {
+  using time = new FakeTime("2026-12-01T12:00:00Z");
+  const fleet = new MemoryFleetStore(time);
+  const told: [string[], number][] = [];
+  const view = new FleetView(fleet, "me", time, (members, sinceMs) => void told.push([[...members.ids], sinceMs]));
+  const start = time.now();
+  assert.ok(await view.refresh()); // the first view: since this round's start
+  await time.tickAsync(BEAT_INTERVAL_MS);
+  assert.ok(await view.refresh()); // no change: nothing told
+  await fleet.beat("joiner");
+  await time.tickAsync(BEAT_INTERVAL_MS);
+  assert.ok(await view.refresh()); // the joiner may have beaten just after the round before started
+  assert.deepEqual(told, [[["me"], start], [["joiner", "me"], start + BEAT_INTERVAL_MS]]);
+});
