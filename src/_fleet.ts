@@ -49,8 +49,9 @@ export class FleetView {
   /** The worker run's id: its key in the store. */
   readonly workerId: string;
   /**
-   * Told of every new view, once the members changed, with the start of the round before (of this one,
-   * for the first view): a member that left or joined since then may have changed who fires what from then on.
+   * Told of every new view, once the members changed, with the start of the last successful round before
+   * (of this one, for the first view): a member that left or joined since then may have changed who fires
+   * what from then on.
    */
   readonly #onChange: (view: Members, sinceMs: number) => void;
   #view: Members | undefined;

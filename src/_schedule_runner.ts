@@ -21,7 +21,7 @@
 import { CANCELLED, isAbort } from "./_async.ts";
 import { emitDue, type TickSource } from "./_emit_due.ts";
 import { fireMessage, fireSubject, fireTemplate, manualFireSubject, MAX_CLOCK_SKEW_MS } from "./_fire.ts";
-import { FleetView } from "./_fleet.ts";
+import { FleetView, TAKEOVER_MS } from "./_fleet.ts";
 import { MinHeap } from "./_min_heap.ts";
 import { keyHash, type Members, ownerOf } from "./_rendezvous.ts";
 import { ONE_OFF_WINDOW_MS, readableRecord, scheduleOf, type ScheduleRecord } from "./_schedule_record.ts";
@@ -315,12 +315,16 @@ export class ScheduleRunner {
    * @param sinceMs since when the former owners may have stopped firing what this worker gains
    */
   #replan(sinceMs: number): void {
-    const fromMs = Math.min(sinceMs, this.#setup.time.now());
+    const now = this.#setup.time.now();
+    // No further back than a takeover: a worker cut off for longer had its share taken over meanwhile.
+    const fromMs = Math.min(now, Math.max(sinceMs, now - TAKEOVER_MS));
     for (const entry of this.#entries.values()) {
-      if (!this.#owns(entry)) entry.nextMs = undefined;
-      else if (entry.nextMs === undefined && !this.#firing.has(entry.id)) {
+      if (!this.#owns(entry)) {
+        // A fire already due goes out all the same: its new owner plans from after it may have been dropped.
+        if (entry.nextMs !== undefined && entry.nextMs > now) entry.nextMs = undefined;
+      } else if (entry.nextMs === undefined && !this.#firing.has(entry.id)) {
         entry.catchUpPending = entry.source.catchUp > 0;
-        this.#plan(entry, fromMs);
+        this.#plan(entry, gainedFrom(entry.source.schedule, fromMs, now));
       }
     }
     if (this.#planned.size > 2 * this.#entries.size + MIN_HEAP_GARBAGE) this.#compact();
@@ -412,6 +416,23 @@ async function manualTicks(
 function planFrom(schedule: BoundedSchedule, upsertMs: number, nowMs: number): number {
   const first = schedule.next(upsertMs);
   return first !== undefined && first <= nowMs && schedule.deadline(first) > nowMs ? upsertMs : nowMs;
+}
+
+/**
+ * Where a worker plans a schedule it gains from (the instant its next tick comes after): its latest tick in
+ * (`sinceMs`, `nowMs`], which the former owner may have dropped, goes out at once, within its window; the
+ * ticks before that one were the former owner's to fire or report. Its next tick after `nowMs` when it has
+ * none there.
+ */
+function gainedFrom(schedule: BoundedSchedule, sinceMs: number, nowMs: number): number {
+  const periodMs = schedule.periodMs;
+  let from = periodMs === undefined ? sinceMs : Math.max(sinceMs, nowMs - periodMs);
+  for (let tick = schedule.next(from); tick !== undefined && tick <= nowMs; tick = schedule.next(tick)) {
+    const following = schedule.next(tick);
+    if (following === undefined || following > nowMs) break;
+    from = tick;
+  }
+  return from;
 }
 
 /** An empty heap of planned fires, the earliest first. */

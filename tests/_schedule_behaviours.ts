@@ -650,6 +650,9 @@ behaviour(
     await second.stop();
 
     assert.ok(second.reports.some((r) => r.outcome === "emitted"), "the joiner fired nothing: it did not join");
+    // The ticks before the one the incumbent dropped were the incumbent's: the joiner reports none of them missed.
+    const missed = [...first.reports, ...second.reports].filter((r) => r.outcome === "missed");
+    assert.deepEqual(missed.map((r) => `${fireKey(r)}: ${r.reason}`), [], "fires reported missed");
     for (const id of ids) {
       const ticks = (await fires(backend, reminder, id)).map((fire) => fire.tick);
       assertIncreasing(ticks);

@@ -114,20 +114,20 @@ export class NatsEventsConnection implements EventsConnection {
     const payload = emitPayload(event, value);
     const { uid, headers } = emitHeaders(options, systemTime.now());
     const what = `Cannot emit '${event.name}'`;
+    const deadline = systemTime.now() + EMIT_WAIT_MS;
     const publish = () =>
       this.#js.publish(event.subject, payload, {
         headers: toHeaders(headers),
-        timeout: EMIT_ATTEMPT_MS,
+        timeout: Math.max(1, Math.min(EMIT_ATTEMPT_MS, deadline - systemTime.now())),
         ...(uid === undefined ? {} : { msgID: uid }),
       });
-    const deadline = systemTime.now() + EMIT_WAIT_MS;
     for (;;) {
       let failure: unknown;
       try {
         const ack = await this.#watch.request(what, publish, Math.max(0, deadline - systemTime.now()));
         return { seq: ack.seq, duplicate: ack.duplicate };
       } catch (error) {
-        failure = await this.#failure(error, event.stream, what);
+        failure = await this.#failure(error, event.stream, what, deadline);
         if (systemTime.now() >= deadline || !emitRetries(error, failure, uid !== undefined)) throw failure;
       }
       if (isWalnatsError(failure, ErrorCode.StreamUnavailable)) {
