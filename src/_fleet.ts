@@ -89,6 +89,30 @@ export class FleetView {
     } catch {
       return false; // cut off from the store: the last view stands (see the module's documentation)
     }
+    this.#take(beats, startedMs);
+    return true;
+  }
+
+  /**
+   * The first round of a worker joining the fleet: reads the members, tells its view (itself among them),
+   * and only then beats. The others drop its share as soon as they see that beat: by then it has planned it,
+   * however long the round takes. Then a round as `refresh()` does at once, for the workers that joined at
+   * the same moment (until it, each of them owns what it would own alone).
+   *
+   * @returns whether the rounds succeeded (a failed one leaves no view, or no beat until the next round)
+   */
+  async join(): Promise<boolean> {
+    const startedMs = this.#time.now();
+    try {
+      this.#take(await this.#fleet.members(), startedMs);
+    } catch {
+      return false;
+    }
+    return await this.refresh();
+  }
+
+  /** Takes the beats a round read as the view; a new view is told to `onChange`. */
+  #take(beats: readonly FleetMember[], startedMs: number): void {
     const view = members([...liveMembers(beats, MEMBER_TTL_MS), this.workerId]);
     const sinceMs = this.#lastRoundMs ?? startedMs;
     this.#lastRoundMs = startedMs;
@@ -96,7 +120,6 @@ export class FleetView {
       this.#view = view;
       this.#onChange(view, sinceMs);
     }
-    return true;
   }
 
   /**

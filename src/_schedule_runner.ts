@@ -111,7 +111,7 @@ export class ScheduleRunner {
   readonly #fleet: FleetView;
   /** This worker's index in the fleet view's members; -1 before the first view (it then owns every schedule). */
   #self = -1;
-  /** Whether the first round of the fleet's view is over (it succeeded or not): nothing is planned before. */
+  /** Whether this worker has its first view of the fleet, or its first round failed: nothing is planned before. */
   #viewed = false;
   /** Resolves when the watch brought every schedule stored at its start (`ready`). */
   readonly #loaded: Promise<void>;
@@ -153,20 +153,13 @@ export class ScheduleRunner {
     };
     signal?.addEventListener("abort", stop, { once: true });
     const following = this.#follow(watching.signal).catch((error) => this.#fail(error));
-    // Announced only once it knows every schedule: the others drop its share as soon as they see it. Then the
-    // first view before the first plan: a worker joining a fleet fires only its share. A run that failed or
-    // was stopped while loading never joins.
+    // Announced only once it knows every schedule: the others drop its share as soon as they see it. The first
+    // view comes before the first plan: a worker joining a fleet fires only its share. A run that failed or was
+    // stopped while loading never joins.
     await Promise.race([this.#loaded, following]);
     const joining = !signal?.aborted && this.#failure === undefined;
-    if (joining) {
-      // The others may drop this worker's share as soon as its first beat lands, before this round ends.
-      const joinedMs = time.now();
-      await this.#fleet.refresh();
-      this.#viewed = true;
-      this.#replan(joinedMs);
-    }
     const beating = new AbortController();
-    const membership = joining ? this.#fleet.run(beating.signal).catch((error) => this.#fail(error)) : undefined;
+    const membership = joining ? this.#join(beating.signal).catch((error) => this.#fail(error)) : undefined;
     const fires = new Set<Promise<void>>();
     try {
       while (!signal?.aborted && this.#failure === undefined) {
@@ -270,6 +263,21 @@ export class ScheduleRunner {
     };
   }
 
+  /**
+   * Joins the fleet while the loop fires (it sleeps until the view plans something): plans this worker's
+   * share before its first beat lands, then beats until `signal` aborts.
+   */
+  async #join(signal: AbortSignal): Promise<void> {
+    const joinedMs = this.#setup.time.now();
+    await this.#fleet.join();
+    if (!this.#viewed) {
+      // The members could not be read: without a view, it fires every schedule.
+      this.#viewed = true;
+      this.#replan(joinedMs);
+    }
+    await this.#fleet.run(signal);
+  }
+
   /** Plans the entry's first tick after `afterMs`, unless it is paused, over, or another worker's; wakes the loop. */
   #plan(entry: Entry, afterMs: number): void {
     if (entry.paused || !this.#viewed || !this.#owns(entry)) return;
@@ -304,13 +312,14 @@ export class ScheduleRunner {
    */
   #share(view: Members, sinceMs: number): void {
     this.#self = view.ids.indexOf(this.#workerId);
-    if (this.#viewed) this.#replan(sinceMs);
+    this.#viewed = true;
+    this.#replan(sinceMs);
   }
 
   /**
-   * Plans the entries this worker owns and has not planned, from their first tick after `sinceMs`, and
-   * unplans the others. A tick between `sinceMs` and now goes out at once (late): its former owner may
-   * have dropped it already, and if it fired it all the same, the ledger answers `duplicate`.
+   * Plans the entries this worker owns and has not planned, from their latest tick since `sinceMs` (see
+   * {@link gainedFrom}), and unplans the others, also those due but not yet sent (a backlog): they are
+   * their new owner's now, which may leave a tick of a backlog to nobody.
    *
    * @param sinceMs since when the former owners may have stopped firing what this worker gains
    */
@@ -319,10 +328,8 @@ export class ScheduleRunner {
     // No further back than a takeover: a worker cut off for longer had its share taken over meanwhile.
     const fromMs = Math.min(now, Math.max(sinceMs, now - TAKEOVER_MS));
     for (const entry of this.#entries.values()) {
-      if (!this.#owns(entry)) {
-        // A fire already due goes out all the same: its new owner plans from after it may have been dropped.
-        if (entry.nextMs !== undefined && entry.nextMs > now) entry.nextMs = undefined;
-      } else if (entry.nextMs === undefined && !this.#firing.has(entry.id)) {
+      if (!this.#owns(entry)) entry.nextMs = undefined;
+      else if (entry.nextMs === undefined && !this.#firing.has(entry.id)) {
         entry.catchUpPending = entry.source.catchUp > 0;
         this.#plan(entry, gainedFrom(entry.source.schedule, fromMs, now));
       }

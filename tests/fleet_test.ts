@@ -77,3 +77,22 @@ Deno.test("a FleetView tells each new view with the start of the round before: a
   assert.ok(await view.refresh()); // the joiner may have beaten just after the round before started
   assert.deepEqual(told, [[["me"], start], [["joiner", "me"], start + BEAT_INTERVAL_MS]]);
 });
+
+Deno.test("a FleetView joining tells its view (itself among the members) before its first beat lands", async () => {
+  using time = new FakeTime("2026-12-01T12:00:00Z");
+  const memory = new MemoryFleetStore(time);
+  await memory.beat("incumbent");
+  const beatenWhenTold: boolean[] = [];
+  const fleet: FleetStore = {
+    beat: (id) => memory.beat(id),
+    members: () => memory.members(),
+    leave: (id) => memory.leave(id),
+  };
+  const view = new FleetView(fleet, "joiner", time, () => {
+    memory.members().then((beats) => beatenWhenTold.push(beats.some((b) => b.id === "joiner")));
+  });
+  assert.ok(await view.join());
+  assert.deepEqual(view.view?.ids, ["incumbent", "joiner"]);
+  assert.deepEqual(beatenWhenTold, [false]);
+  assert.ok((await memory.members()).some((b) => b.id === "joiner"), "the joiner's beat after the view");
+});
