@@ -10,8 +10,8 @@
  * id over the live members ({@link FleetView}). It keeps every schedule of
  * its events (so that it can take one over at once), but only the owned
  * ones have a next instant in the heap. When the members change, it plans
- * the schedules it newly owns from their first tick after the round before
- * (their former owner may have dropped them since; those with `catchUp`
+ * the schedules it newly owns from their latest tick since the round before
+ * (their former owner may have dropped it; those with `catchUp`
  * first catch up the ticks missed since their last stored fire: the ledger
  * makes that safe) and forgets the next instant of those it no longer owns
  * (their heap items are dropped when they come up). A worker with a stale
@@ -307,7 +307,7 @@ export class ScheduleRunner {
 
   /**
    * Takes a new view of the fleet: plans the schedules this worker newly
-   * owns from their first tick after `sinceMs` (catching up, with `catchUp`,
+   * owns from their latest tick since `sinceMs` (catching up, with `catchUp`,
    * from their last stored fire), and unplans those it no longer owns.
    */
   #share(view: Members, sinceMs: number): void {
