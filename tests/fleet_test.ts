@@ -83,12 +83,7 @@ Deno.test("a FleetView joining tells its view (itself among the members) before 
   const memory = new MemoryFleetStore(time);
   await memory.beat("incumbent");
   const beatenWhenTold: boolean[] = [];
-  const fleet: FleetStore = {
-    beat: (id) => memory.beat(id),
-    members: () => memory.members(),
-    leave: (id) => memory.leave(id),
-  };
-  const view = new FleetView(fleet, "joiner", time, () => {
+  const view = new FleetView(memory, "joiner", time, () => {
     memory.members().then((beats) => beatenWhenTold.push(beats.some((b) => b.id === "joiner")));
   });
   assert.ok(await view.join());
