@@ -9,7 +9,7 @@ import { JetStreamApiCodes, type StoredMsg } from "@nats-io/jetstream";
 import { type KV, type KvEntry, Kvm, KvWatchInclude, type KvWatchOptions } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/nats-core";
 import { delay } from "../_async.ts";
-import { ErrorCode, messageOf, streamNotFound, streamUnavailable, WalnatsError } from "../errors.ts";
+import { ErrorCode, isWalnatsError, messageOf, streamNotFound, streamUnavailable, WalnatsError } from "../errors.ts";
 import type { Event } from "../event.ts";
 import type {
   LastFire,
@@ -170,7 +170,7 @@ export class NatsScheduleStore implements ScheduleStore {
         const ready = await this.#isEmpty(what);
         return { ready, watcher: await this.#watch({ include: KvWatchInclude.LastValue }, what) };
       },
-      (error) => error instanceof WalnatsError && error.code === ErrorCode.StreamUnavailable,
+      (error) => isWalnatsError(error, ErrorCode.StreamUnavailable),
       signal,
     );
     if (first === undefined) return;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 
@@ -44,4 +45,20 @@ export async function readStream(servers: string, stream: string): Promise<Store
 /** The ISO text a tick's payload carries: UTC with an explicit `+00:00`. */
 export function isoTick(tickMs: number): string {
   return new Date(tickMs).toISOString().replace(/Z$/, "+00:00");
+}
+
+/**
+ * Deletes the stream's one consumer (a watch's) behind its reader's back, as when the server holding it dies while
+ * the reader's connection stays up: nothing tells the reader. Asserts there was exactly one.
+ */
+export async function deleteTheConsumer(servers: string, stream: string): Promise<void> {
+  const nc = await connect({ servers });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const consumers = await jsm.consumers.list(stream).next();
+    assert.equal(consumers.length, 1, "the watch's consumer");
+    await jsm.consumers.delete(stream, consumers[0]!.name);
+  } finally {
+    await nc.close();
+  }
 }

@@ -8,6 +8,7 @@ import { startNatsServer } from "../../cli/_nats_server.ts";
 import { delay } from "../../src/_async.ts";
 import { waitUntil } from "../_wait.ts";
 import { dialOrAdopt } from "../../src/nats/connect.ts";
+import { deleteTheConsumer } from "./_stream.ts";
 import { WORKERS_BUCKET } from "../../src/nats/fleet_store.ts";
 import { connectNatsSchedules } from "../../src/nats/schedule_store.ts";
 import type { FleetMember, SchedulesBackendConnection } from "../../src/schedule_store.ts";
@@ -96,15 +97,7 @@ Deno.test("members() opens a new watch when its consumer is gone without a word:
   await using two = await open(server.url);
   await one.fleet.beat("worker-a");
   assert.deepEqual((await one.fleet.members()).map((member) => member.id), ["worker-a"]);
-  const link = await dialOrAdopt({ servers: server.url });
-  try {
-    const stream = `KV_${WORKERS_BUCKET}`;
-    const consumers = await link.jsm.consumers.list(stream).next();
-    assert.equal(consumers.length, 1, "the watch's consumer");
-    await link.jsm.consumers.delete(stream, consumers[0]!.name);
-  } finally {
-    await link.close();
-  }
+  await deleteTheConsumer(server.url, `KV_${WORKERS_BUCKET}`);
   await two.fleet.beat("worker-b");
   // nats.js does not notice the silent consumer for a minute (two missed 30 s heartbeats): the store gives its read up
   // and opens a new watch, so that rounds see worker-b well before that.

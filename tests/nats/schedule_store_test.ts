@@ -10,6 +10,7 @@ import { connect } from "@nats-io/transport-node";
 import { type NatsServer, startNatsServer } from "../../cli/_nats_server.ts";
 import { ErrorCode, Event, isWalnatsError } from "../../mod.ts";
 import { dialOrAdopt } from "../../src/nats/connect.ts";
+import { deleteTheConsumer } from "./_stream.ts";
 import { connectNatsSchedules, SCHEDULES_BUCKET } from "../../src/nats/schedule_store.ts";
 import type { ScheduleChange, SchedulesBackendConnection, ScheduleStore } from "../../src/schedule_store.ts";
 import { waitUntil } from "../_wait.ts";
@@ -231,15 +232,7 @@ Deno.test("watch() opens a new consumer when its own is gone without a word: a l
   await conn.store.write("before", text.encode("1"), 0);
   await using watch = watching(conn.store);
   await watch.until("ready", () => watch.changes.length >= 2);
-  // As when the server holding the consumer dies in a cluster while the connection stays up: nothing tells the client.
-  const link = await dialOrAdopt({ servers: server.url });
-  try {
-    const consumers = await link.jsm.consumers.list(BUCKET_STREAM).next();
-    assert.equal(consumers.length, 1, "the watch's consumer");
-    await link.jsm.consumers.delete(BUCKET_STREAM, consumers[0]!.name);
-  } finally {
-    await link.close();
-  }
+  await deleteTheConsumer(server.url, BUCKET_STREAM);
   await using writer = await open(server.url);
   assert.ok(await writer.store.write("after", text.encode("2"), 0) !== undefined, "the put");
   await writer.store.remove("before", 1);
