@@ -6,7 +6,7 @@
  * @module
  */
 import { CANCELLED } from "./_async.ts";
-import { NOT_BEFORE_HEADER } from "./_headers.ts";
+import { DELAY_HEADER, NOT_BEFORE_HEADER } from "./_headers.ts";
 import type { Actor, JobContext, JobEvent } from "./actor.ts";
 import type { TimeSource } from "./time_source.ts";
 import { SCHEDULE_HEADER } from "./_fire.ts";
@@ -65,14 +65,17 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
   /** Awaits an ack, nak or term; one the server did not confirm is told as `unconfirmed`. */
   const settle = (reply: "ack" | "nak" | "term", send: () => Promise<void>) =>
     send().catch((error: unknown) => onEvent({ type: "unconfirmed", actor: actor.name, seq, reply, error }));
-  const notBefore = Number(headers[NOT_BEFORE_HEADER] ?? NaN);
-  const waitMs = notBefore - time.now();
-  if (waitMs > 0) {
-    await settle("nak", () => delivery.nak(Math.min(waitMs, MAX_DELAY_NAK_MS)));
-    onEvent({ type: "delayed", actor: actor.name, seq, dueMs: notBefore });
+  const dueMs = dueMsOf(
+    headers,
+    (header, value) => onEvent({ type: "bad-header", actor: actor.name, seq, header, value }),
+  );
+  const now = time.now();
+  if (dueMs !== undefined && dueMs > now) {
+    await settle("nak", () => delivery.nak(Math.min(dueMs - now, MAX_DELAY_NAK_MS)));
+    onEvent({ type: "delayed", actor: actor.name, seq, dueMs });
     return;
   }
-  const delayed = !Number.isNaN(notBefore);
+  const delayed = dueMs !== undefined;
   const noteKey = `${actor.event.stream}.${actor.name}.${seq}`;
   let attempt = delivery.deliveryCount;
   if (delayed) {
@@ -114,6 +117,33 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
       onEvent({ type: "failure", actor: actor.name, seq, attempt, error, retryInMs });
     }
   }
+}
+
+/** What a delay header's value must look like to count: a decimal number, as both libraries write it. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * The epoch ms before which a message must not be handled, `undefined` when
+ * it is not delayed: the later of our `Walnats-Not-Before` (epoch ms) and
+ * Python walnats' `Walnats-Delay` (epoch seconds, a float), rounded up so
+ * that it never runs early. A value that is not a number counts as absent
+ * and is handed to `onBadValue`.
+ */
+function dueMsOf(
+  headers: Readonly<Record<string, string>>,
+  onBadValue: (header: string, value: string) => void,
+): number | undefined {
+  let dueMs: number | undefined;
+  for (const [header, msPerUnit] of [[NOT_BEFORE_HEADER, 1], [DELAY_HEADER, 1000]] as const) {
+    const value = headers[header];
+    if (value === undefined) continue;
+    if (!DECIMAL.test(value)) {
+      onBadValue(header, value);
+      continue;
+    }
+    dueMs = Math.max(dueMs ?? -Infinity, Math.ceil(Number(value) * msPerUnit));
+  }
+  return dueMs;
 }
 
 /** The tick and schedule a message carries in its headers, when it is a clock's tick or a schedule's fire. */

@@ -34,3 +34,9 @@ export function validateMeta(
 
 /** The header of a delayed event: the epoch ms before which no actor handles it. */
 export const NOT_BEFORE_HEADER = "Walnats-Not-Before";
+/**
+ * Python walnats' header of a delayed event: the epoch seconds (a float, e.g.
+ * `1796342400.25`) before which no actor handles it. Our emits never send it;
+ * our actors honour it.
+ */
+export const DELAY_HEADER = "Walnats-Delay";

@@ -42,6 +42,9 @@ export interface ActorOptions {
  * `nak` or `term`) before the message's ack wait ran out, the connection
  * being lost meanwhile or the server not answering: the server may deliver
  * the message again (an ack after a `success` then runs the handler again).
+ * `bad-header`: a delay header (`Walnats-Not-Before`, epoch ms, or Python
+ * walnats' `Walnats-Delay`, epoch seconds) holds something other than a
+ * number; the delivery goes on as if the header were absent.
  */
 export type JobEvent =
   | { type: "start"; actor: string; seq: number; attempt: number }
@@ -50,7 +53,8 @@ export type JobEvent =
   | { type: "terminated"; actor: string; seq: number; attempt: number; reason: "attempts" | "decode"; error: unknown }
   | { type: "delayed"; actor: string; seq: number; dueMs: number }
   | { type: "pull-failure"; actor: string; error: unknown }
-  | { type: "unconfirmed"; actor: string; seq: number; reply: "ack" | "nak" | "term"; error: unknown };
+  | { type: "unconfirmed"; actor: string; seq: number; reply: "ack" | "nak" | "term"; error: unknown }
+  | { type: "bad-header"; actor: string; seq: number; header: string; value: string };
 
 const NAME = /^[A-Za-z0-9_-]+$/;
 
