@@ -53,8 +53,10 @@ export const ErrorCode = {
   /**
    * The event's stream exists (or may exist) but cannot answer now: in a
    * cluster it has no leader or no quorum, so the server answers its
-   * publishes with "no responders". Retryable: a clock keeps trying until
-   * the next tick is due, and reports a missed tick with this error.
+   * publishes with "no responders" (the message then says so), or it gave
+   * no answer within the request's time (the message says only that).
+   * Retryable: a clock keeps trying until the next tick is due, and reports
+   * a missed tick with this error.
    */
   StreamUnavailable: "STREAM_UNAVAILABLE",
   /** The actor's consumer does not exist: register the actor first. */
@@ -244,12 +246,27 @@ export function streamNotFound(stream: string, cause?: unknown): WalnatsError {
   );
 }
 
-/** The error of a tick's publish or ledger read, or of `what` (such as "Cannot emit 'x'"), when the stream cannot answer. */
+/**
+ * The error of a tick's publish or ledger read, or of `what` (such as "Cannot emit 'x'"), when the server
+ * said the stream cannot answer (status 503, or no responders while the stream exists).
+ */
 export function streamUnavailable(stream: string, what?: string, cause?: unknown): WalnatsError {
   return new WalnatsError(
     ErrorCode.StreamUnavailable,
     `${what === undefined ? "" : `${what}: `}stream '${stream}' cannot answer now (no leader or no quorum in its ` +
-      "cluster, or it does not answer in time); try again later",
+      "cluster); try again later",
+    cause === undefined ? {} : { cause },
+  );
+}
+
+/**
+ * The error of a tick's publish or ledger read, or of `what`, when the stream gave no answer within the
+ * request's time: all that is known is the time, so that is all it says (a slow server is not a lost leader).
+ */
+export function streamTimedOut(stream: string, what?: string, cause?: unknown): WalnatsError {
+  return new WalnatsError(
+    ErrorCode.StreamUnavailable,
+    `${what === undefined ? "" : `${what}: `}stream '${stream}' did not answer in time; try again later`,
     cause === undefined ? {} : { cause },
   );
 }

@@ -39,9 +39,9 @@ Deno.test("streamFailure() reads 'no responders' (JetStreamNotEnabled around it,
   assert.equal(streamFailure(noResponders().cause), "noResponders");
 });
 
-Deno.test("streamFailure() reads a timeout (no answer on a connection that stayed up) as unavailable", () => {
-  assert.equal(streamFailure(new errors.TimeoutError()), "unavailable");
-  assert.equal(streamFailure(new errors.RequestError("timeout", { cause: new errors.TimeoutError() })), "unavailable");
+Deno.test("streamFailure() reads a timeout (no answer on a connection that stayed up) as a timeout, not as no leader", () => {
+  assert.equal(streamFailure(new errors.TimeoutError()), "timeout");
+  assert.equal(streamFailure(new errors.RequestError("timeout", { cause: new errors.TimeoutError() })), "timeout");
 });
 
 Deno.test("streamFailure() leaves a wrong last sequence, JetStream disabled for the account and others alone", () => {

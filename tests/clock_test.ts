@@ -525,6 +525,24 @@ Deno.test("Clock.run() gives each publish attempt at most 1 s and never past the
   }
 });
 
+Deno.test("Clock.run() gives a short period's publish the whole window to its next tick, less nothing fixed", async () => {
+  for (const [periodMs, windowMs] of [[10, 10], [50, 50], [1_000, 1_000], [1_500, 1_000]] as const) {
+    const first = Math.ceil(T0 / periodMs) * periodMs;
+    using time = new FakeTime(first - 1);
+    const publisher = scripted(time, () => "pass");
+    const running = start(new Clock({ period: periodMs / 1_000 }), publisher, time);
+    await time.tickAsync(1 + 2 * periodMs);
+    await stopAndWait(running, time);
+
+    // On fake time the clock wakes at its tick exactly: the attempt's window is the period, at most 1 s.
+    assert.deepEqual(
+      publisher.attempts.slice(0, 2).map(({ tickMs, at, timeoutMs }) => [tickMs - first, at - tickMs, timeoutMs]),
+      [[0, 0, windowMs], [periodMs, 0, windowMs]],
+      `period ${periodMs} ms`,
+    );
+  }
+});
+
 Deno.test("Clock.run() gives up on a publisher that times out every attempt, and emits the next tick", async () => {
   using time = new FakeTime(T0 - 1_000);
   const stream = new MemoryPublisher();

@@ -22,19 +22,20 @@ export function isStreamMissing(error: unknown): boolean {
  *
  * - `missing`: the server answered "stream not found" (API error 10059);
  * - `unavailable`: the server answered with status 503 (such as 10008, "JetStream system temporarily
- *   unavailable"): the stream is there but has no leader or no quorum now; or the request timed out on a
- *   connection that stayed up (callers give up requests the connection cut off before): in a cluster, a
- *   stream read without a leader gets no answer at all;
+ *   unavailable"): the stream is there but has no leader or no quorum now;
+ * - `timeout`: no answer in the request's time on a connection that stayed up (callers give up requests
+ *   the connection cut off before): a slow or busy server, or, in a cluster, a stream without a leader,
+ *   whose reads get no answer at all. Only the time is known, so only the time is reported;
  * - `noResponders`: nobody answered the request ("no responders", which nats.js reports as
  *   `JetStreamNotEnabled` for JetStream requests): either no stream stores the subject, or the one that
  *   does has no leader now (in a cluster only the leader listens). Only the stream's info tells which:
  *   see {@link infoVerdict};
- * - `undefined`: anything else (a timeout, a wrong last sequence, ...), not about the stream.
+ * - `undefined`: anything else (a wrong last sequence, ...), not about the stream.
  */
-export function streamFailure(error: unknown): "missing" | "unavailable" | "noResponders" | undefined {
+export function streamFailure(error: unknown): "missing" | "unavailable" | "timeout" | "noResponders" | undefined {
   if (isApiError(error, JetStreamApiCodes.StreamNotFound)) return "missing";
   if (error instanceof JetStreamApiError && error.status === 503) return "unavailable";
-  if (isTimeout(error)) return "unavailable";
+  if (isTimeout(error)) return "timeout";
   if (isNoResponders(error)) return "noResponders";
   return undefined;
 }

@@ -9,7 +9,7 @@
 import { AckPolicy, type Consumer, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders, millis, nanos } from "@nats-io/nats-core";
 import { scheduleFireSubjects } from "../_fire.ts";
-import { ErrorCode, messageOf, streamNotFound, streamUnavailable, WalnatsError } from "../errors.ts";
+import { ErrorCode, messageOf, streamNotFound, streamTimedOut, streamUnavailable, WalnatsError } from "../errors.ts";
 import type { PublishResult, TickMessage } from "../publisher.ts";
 import type { FireLog, StoredFire } from "../schedule_store.ts";
 import { LATE_HEADER, TICK_HEADER } from "../tick.ts";
@@ -110,6 +110,7 @@ function failure(error: unknown, stream: string, what: string): WalnatsError {
   if (error instanceof WalnatsError) return error;
   const kind = streamFailure(error);
   if (kind === "missing") return streamNotFound(stream, error);
+  if (kind === "timeout") return streamTimedOut(stream, what, error);
   if (kind !== undefined) return streamUnavailable(stream, what, error);
   return new WalnatsError(ErrorCode.RequestFailed, `${what}: ${messageOf(error)}`, { cause: error });
 }

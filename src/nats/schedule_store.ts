@@ -9,7 +9,15 @@ import { JetStreamApiCodes, type StoredMsg } from "@nats-io/jetstream";
 import { type KV, type KvEntry, Kvm, KvWatchInclude, type KvWatchOptions } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/nats-core";
 import { delay } from "../_async.ts";
-import { ErrorCode, isWalnatsError, messageOf, streamNotFound, streamUnavailable, WalnatsError } from "../errors.ts";
+import {
+  ErrorCode,
+  isWalnatsError,
+  messageOf,
+  streamNotFound,
+  streamTimedOut,
+  streamUnavailable,
+  WalnatsError,
+} from "../errors.ts";
 import type { Event } from "../event.ts";
 import type {
   LastFire,
@@ -271,6 +279,7 @@ export class NatsScheduleStore implements ScheduleStore {
     } catch (error) {
       const failure = streamFailure(error);
       if (failure === "missing") throw streamNotFound(target.stream, error);
+      if (failure === "timeout") throw streamTimedOut(target.stream, undefined, error);
       if (failure !== undefined) throw streamUnavailable(target.stream, undefined, error);
       throw new WalnatsError(
         ErrorCode.RequestFailed,
@@ -355,6 +364,7 @@ export class NatsScheduleStore implements ScheduleStore {
       );
     }
     if (failure === "unavailable") return streamUnavailable(BUCKET_STREAM, what, error);
+    if (failure === "timeout") return streamTimedOut(BUCKET_STREAM, what, error);
     return new WalnatsError(ErrorCode.RequestFailed, `${what}: ${messageOf(error)}`, { cause: error });
   }
 }
