@@ -197,7 +197,7 @@ async function withServer(
 function runClocks(clocks: readonly Clock[], flags: Flags, output: Output, signal: AbortSignal) {
   const names = clocks.map((clock) => clock.event.name);
   return withServer(flags, output, `walnats-clock ${names.join(" ")}`, async (options, resolved, log) => {
-    const metrics = new Metrics();
+    const metrics = new Metrics({ runs: ["clocks"] });
     const health = new Health();
     await using _http = listen(flags.http, health, metrics, log);
     const conn = await new Events(...clocks.map((clock) => clock.event)).connect(options);
@@ -233,7 +233,7 @@ function runClocks(clocks: readonly Clock[], flags: Flags, output: Output, signa
 function runSchedules(names: readonly string[], flags: Flags, output: Output, signal: AbortSignal) {
   const which = names.length === 0 ? "every event" : names.map((name) => `'${name}'`).join(", ");
   return withServer(flags, output, `walnats-schedules ${names.join(" ")}`.trim(), async (options, resolved, log) => {
-    const metrics = new Metrics({ perSchedule: flags.perSchedule });
+    const metrics = new Metrics({ runs: ["schedules"], perSchedule: flags.perSchedule });
     const health = new Health("the schedules' bucket", "connecting");
     await using _http = listen(flags.http, health, metrics, log);
     const conn = await new Schedules(...names.map((name) => new Event(name, Uint8Array))).connect(options);

@@ -5,7 +5,8 @@
  * `run()`, {@link Metrics.onEvent} to `listen()`, watch the connections with
  * {@link Metrics.watch}, and serve {@link Metrics.response} at `/metrics`
  * with `Deno.serve`. The command's `--http` serves the same metrics (for
- * clocks and for `--schedules`).
+ * clocks and for `--schedules`). `new Metrics({ runs: ["clocks"] })` serves
+ * only the families of what the process runs, and the connections'.
  *
  * Every name starts with `walnats_`; times are in seconds.
  *
@@ -38,6 +39,7 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { describe } from "./_describe.ts";
 import type { JobEvent } from "./actor.ts";
 import type { MissedReason, TickReport } from "./clock.ts";
 import type { ConnectionStatus } from "./connection_status.ts";
@@ -50,6 +52,8 @@ const DURATION_BUCKETS_S = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300];
 /** Every outcome of a report, and every reason of a missed one: the series a deleted schedule may have. */
 const FIRE_OUTCOMES: readonly TickReport["outcome"][] = ["emitted", "duplicate", "missed"];
 const MISSED_REASONS: readonly MissedReason[] = ["late", "unacknowledged", "stopped"];
+/** What a process can run, each with metric families of its own. */
+const RUNS = ["clocks", "schedules", "actors"] as const;
 
 /**
  * Something whose connection can be watched by {@link Metrics.watch}:
@@ -75,7 +79,19 @@ export interface StatusSource {
   status?(): AsyncIterable<ConnectionStatus>;
 }
 
-/** Options of {@link Metrics}. */
+/**
+ * Options of {@link Metrics}.
+ *
+ * @example The metrics of a process that runs clocks only
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Metrics } from "@walnats/clock/metrics";
+ *
+ * const text = await new Metrics({ runs: ["clocks"] }).text();
+ * assert.match(text, /^# TYPE walnats_ticks_total counter$/m);
+ * assert.doesNotMatch(text, /walnats_fires_total|walnats_jobs_total|walnats_schedule_changes_total/);
+ * ```
+ */
 export interface MetricsOptions {
   /**
    * Whether the fire counters have a `schedule` label (default: true). One
@@ -83,6 +99,17 @@ export interface MetricsOptions {
    * few thousand, and the fires are counted per event.
    */
   perSchedule?: boolean;
+  /**
+   * What the process runs: only their metric families are served, so that a
+   * scrape lists no family that stays empty (default: all three). `clocks`:
+   * `walnats_tick*`; `schedules`: `walnats_fire*` and
+   * `walnats_schedule_changes_total`; both: `walnats_last_tick_timestamp_seconds`
+   * and `walnats_publish_attempts_total`; `actors`: `walnats_job*`,
+   * `walnats_pull_failures_total` and `walnats_acks_unconfirmed_total`. The
+   * connection families are always served. Reports of something not listed
+   * are not served.
+   */
+  runs?: readonly ("clocks" | "schedules" | "actors")[];
 }
 
 /**
@@ -167,10 +194,20 @@ export class Metrics {
   /**
    * Creates the metrics, all at zero, in a registry of their own.
    *
-   * @param options `perSchedule`: whether the fire counters have a `schedule` label (default: true)
+   * @param options `perSchedule`: whether the fire counters have a `schedule` label (default: true);
+   * `runs`: what the process runs, whose families are served (default: clocks, schedules and actors)
+   * @throws {TypeError} when `runs` is not an array of `clocks`, `schedules` and `actors`
    */
   constructor(options: MetricsOptions = {}) {
+    const { runs = RUNS } = options;
+    if (!Array.isArray(runs) || !runs.every((run) => RUNS.includes(run))) {
+      throw new TypeError(
+        `Cannot create Metrics: 'runs' must be an array of 'clocks', 'schedules' and 'actors', got ${describe(runs)}`,
+      );
+    }
     const registers = [this.#registry];
+    /** The registry when the process runs one of `kinds`; none (counted, never served) when not. */
+    const servedFor = (...kinds: (typeof RUNS)[number][]) => kinds.some((kind) => runs.includes(kind)) ? registers : [];
     this.#perSchedule = options.perSchedule ?? true;
     const perSchedule = this.#perSchedule ? ["schedule" as const] : [];
     this.contentType = this.#registry.contentType;
@@ -178,33 +215,33 @@ export class Metrics {
       name: "walnats_ticks_total",
       help: "Ticks a clock handled, by outcome: emitted (stored by this clock), duplicate (stored by another), missed.",
       labelNames: ["event", "outcome"],
-      registers,
+      registers: servedFor("clocks"),
     });
     this.#missed = new Counter({
       name: "walnats_ticks_missed_total",
       help: "Ticks a clock missed, by reason: late (woke after the tick's window), unacknowledged, stopped.",
       labelNames: ["event", "reason"],
-      registers,
+      registers: servedFor("clocks"),
     });
     this.#lag = new Histogram({
       name: "walnats_tick_lag_seconds",
       help: "Seconds from a tick's scheduled instant to the stream's answer, for emitted and duplicate ticks.",
       labelNames: ["event"],
       buckets: LAG_BUCKETS_S,
-      registers,
+      registers: servedFor("clocks"),
     });
     this.#lastTick = new Gauge({
       name: "walnats_last_tick_timestamp_seconds",
       help:
         "Scheduled instant, in seconds since the epoch, of the latest tick or fire this worker saw stored in the stream.",
       labelNames: ["event"],
-      registers,
+      registers: servedFor("clocks", "schedules"),
     });
     this.#attempts = new Counter({
       name: "walnats_publish_attempts_total",
       help: "Attempts at publishing ticks and fires, retries included.",
       labelNames: ["event"],
-      registers,
+      registers: servedFor("clocks", "schedules"),
     });
     this.#connected = new Gauge({
       name: "walnats_connected",
@@ -222,57 +259,57 @@ export class Metrics {
       name: "walnats_jobs_total",
       help: "Handler runs of an actor, by outcome: success, failure (retried later), terminated (given up).",
       labelNames: ["actor", "outcome"],
-      registers,
+      registers: servedFor("actors"),
     });
     this.#duration = new Histogram({
       name: "walnats_job_duration_seconds",
       help: "Seconds a successful handler run took.",
       labelNames: ["actor"],
       buckets: DURATION_BUCKETS_S,
-      registers,
+      registers: servedFor("actors"),
     });
     this.#pullFailures = new Counter({
       name: "walnats_pull_failures_total",
       help: "Failed pulls of messages for an actor.",
       labelNames: ["actor"],
-      registers,
+      registers: servedFor("actors"),
     });
     this.#unconfirmed = new Counter({
       name: "walnats_acks_unconfirmed_total",
       help: "Acks, naks and terms the server did not confirm before the message's ack wait ran out.",
       labelNames: ["actor", "reply"],
-      registers,
+      registers: servedFor("actors"),
     });
     this.#fires = new Counter({
       name: "walnats_fires_total",
       help: "Fires a schedules worker attempted, by outcome: emitted (stored by this worker), duplicate, missed.",
       labelNames: ["event", ...perSchedule, "outcome"],
-      registers,
+      registers: servedFor("schedules"),
     });
     this.#firesMissed = new Counter({
       name: "walnats_fires_missed_total",
       help: "Fires a schedules worker missed, by reason: late (woke after the fire's window), unacknowledged, stopped.",
       labelNames: ["event", ...perSchedule, "reason"],
-      registers,
+      registers: servedFor("schedules"),
     });
     this.#firesLate = new Counter({
       name: "walnats_fires_late_total",
       help: "Fires a schedules worker stored late: caught up after an outage or a pause.",
       labelNames: ["event", ...perSchedule],
-      registers,
+      registers: servedFor("schedules"),
     });
     this.#fireLag = new Histogram({
       name: "walnats_fire_lag_seconds",
       help: "Seconds from a fire's scheduled instant to the stream's answer, for emitted and duplicate fires.",
       labelNames: ["event"],
       buckets: LAG_BUCKETS_S,
-      registers,
+      registers: servedFor("schedules"),
     });
     this.#changes = new Counter({
       name: "walnats_schedule_changes_total",
       help: "Schedule changes a schedules worker applied: put (created, changed, paused, resumed), delete.",
       labelNames: ["kind"],
-      registers,
+      registers: servedFor("schedules"),
     });
   }
 

@@ -1,7 +1,7 @@
 /** `@walnats/clock/metrics`: reports, job events and connection changes as Prometheus metrics. */
 import assert from "node:assert/strict";
 import type { AppliedChange, ConnectionStatus, FireReport, JobEvent, TickReport } from "../mod.ts";
-import { Metrics } from "../src/metrics.ts";
+import { Metrics, type MetricsOptions } from "../src/metrics.ts";
 import { HAS_PROMTOOL, promtool } from "./_promtool.ts";
 
 const T0 = 1_795_709_700_000; // 2026-11-26T16:15:00Z
@@ -273,6 +273,65 @@ Deno.test("Metrics({ perSchedule: false }) counts fires per event, with no sched
   );
 });
 
+/** Metrics of `runs` fed with every kind of report: ticks, fires, changes, job events and a connection's state. */
+async function fedAll(runs: NonNullable<MetricsOptions["runs"]>): Promise<Metrics> {
+  const metrics = new Metrics({ runs });
+  for (const report of REPORTS) metrics.onTick(report);
+  for (const report of FIRES) metrics.onFire(report);
+  for (const change of CHANGES) metrics.onChange(change);
+  for (const event of JOB_EVENTS) metrics.onEvent(event);
+  await metrics.watch(statusSource([]), "clocks");
+  return metrics;
+}
+
+/** The metric families `text` lists (its `# TYPE` lines), sorted. */
+function families(text: string): string[] {
+  return [...text.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]!).toSorted();
+}
+
+const CONNECTION_FAMILIES = ["walnats_connected", "walnats_reconnects_total"];
+const CLOCK_FAMILIES = ["walnats_tick_lag_seconds", "walnats_ticks_missed_total", "walnats_ticks_total"];
+const SHARED_FAMILIES = ["walnats_last_tick_timestamp_seconds", "walnats_publish_attempts_total"];
+const SCHEDULE_FAMILIES = [
+  "walnats_fire_lag_seconds",
+  "walnats_fires_late_total",
+  "walnats_fires_missed_total",
+  "walnats_fires_total",
+  "walnats_schedule_changes_total",
+];
+const ACTOR_FAMILIES = [
+  "walnats_acks_unconfirmed_total",
+  "walnats_job_duration_seconds",
+  "walnats_jobs_total",
+  "walnats_pull_failures_total",
+];
+
+Deno.test("Metrics({ runs }) serves the families of what the process runs and the connections', whatever it is fed", async () => {
+  const expected = (...groups: string[][]) => [...CONNECTION_FAMILIES, ...groups.flat()].toSorted();
+  assert.deepEqual(families(await (await fedAll(["clocks"])).text()), expected(CLOCK_FAMILIES, SHARED_FAMILIES));
+  assert.deepEqual(families(await (await fedAll(["schedules"])).text()), expected(SCHEDULE_FAMILIES, SHARED_FAMILIES));
+  assert.deepEqual(families(await (await fedAll(["actors"])).text()), expected(ACTOR_FAMILIES));
+  assert.deepEqual(families(await (await fedAll([])).text()), expected());
+  const all = expected(CLOCK_FAMILIES, SHARED_FAMILIES, SCHEDULE_FAMILIES, ACTOR_FAMILIES);
+  assert.deepEqual(families(await (await fedAll(["clocks", "schedules", "actors"])).text()), all);
+  assert.deepEqual(families(await new Metrics().text()), all);
+  // What is served is counted as before.
+  const clocks = samples(await (await fedAll(["clocks"])).text());
+  assert.equal(clocks.get('walnats_ticks_total{event="minute-passed",outcome="emitted"}'), 2);
+  assert.equal(clocks.get('walnats_publish_attempts_total{event="minute-passed"}'), 7);
+});
+
+Deno.test("new Metrics() refuses runs other than an array of clocks, schedules and actors, naming the value", () => {
+  for (const [runs, shown] of [["clocks", "'clocks'"], [["clock"], '["clock"]'], [[1], "[1]"]] as const) {
+    assert.throws(
+      () => new Metrics({ runs: runs as never }),
+      new TypeError(
+        `Cannot create Metrics: 'runs' must be an array of 'clocks', 'schedules' and 'actors', got ${shown}`,
+      ),
+    );
+  }
+});
+
 Deno.test({
   name: "Metrics' text passes promtool check metrics",
   ignore: !HAS_PROMTOOL,
@@ -280,8 +339,9 @@ Deno.test({
     const metrics = await filled();
     for (const report of FIRES) metrics.onFire(report);
     for (const change of CHANGES) metrics.onChange(change);
-    for (const text of [await metrics.text(), await withFires({ perSchedule: false }).text()]) {
-      const { code, output } = await promtool(["check", "metrics"], text);
+    const served = await Promise.all((["clocks", "schedules", "actors"] as const).map((run) => fedAll([run])));
+    for (const text of [metrics, withFires({ perSchedule: false }), ...served].map((m) => m.text())) {
+      const { code, output } = await promtool(["check", "metrics"], await text);
       assert.equal(code, 0, output);
       assert.equal(output, "");
     }

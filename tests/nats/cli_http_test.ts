@@ -22,6 +22,12 @@ async function sample(base: string, name: string): Promise<number | undefined> {
   return line === undefined ? undefined : Number(line.slice(name.length + 1));
 }
 
+/** The metric families `/metrics` lists (its `# TYPE` lines), sorted. */
+async function families(base: string): Promise<string[]> {
+  const text = await (await fetch(new URL("/metrics", base))).text();
+  return [...text.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]!).toSorted();
+}
+
 Deno.test("deno task run --http: /readyz 503 while nats-server is down, 200 once back; JSON log lines; SIGTERM exits 0", async () => {
   await using server = await startNatsServer();
   const args = ["--server", server.url, "--period", "0.5", "--event", "cli-http", "--log-format", "json"];
@@ -44,6 +50,16 @@ Deno.test("deno task run --http: /readyz 503 while nats-server is down, 200 once
   assert.match(metrics, /^walnats_ticks_total\{event="cli-http",outcome="emitted"\} [1-9]/m);
   assert.match(metrics, /^walnats_last_tick_timestamp_seconds\{event="cli-http"\} \d+/m);
   assert.equal(await sample(base, 'walnats_connected{connection="clocks"}'), 1);
+  // A clock worker serves its ticks and its connection: no family of fires, schedule changes or jobs.
+  assert.deepEqual(await families(base), [
+    "walnats_connected",
+    "walnats_last_tick_timestamp_seconds",
+    "walnats_publish_attempts_total",
+    "walnats_reconnects_total",
+    "walnats_tick_lag_seconds",
+    "walnats_ticks_missed_total",
+    "walnats_ticks_total",
+  ]);
 
   server.kill("SIGTERM");
   await waitUntil(async () => await statusOf(base, "/readyz") === 503, { what: "/readyz 503 with the server down" });
@@ -126,6 +142,18 @@ Deno.test("deno task run --schedules --http: fires and applied changes in /metri
   assert.equal(await sample(base, 'walnats_connected{connection="schedules"}'), 1);
   const metrics = await (await fetch(new URL("/metrics", base))).text();
   assert.match(metrics, /^walnats_fire_lag_seconds_count\{event="cli-http-fires"\} [1-9]/m);
+  // A schedules worker serves its fires, its changes and its connection: no family of clock ticks or jobs.
+  assert.deepEqual(await families(base), [
+    "walnats_connected",
+    "walnats_fire_lag_seconds",
+    "walnats_fires_late_total",
+    "walnats_fires_missed_total",
+    "walnats_fires_total",
+    "walnats_last_tick_timestamp_seconds",
+    "walnats_publish_attempts_total",
+    "walnats_reconnects_total",
+    "walnats_schedule_changes_total",
+  ]);
 
   await schedules.pause("twice-a-second");
   await waitUntil(async () => await sample(base, 'walnats_schedule_changes_total{kind="put"}') === 2, {
