@@ -2,8 +2,9 @@
  * The flags that say how a command connects, shared by `deno task run`
  * (cli/main.ts) and `deno task schedules` (cli/schedules.ts): `--server`,
  * the credentials and TLS flags named as the `nats` command names them, and
- * the environment variables they default to. Also the small value parsers
- * both commands use (`--meta KEY=VALUE`, numbers).
+ * the environment variables they default to ({@link connectOptions} says
+ * which place wins). Also the small value parsers both commands use
+ * (`--meta KEY=VALUE`, numbers).
  *
  * @module
  */
@@ -30,7 +31,7 @@ export const CONNECT_ARG_OPTIONS = {
 
 /** The usage lines of the credentials and TLS flags. */
 export const CONNECT_USAGE = `Credentials and TLS, named as the nats command names them; each defaults to
-the environment variable in brackets, and flags win over the environment:
+the environment variable in brackets (after the --config file, if any):
   --user NAME        user name, with --password                  [NATS_USER]
   --password SECRET  password, with --user                   [NATS_PASSWORD]
   --token SECRET     authentication token                       [NATS_TOKEN]
@@ -39,9 +40,12 @@ the environment variable in brackets, and flags win over the environment:
   --tlsca FILE       CA certificate to trust for the server        [NATS_CA]
   --tlscert FILE     client certificate, with --tlskey           [NATS_CERT]
   --tlskey FILE      the client certificate's private key         [NATS_KEY]
-Give one of user and password, token, creds or nkey; without any, the
-user:password@ or token@ of the URL is used. Secrets are never printed, but
-flags show in the process list: pass passwords and tokens in the environment.`;
+Give one way to log in: user and password, token, creds or nkey. The flags
+(else the file) that give one decide which, and the variables of the other
+ways are not read: --user with NATS_PASSWORD works, and --creds ignores an
+exported NATS_TOKEN. With none of them, the user:password@ or token@ of the
+URL is used. Secrets are never printed, but flags show in the process list:
+pass passwords and tokens in the environment.`;
 
 /** The servers of `--server`, else of the configuration file, else of `NATS_URL`, split at commas; undefined for none. */
 export function serversOf(server: string | undefined, config?: WorkerConfig): string[] | undefined {
@@ -56,47 +60,89 @@ export function givenConnectFlag(flags: Record<string, unknown>, config?: Worker
   return flag === undefined ? inFile === undefined ? undefined : `'${inFile}' in ${config?.path}` : `--${flag}`;
 }
 
-/** A value of a flag or an environment variable, and which one it came from. */
+/** A value of a flag, the configuration file or an environment variable, and which one it came from. */
 interface Setting {
   value: string;
   from: string;
 }
 
+/** The environment variable each connect flag defaults to. */
+const VARIABLES: Readonly<Record<typeof CONNECT_FLAGS[number], string>> = {
+  user: "NATS_USER",
+  password: "NATS_PASSWORD",
+  token: "NATS_TOKEN",
+  creds: "NATS_CREDS",
+  nkey: "NATS_NKEY",
+  tlsca: "NATS_CA",
+  tlscert: "NATS_CERT",
+  tlskey: "NATS_KEY",
+};
+
+/** The kinds of credentials, each one way to log in, by the flags that give it. */
+const CREDENTIAL_KINDS: readonly (readonly typeof CREDENTIAL_FLAGS[number][])[] = [
+  ["user", "password"],
+  ["token"],
+  ["creds"],
+  ["nkey"],
+];
+
 /**
- * Credentials from the flags when any credential flag is given, else from the
- * configuration file when it gives any, else from the environment; each TLS
- * file from its flag, else the configuration file, else its variable.
+ * How the command connects: each setting from its flag, else the
+ * configuration file, else its environment variable. The first of the three
+ * that gives any credential decides the kind (user and password, token,
+ * creds or nkey): the variables of the other kinds are not read then, so an
+ * exported `NATS_TOKEN` does not add a second way to log in to `--creds`,
+ * and `--user` with `NATS_PASSWORD` is one way.
  *
- * @throws {TypeError} for a half pair (user without password, certificate without key) or two ways to authenticate
+ * @param flags the parsed flags, by name
+ * @param config the configuration file, when one is given
+ * @param variable reads an environment variable (default: the process's, empty counting as unset)
+ * @returns the connect options, without the servers
+ * @throws {TypeError} for a half pair (user without password, certificate without key) or two ways to log in; the
+ *   message names the flags, fields and variables, never a value
+ * @example The user name from a flag, the password from the environment
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectOptions } from "./_connect_flags.ts";
+ *
+ * const variables: Record<string, string> = { NATS_PASSWORD: "s3cret", NATS_TOKEN: "t0ken" };
+ * const options = connectOptions({ user: "alice" }, undefined, (name) => variables[name]);
+ * assert.deepEqual(options, { user: "alice", pass: "s3cret" });
+ * ```
  */
 export function connectOptions(
   flags: Record<string, unknown>,
   config?: WorkerConfig,
+  variable: (name: string) => string | undefined = env,
 ): Omit<ConnectOptions, "servers"> {
-  type Source = "flag" | "file" | "env";
-  const fileSettings: Partial<Record<string, string>> = config?.settings ?? {};
-  const sourceOf = (names: readonly string[]): Source =>
-    names.some((name) => typeof flags[name] === "string")
-      ? "flag"
-      : names.some((name) => fileSettings[name] !== undefined)
-      ? "file"
-      : "env";
-  const credentialSource = sourceOf(CREDENTIAL_FLAGS);
-  const setting = (flag: string, variable: string, source: Source): Setting | undefined => {
-    const value = source === "flag" ? flags[flag] : source === "file" ? fileSettings[flag] : env(variable);
-    const from = source === "flag" ? `--${flag}` : source === "file" ? `'${flag}' in ${config?.path}` : variable;
-    return typeof value === "string" ? { value, from } : undefined;
+  type Place = (name: typeof CONNECT_FLAGS[number]) => Setting | undefined;
+  const flag: Place = (name) => {
+    const value = flags[name];
+    return typeof value === "string" ? { value, from: `--${name}` } : undefined;
   };
-  const credential = (flag: string, variable: string) => setting(flag, variable, credentialSource);
-  const file = (flag: string, variable: string) => setting(flag, variable, sourceOf([flag]));
-  const user = credential("user", "NATS_USER");
-  const password = credential("password", "NATS_PASSWORD");
-  const token = credential("token", "NATS_TOKEN");
-  const creds = credential("creds", "NATS_CREDS");
-  const nkey = credential("nkey", "NATS_NKEY");
-  const ca = file("tlsca", "NATS_CA");
-  const cert = file("tlscert", "NATS_CERT");
-  const key = file("tlskey", "NATS_KEY");
+  const file: Place = (name) => {
+    const value = config?.settings[name];
+    return value === undefined ? undefined : { value, from: `'${name}' in ${config?.path}` };
+  };
+  const environment: Place = (name) => {
+    const value = variable(VARIABLES[name]);
+    return value === undefined ? undefined : { value, from: VARIABLES[name] };
+  };
+  const places = [flag, file, environment];
+  const first = (name: typeof CONNECT_FLAGS[number]) =>
+    places.reduce<Setting | undefined>((found, place) => found ?? place(name), undefined);
+  const deciding = places.find((place) => CREDENTIAL_FLAGS.some((name) => place(name) !== undefined));
+  const kinds = CREDENTIAL_KINDS.filter((kind) => kind.some((name) => deciding?.(name) !== undefined));
+  const credential = (name: typeof CREDENTIAL_FLAGS[number]) =>
+    kinds.some((kind) => kind.includes(name)) ? first(name) : undefined;
+  const user = credential("user");
+  const password = credential("password");
+  const token = credential("token");
+  const creds = credential("creds");
+  const nkey = credential("nkey");
+  const ca = first("tlsca");
+  const cert = first("tlscert");
+  const key = first("tlskey");
   together(user, password, "--password (or NATS_PASSWORD)", "--user (or NATS_USER)");
   together(cert, key, "--tlskey (or NATS_KEY)", "--tlscert (or NATS_CERT)");
   const ways = [

@@ -95,7 +95,7 @@ async function assertCommandFails(
   return run.err;
 }
 
-Deno.test("deno task run with --user and --password, NATS_USER and NATS_PASSWORD, or the URL; never printing them", async () => {
+Deno.test("deno task run with --user and --password, NATS_USER and NATS_PASSWORD, a mix, or the URL; never printing them", async () => {
   await using dir = await tempDir();
   const password = secret("pw");
   const wrong = secret("wrong");
@@ -133,6 +133,23 @@ Deno.test("deno task run with --user and --password, NATS_USER and NATS_PASSWORD
     env: { NATS_USER: "someone", NATS_PASSWORD: wrong, NATS_TOKEN: wrong },
     target,
     event: "cli-user-flags-win",
+    secrets,
+  });
+
+  // An exported token or creds file is another kind of credentials than --user's: not a second way to log in.
+  const mixed = await assertCommandTickReachesActor({
+    args: ["--server", url, "--user", "clock"],
+    env: { NATS_PASSWORD: password, NATS_TOKEN: wrong, NATS_CREDS: `${dir.path}/missing.creds` },
+    target,
+    event: "cli-user-flag-password-env",
+    secrets,
+  });
+  assert.ok(mixed.includes(`on ${url} (user 'clock' and its password)`), mixed);
+  await assertCommandTickReachesActor({
+    args: ["--server", url, "--password", password],
+    env: { NATS_USER: "clock", NATS_NKEY: `${dir.path}/missing.nk` },
+    target,
+    event: "cli-user-env-password-flag",
     secrets,
   });
 
