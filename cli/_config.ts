@@ -9,6 +9,7 @@
 import { Ajv, type ErrorObject } from "ajv";
 import { readFile } from "node:fs/promises";
 import { Clock, type ClockOptions } from "../src/clock.ts";
+import { describe } from "../src/_describe.ts";
 import { messageOf } from "../src/errors.ts";
 import { Event } from "../src/event.ts";
 import { type HttpAddress, parseHttpAddress } from "./_http.ts";
@@ -59,7 +60,11 @@ type ConfigFile = Partial<Record<FileSetting, string>> & {
   clocks: ClockEntry[];
 };
 
-const validate = new Ajv({ allErrors: false, strict: true }).compile<ConfigFile>(schema);
+// verbose: each error holds the value it is about, for the message's "got ...".
+const validate = new Ajv({ allErrors: false, strict: true, verbose: true }).compile<ConfigFile>(schema);
+
+/** The fields whose value a message never shows. */
+const SECRET_FIELDS: readonly string[] = ["/password", "/token"];
 
 /**
  * Reads and checks a configuration file, and makes its clocks.
@@ -84,7 +89,7 @@ export async function readConfig(path: string): Promise<WorkerConfig> {
   } catch (error) {
     throw new TypeError(`${where}: not JSON: ${messageOf(error)}`, { cause: error });
   }
-  if (!validate(data)) throw new TypeError(`${where}: ${describeSchemaError(validate.errors?.[0])}`);
+  if (!validate(data)) throw new TypeError(`${where}: ${describeSchemaError(validate.errors ?? [])}`);
   const clocks = data.clocks.map((entry, index) =>
     clockOf(entry, `${where}: clocks[${index}] (event '${entry.event}')`)
   );
@@ -125,20 +130,48 @@ function clockOf(entry: ClockEntry, where: string): Clock {
   }
 }
 
-/** The first schema error as a sentence: where in the file, which field, what is wrong. */
-function describeSchemaError(error: ErrorObject | undefined): string {
+/**
+ * The schema's complaint as a sentence: where in the file, what is wrong, what
+ * was given. Of a `oneOf` (`server`: a URL or a list), the deepest error tells
+ * most; the types its branches wanted at one place are joined ("a string or
+ * an array").
+ */
+function describeSchemaError(errors: readonly ErrorObject[]): string {
+  const depth = (error: ErrorObject) => error.instancePath.split("/").length;
+  const error = errors.filter((error) => error.keyword !== "oneOf").sort((a, b) => depth(b) - depth(a))[0];
   if (error === undefined) return "does not follow the schema";
   const at = error.instancePath.split("/").slice(1).map((part) => /^\d+$/.test(part) ? `[${part}]` : `.${part}`)
     .join("").replace(/^\./, "");
   const place = at === "" ? "the top level" : at;
+  const got = `got ${givenText(error.instancePath, error.data)}`;
   switch (error.keyword) {
     case "additionalProperties":
       return `${place}: unknown field '${error.params.additionalProperty}'`;
     case "required":
       return `${place}: '${error.params.missingProperty}' is missing`;
     case "enum":
-      return `${place}: must be one of ${error.params.allowedValues.map((v: unknown) => `'${v}'`).join(", ")}`;
+      return `${place}: must be one of ${error.params.allowedValues.map((v: unknown) => `'${v}'`).join(", ")}, ${got}`;
+    case "type": {
+      const types = errors.filter((other) => other.keyword === "type" && other.instancePath === error.instancePath)
+        .map((other) => withArticle(other.params.type));
+      return `${place}: must be ${types.join(" or ")}, ${got}`;
+    }
     default:
-      return `${place}: ${error.message ?? "is not valid"}`;
+      return `${place}: ${error.message ?? "is not valid"}, ${got}`;
   }
+}
+
+/** A JSON type with its article: `a string`, `an integer`. */
+function withArticle(type: string): string {
+  return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
+}
+
+/**
+ * The value at `path` as a message shows it: a scalar as it is; an object or a list, or anything in a secret field,
+ * by its kind only (the whole file could hold a password).
+ */
+function givenText(path: string, value: unknown): string {
+  const kind = Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
+  if (SECRET_FIELDS.includes(path) || kind === "array" || kind === "object") return withArticle(kind);
+  return describe(value);
 }

@@ -27,7 +27,7 @@
 import { parseArgs } from "node:util";
 import { Clock } from "../src/clock.ts";
 import type { TickReport } from "../src/clock.ts";
-import { messageOf, WalnatsError } from "../src/errors.ts";
+import { WalnatsError } from "../src/errors.ts";
 import { Event } from "../src/event.ts";
 import { Events } from "../src/events.ts";
 import { Schedules } from "../src/schedules.ts";
@@ -49,6 +49,7 @@ import {
   serversOf,
 } from "./_connect_flags.ts";
 import { readConfig, type WorkerConfig } from "./_config.ts";
+import { flagErrorText } from "./_flag_errors.ts";
 import { Health } from "./_health.ts";
 import { type HttpAddress, HttpListenError, parseHttpAddress, serveHttp } from "./_http.ts";
 import { Log, LOG_FORMATS, type LogFormat, type Output } from "./_log.ts";
@@ -56,7 +57,7 @@ import { NatsServerNotFoundError, startNatsServer } from "./_nats_server.ts";
 
 export type { Output } from "./_log.ts";
 
-/** The command's usage text, printed by `--help` and after a bad flag. */
+/** The command's usage text, printed by `--help`. */
 export const USAGE = `Usage: deno task run [options]
 
 Runs a clock: emits an event into NATS JetStream at every tick, exactly once
@@ -70,7 +71,8 @@ Options:
                      schedules stored by deno task schedules (or the API),
                      one line per fire; not with the clock flags below or
                      --config
-  --metrics-per-event with --schedules and --http: count fires per event,
+  --metrics-per-event
+                     with --schedules and --http: count fires per event,
                      without the schedule label (one series per schedule
                      is too many for Prometheus with many schedules)
   --period SECONDS   seconds between ticks, ms resolution (default: 60)
@@ -105,12 +107,15 @@ authentication nor TLS; the variables are then ignored).
 Stops cleanly on SIGINT or SIGTERM: the publish in flight ends, the HTTP
 server and the connection close, exit 0.`;
 
+const COMMAND = "deno task run";
+
 const consoleOutput: Output = { out: (line) => console.log(line), err: (line) => console.error(line) };
 
 /**
  * Runs the command until SIGINT or SIGTERM (or `signal`) and returns its exit
  * code: 0 after a clean stop, 1 when the server fails or refuses the
- * credentials, 2 for bad flags. No line it writes holds a password, a token,
+ * credentials, 2 for bad flags or a bad configuration file (one line naming what
+ * was given, then a pointer to `--help`). No line it writes holds a password, a token,
  * a seed or a JWT.
  *
  * @example Print the usage
@@ -144,7 +149,7 @@ export async function main(args: string[], output: Output = consoleOutput, signa
       ? (stop) => runSchedules(events, flags, output, stop)
       : (stop) => runClocks(clocks, flags, output, stop);
   } catch (error) {
-    output.err(`${messageOf(error)}\n\n${USAGE}`);
+    output.err(flagErrorText(error, COMMAND));
     return 2;
   }
 
@@ -181,7 +186,7 @@ async function withServer(
     resolved = resolveConnectOptions(options);
   } catch (error) {
     if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
-    output.err(`${error.message}\n\n${USAGE}`);
+    output.err(flagErrorText(error, COMMAND));
     return 2;
   }
   const log = plain.hiding(resolved.secrets);

@@ -36,9 +36,10 @@ import type {
 } from "../src/schedules_connection.ts";
 import { formatInstant } from "../src/serializer.ts";
 import { CONNECT_ARG_OPTIONS, CONNECT_USAGE, connectOptions, metaOf, number, serversOf } from "./_connect_flags.ts";
+import { flagErrorText } from "./_flag_errors.ts";
 import type { Output } from "./_log.ts";
 
-/** The command's usage text, printed by `--help` and after a bad flag. */
+/** The command's usage text, printed by `--help`. */
 export const SCHEDULES_USAGE = `Usage: deno task schedules <command> [options] --server URL
 
 Manages schedules as data: each fires its event at its ticks, exactly once,
@@ -579,7 +580,7 @@ export async function main(
     options = { ...parsed.connect, servers: parsed.servers, name: `walnats-schedules ${parsed.command.name}` };
     secrets = resolveConnectOptions(options).secrets;
   } catch (error) {
-    output.err(`${messageOf(error)}\n\n${SCHEDULES_USAGE}`);
+    output.err(flagErrorText(error, "deno task schedules"));
     return 2;
   }
   const safe: Output = {

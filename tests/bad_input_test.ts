@@ -459,7 +459,8 @@ Deno.test("main() exits 2 for a bad flag and says which flag and which value, ne
       assert.equal(code, 2, written);
       assert.deepEqual(out, []);
       assert.match(written, message);
-      assert.match(written, /Usage: deno task run/);
+      assert.match(written, /\nSee 'deno task run --help'\.$/, "the error line, then where the usage is");
+      assert.doesNotMatch(written, /Usage:/);
       if (hides !== undefined) assert.ok(!written.includes(hides), `${written} shows a secret`);
     });
   }

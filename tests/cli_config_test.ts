@@ -97,19 +97,29 @@ const BAD: [string, unknown, typeof TypeError | typeof RangeError, RegExp][] = [
     /: clocks\[1\]: unknown field 'every'$/,
   ],
   ["a clock without event", { clocks: [{ period: 5 }] }, TypeError, /: clocks\[0\]: 'event' is missing$/],
-  ["a negative period", { clocks: [{ event: "a", period: -5 }] }, TypeError, /: clocks\[0\]\.period: must be > 0$/],
-  ["a period as text", { clocks: [{ event: "a", period: "5" }] }, TypeError, /: clocks\[0\]\.period: must be number$/],
+  [
+    "a negative period",
+    { clocks: [{ event: "a", period: -5 }] },
+    TypeError,
+    /: clocks\[0\]\.period: must be > 0, got -5$/,
+  ],
+  [
+    "a period as text",
+    { clocks: [{ event: "a", period: "5" }] },
+    TypeError,
+    /: clocks\[0\]\.period: must be a number, got '5'$/,
+  ],
   [
     "replicas 6",
     { clocks: [{ event: "a", replicas: 6 }] },
     TypeError,
-    /: clocks\[0\]\.replicas: must be <= 5$/,
+    /: clocks\[0\]\.replicas: must be <= 5, got 6$/,
   ],
   [
     "a fractional catchUp",
     { clocks: [{ event: "a", catchUp: 1.5 }] },
     TypeError,
-    /: clocks\[0\]\.catchUp: must be integer$/,
+    /: clocks\[0\]\.catchUp: must be an integer, got 1\.5$/,
   ],
   [
     "a startAt without offset",
@@ -118,10 +128,24 @@ const BAD: [string, unknown, typeof TypeError | typeof RangeError, RegExp][] = [
     /: clocks\[0\]\.startAt: must match pattern/,
   ],
   [
+    "a server that is a number",
+    { server: 4222, clocks: [{ event: "a" }] },
+    TypeError,
+    /: server: must be a string or an array, got 4222$/,
+  ],
+  [
+    "a list of servers holding a number",
+    { server: ["nats://a:4222", 4222], clocks: [{ event: "a" }] },
+    TypeError,
+    /: server\[1\]: must be a string, got 4222$/,
+  ],
+  ["clocks that are no list", { clocks: { event: "a" } }, TypeError, /: clocks: must be an array, got an object$/],
+  ["a file that is a list", [{ clocks: [] }], TypeError, /: the top level: must be an object, got an array$/],
+  [
     "a meta value that is not text",
     { clocks: [{ event: "a", meta: { team: 1 } }] },
     TypeError,
-    /: clocks\[0\]\.meta\.team: must be string$/,
+    /: clocks\[0\]\.meta\.team: must be a string, got 1$/,
   ],
   [
     "period and cron",
@@ -164,7 +188,7 @@ const BAD: [string, unknown, typeof TypeError | typeof RangeError, RegExp][] = [
     "an unknown logFormat",
     { logFormat: "yaml", clocks: [{ event: "a" }] },
     TypeError,
-    /: logFormat: must be one of 'text', 'json'$/,
+    /: logFormat: must be one of 'text', 'json', got 'yaml'$/,
   ],
   [
     "two clocks of one stream",
@@ -186,6 +210,18 @@ for (const [what, content, errorClass, pattern] of BAD) {
   });
 }
 
+Deno.test("readConfig() names the kind of a password or token of the wrong type, never its value", async () => {
+  for (const field of ["password", "token"]) {
+    const path = await configFile({ user: "clock", [field]: 98765432, clocks: [{ event: "a" }] });
+    await assert.rejects(readConfig(path), (error: unknown) => {
+      assert.ok(error instanceof TypeError);
+      assert.ok(error.message.endsWith(`: ${field}: must be a string, got a number`), error.message);
+      assert.doesNotMatch(error.message, /98765432/);
+      return true;
+    });
+  }
+});
+
 Deno.test("readConfig() refuses a missing file, naming its path", async () => {
   const path = `${await Deno.makeTempDir()}/missing.json`;
   await assert.rejects(
@@ -194,13 +230,12 @@ Deno.test("readConfig() refuses a missing file, naming its path", async () => {
   );
 });
 
-Deno.test("deno task run --config exits 2 on a bad file before it connects", async () => {
+Deno.test("deno task run --config exits 2 on a bad file before it connects, with the error line and no usage", async () => {
   const path = await configFile({ clocks: [{ event: "a", period: -5 }] });
   // The server's port is closed: a command that tried to connect first would exit 1, not 2.
   const { code, err } = await runToEnd(["--config", path, "--server", "nats://127.0.0.1:1"]);
   assert.equal(code, 2);
-  assert.match(err, /clocks\[0\]\.period: must be > 0/);
-  assert.ok(err.includes(path));
+  assert.equal(err, `Cannot read config ${path}: clocks[0].period: must be > 0, got -5\nSee 'deno task run --help'.\n`);
 });
 
 Deno.test("deno task run --config refuses the clock flags beside it", async () => {

@@ -119,9 +119,18 @@ Deno.test("deno task schedules exits 2 for bad flags and says what is wrong", as
     const { code, err } = await run([...args, ...SERVER]);
     assert.equal(code, 2, args.join(" "));
     assert.match(err, message);
-    assert.match(err, /Usage: deno task schedules/);
+    assert.match(err, /\nSee 'deno task schedules --help'\.$/, "the error line, then where the usage is");
+    assert.doesNotMatch(err, /Usage:/);
     assert.doesNotMatch(err, /hunter2|t0ken/);
   }
+});
+
+Deno.test("deno task schedules answers an unknown flag with one line naming it, its quotes balanced", async () => {
+  assert.deepEqual(await run(["rm", "a", "--bogus", ...SERVER]), {
+    code: 2,
+    out: "",
+    err: "Unknown option '--bogus'\nSee 'deno task schedules --help'.",
+  });
 });
 
 Deno.test("deno task schedules needs --server or NATS_URL and exits 2 without", async () => {

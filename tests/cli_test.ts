@@ -11,11 +11,30 @@ Deno.test("deno task run --help prints the usage and exits 0", async () => {
   assert.match(out, /--server URL/);
 });
 
-Deno.test("deno task run exits 2 with the usage on an unknown flag", async () => {
-  const { code, err } = await runToEnd(["--frequency", "5"]);
+Deno.test("deno task run --help aligns every option's text in one column", async () => {
+  const { out } = await runToEnd(["--help"]);
+  const options = out.split("\n").filter((line) => line.startsWith("  --"));
+  assert.ok(options.length >= 20, out);
+  for (const line of options) {
+    // The flag and its argument (upper case, e.g. KEY=VALUE), then the text at column 21, or nothing on this line.
+    const [, flag = "", gap = "", text = ""] = /^( {2}--\S+(?: [A-Z]\S*)?)( *)(.*)$/.exec(line) ?? [];
+    if (text !== "") assert.equal(flag.length + gap.length, 21, line);
+  }
+});
+
+Deno.test("deno task run exits 2 on an unknown flag with one line naming it and where the usage is", async () => {
+  const { code, err } = await runToEnd(["--bogus", "5"]);
   assert.equal(code, 2);
-  assert.match(err, /frequency/);
-  assert.match(err, /Usage: deno task run/);
+  assert.equal(err, "Unknown option '--bogus'\nSee 'deno task run --help'.\n");
+});
+
+Deno.test("deno task run exits 2 on a flag without its value, saying how to give one that starts with '-'", async () => {
+  const { code, err } = await runToEnd(["--period", "-5"]);
+  assert.equal(code, 2);
+  assert.equal(
+    err,
+    "--period needs a value (for one that starts with '-', write --period=VALUE)\nSee 'deno task run --help'.\n",
+  );
 });
 
 Deno.test("deno task run exits 2 naming the value of a bad --period or --meta", async () => {
