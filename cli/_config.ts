@@ -13,6 +13,7 @@ import { describe } from "../src/_describe.ts";
 import { messageOf } from "../src/errors.ts";
 import { Event } from "../src/event.ts";
 import { type HttpAddress, parseHttpAddress } from "./_http.ts";
+import { parseInstant } from "./_instant.ts";
 import type { LogFormat } from "./_log.ts";
 import schema from "./walnats.schema.json" with { type: "json" };
 
@@ -120,8 +121,8 @@ function clockOf(entry: ClockEntry, where: string): Clock {
   const options: ClockOptions = { ...rest };
   try {
     options.event = new Event(event, Date, { limits: replicas === undefined ? {} : { replicas } });
-    if (startAt !== undefined) options.startAt = new Date(startAt);
-    if (stopAt !== undefined) options.stopAt = new Date(stopAt);
+    if (startAt !== undefined) options.startAt = parseInstant("'startAt'", startAt);
+    if (stopAt !== undefined) options.stopAt = parseInstant("'stopAt'", stopAt);
     return new Clock(options);
   } catch (error) {
     if (!(error instanceof TypeError || error instanceof RangeError)) throw error;

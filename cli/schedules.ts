@@ -37,6 +37,7 @@ import type {
 import { formatInstant } from "../src/serializer.ts";
 import { CONNECT_ARG_OPTIONS, CONNECT_USAGE, connectOptions, metaOf, number, serversOf } from "./_connect_flags.ts";
 import { flagErrorText } from "./_flag_errors.ts";
+import { parseInstant } from "./_instant.ts";
 import type { Output } from "./_log.ts";
 
 /** The command's usage text, printed by `--help`. */
@@ -147,7 +148,8 @@ export interface SchedulesArgs {
  *
  * @throws {TypeError} for an unknown command or flag, a flag of another command, a missing or extra id,
  *   `--value` that is not JSON, a bad `--meta` or connection flags that do not go together
- * @throws {RangeError} for a number or an instant that does not parse
+ * @throws {RangeError} for a number that does not parse, or an instant that does not or has no offset (`Z` or
+ *   `+01:00`: the host's time zone is never assumed)
  */
 export function parseSchedulesArgs(args: readonly string[]): SchedulesArgs {
   const { values, positionals } = parseArgs({
@@ -225,7 +227,13 @@ export function parseSchedulesArgs(args: readonly string[]): SchedulesArgs {
         throw new TypeError("'backfill' needs --from ISO and --to ISO");
       }
       return {
-        command: { name: "backfill", id, from: instant("--from", values.from), to: instant("--to", values.to), json },
+        command: {
+          name: "backfill",
+          id,
+          from: parseInstant("--from", values.from),
+          to: parseInstant("--to", values.to),
+          json,
+        },
         servers,
         connect,
       };
@@ -272,23 +280,15 @@ function addCommand(id: string, flags: AddFlags, json: boolean): SchedulesComman
     ...(flags.period === undefined ? {} : { period: number("--period", flags.period) }),
     ...(flags.cron === undefined ? {} : { cron: flags.cron }),
     ...(flags.timezone === undefined ? {} : { timezone: flags.timezone }),
-    ...(flags.at === undefined ? {} : { at: instant("--at", flags.at) }),
+    ...(flags.at === undefined ? {} : { at: parseInstant("--at", flags.at) }),
     ...(flags.value === undefined ? {} : { value: jsonOf(flags.value) }),
-    ...(flags["start-at"] === undefined ? {} : { startAt: instant("--start-at", flags["start-at"]) }),
-    ...(flags["stop-at"] === undefined ? {} : { stopAt: instant("--stop-at", flags["stop-at"]) }),
+    ...(flags["start-at"] === undefined ? {} : { startAt: parseInstant("--start-at", flags["start-at"]) }),
+    ...(flags["stop-at"] === undefined ? {} : { stopAt: parseInstant("--stop-at", flags["stop-at"]) }),
     ...(flags["max-ticks"] === undefined ? {} : { maxTicks: number("--max-ticks", flags["max-ticks"]) }),
     ...(flags["catch-up"] === undefined ? {} : { catchUp: number("--catch-up", flags["catch-up"]) }),
     meta: metaOf(flags.meta),
   };
   return { name: "add", id, options, json };
-}
-
-function instant(flag: string, text: string): Date {
-  const date = new Date(text);
-  if (text.trim() === "" || Number.isNaN(date.getTime())) {
-    throw new RangeError(`${flag} must be an ISO 8601 instant (e.g. 2026-12-24T18:00:00Z), got '${text}'`);
-  }
-  return date;
 }
 
 function jsonOf(text: string): unknown {

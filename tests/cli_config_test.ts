@@ -124,8 +124,14 @@ const BAD: [string, unknown, typeof TypeError | typeof RangeError, RegExp][] = [
   [
     "a startAt without offset",
     { clocks: [{ event: "a", startAt: "2026-12-01T00:00:00" }] },
-    TypeError,
-    /: clocks\[0\]\.startAt: must match pattern/,
+    RangeError,
+    /: clocks\[0\] \(event 'a'\): 'startAt' must say its offset, got '2026-12-01T00:00:00': add Z for UTC or the zone's offset/,
+  ],
+  [
+    "a stopAt that is no instant",
+    { clocks: [{ event: "a", stopAt: "soon" }] },
+    RangeError,
+    /: clocks\[0\] \(event 'a'\): 'stopAt' must be an ISO 8601 instant with Z or an offset \(e\.g\. .*\), got 'soon'$/,
   ],
   [
     "a server that is a number",
@@ -220,6 +226,18 @@ Deno.test("readConfig() names the kind of a password or token of the wrong type,
       return true;
     });
   }
+});
+
+Deno.test("readConfig() reads startAt and stopAt with Z or an offset as those instants", async () => {
+  const path = await configFile({
+    clocks: [{ event: "a", period: 3600, startAt: "2026-12-07T12:00:00+01:00", stopAt: "2026-12-07T13:00:00Z" }],
+  });
+  const [clock] = (await readConfig(path)).clocks;
+  assert.deepEqual(clock?.nextTicks(5, new Date("2026-12-07T00:00:00Z")).map((tick) => tick.toISOString()), [
+    "2026-12-07T11:00:00.000Z",
+    "2026-12-07T12:00:00.000Z",
+    "2026-12-07T13:00:00.000Z",
+  ]);
 });
 
 Deno.test("readConfig() refuses a missing file, naming its path", async () => {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { FakeTime, MemoryServer } from "../testing/mod.ts";
 import { main as runMain } from "../cli/main.ts";
 import { main, parseSchedulesArgs, type SchedulesConnector } from "../cli/schedules.ts";
+import { runToEnd, SCHEDULES_CLI } from "./_cli.ts";
 
 const SERVER = ["--server", "nats://127.0.0.1:4222"];
 
@@ -99,7 +100,23 @@ Deno.test("deno task schedules exits 2 for bad flags and says what is wrong", as
     [["add", "a", "--event", "e"], /'add' needs one of --period, --cron and --at, got none/],
     [["add", "a", "--event", "e", "--period", "1", "--cron", "* * * * *"], /got --period and --cron/],
     [["add", "a", "--event", "e", "--period", "soon"], /--period must be a number, got 'soon'/],
-    [["add", "a", "--event", "e", "--at", "tomorrow"], /--at must be an ISO 8601 instant/],
+    [["add", "a", "--event", "e", "--at", "tomorrow"], /--at must be an ISO 8601 instant with Z or an offset/],
+    [
+      ["add", "a", "--event", "e", "--at", "2026-12-07T12:00:00"],
+      /--at must say its offset, got '2026-12-07T12:00:00': add Z/,
+    ],
+    [
+      ["add", "a", "--event", "e", "--period", "1", "--start-at", "2026-12-07T12:00"],
+      /--start-at must say its offset, got '2026-12-07T12:00': add Z/,
+    ],
+    [
+      ["add", "a", "--event", "e", "--period", "1", "--stop-at", "2026-12-07T12:00:00.5"],
+      /--stop-at must say its offset, got '2026-12-07T12:00:00\.5': add Z/,
+    ],
+    [
+      ["add", "a", "--event", "e", "--at", "2026-02-30T12:00:00Z"],
+      /--at must be an instant that exists on the calendar/,
+    ],
     [["add", "a", "--event", "e", "--period", "1", "--value", "{user"], /--value must be JSON, got '\{user'/],
     [["add", "a", "--event", "e", "--period", "1", "--timezone", "UTC"], /--timezone goes with --cron/],
     [["add", "a", "--event", "e", "--period", "1", "--meta", "novalue"], /--meta must be KEY=VALUE/],
@@ -111,6 +128,10 @@ Deno.test("deno task schedules exits 2 for bad flags and says what is wrong", as
     [["rm", "a", "--bogus"], /Unknown option '--bogus'/],
     [["backfill", "a", "--from", "2026-11-30T00:00:00Z"], /'backfill' needs --from ISO and --to ISO/],
     [["backfill", "a", "--from", "yesterday", "--to", "2026-12-01T00:00:00Z"], /--from must be an ISO 8601 instant/],
+    [
+      ["backfill", "a", "--from", "2026-11-30T00:00:00Z", "--to", "2026-12-01T00:00:00"],
+      /--to must say its offset, got '2026-12-01T00:00:00': add Z/,
+    ],
     [["trigger", "a", "--from", "2026-11-30T00:00:00Z"], /--from does not go with 'trigger'/],
     [["describe", "a", "--recent", "many"], /--recent must be a number, got 'many'/],
     [["list", "--user", "clock", "--password", "hunter2", "--token", "t0ken"], /Give one way to authenticate/],
@@ -131,6 +152,42 @@ Deno.test("deno task schedules answers an unknown flag with one line naming it, 
     out: "",
     err: "Unknown option '--bogus'\nSee 'deno task schedules --help'.",
   });
+});
+
+Deno.test("parseSchedulesArgs() reads an instant with Z or an offset as that instant", () => {
+  const { command } = parseSchedulesArgs([
+    "add",
+    "x",
+    "--event",
+    "ping",
+    "--at",
+    "2026-12-07T12:00:00+01:00",
+    ...SERVER,
+  ]);
+  assert.equal(command?.name === "add" ? command.options.at?.toISOString() : command?.name, "2026-12-07T11:00:00.000Z");
+  const backfill = parseSchedulesArgs([
+    "backfill",
+    "x",
+    "--from",
+    "2026-12-07T12:00Z",
+    "--to",
+    "2026-12-07T08:00-04:00",
+  ]);
+  assert.deepEqual(
+    backfill.command?.name === "backfill" ? [backfill.command.from, backfill.command.to] : backfill.command?.name,
+    [new Date("2026-12-07T12:00:00Z"), new Date("2026-12-07T12:00:00Z")],
+  );
+});
+
+Deno.test("deno task schedules add --at without an offset exits 2 in Europe/Berlin rather than store 11:00Z", async () => {
+  // Before: the text was read in the host's zone and the command went on to connect (port 1 is closed: exit 1).
+  const { code, err } = await runToEnd(
+    ["add", "x", "--event", "ping", "--at", "2026-12-07T12:00:00", "--server", "nats://127.0.0.1:1"],
+    { TZ: "Europe/Berlin" },
+    SCHEDULES_CLI,
+  );
+  assert.equal(code, 2);
+  assert.match(err, /^--at must say its offset, got '2026-12-07T12:00:00': add Z for UTC or the zone's offset/);
 });
 
 Deno.test("deno task schedules needs --server or NATS_URL and exits 2 without", async () => {
