@@ -58,7 +58,8 @@ Commands:
                      the schedules (of one event): id, event, schedule,
                      state, next fire
   describe ID [--next N] [--recent N]
-                     the schedule, its state, its next N fires (default 5),
+                     the schedule, its state, its next N fires (default 5;
+                     a zoned cron's also in its zone's time),
                      the last fire on its ledger, and its N most recent
                      fires (default 10, at most 1000): tick, kind
                      (scheduled, caught-up, triggered, backfilled), lag, seq
@@ -455,6 +456,11 @@ function recentText(fire: RecentFire): string {
 export function formatDescription({ schedule, state, next, lastFire, recent }: ScheduleDescription): string[] {
   const optional = (label: string, value: string | undefined) => value === undefined ? [] : [[label, value]];
   const at = (date: Date | undefined) => date === undefined ? undefined : formatInstant(date.getTime());
+  const zone = schedule.cron === undefined || schedule.timezone === undefined || schedule.timezone === "UTC"
+    ? undefined
+    : schedule.timezone;
+  // A zoned cron is written in its zone's wall time: its fires are shown there too, beside the instant.
+  const fire = (date: Date) => zone === undefined ? at(date)! : `${at(date)}  ${zonedText(date, zone)} (${zone})`;
   const value = valueJson(schedule.value);
   const meta = Object.entries(schedule.meta).map(([key, text]) => `${key}=${text}`).join(" ");
   const stateText = schedule.paused === undefined
@@ -473,7 +479,7 @@ export function formatDescription({ schedule, state, next, lastFire, recent }: S
     ...optional("meta", meta === "" ? undefined : meta),
     ["updated at", at(schedule.updatedAt)!],
     ["revision", String(schedule.revision)],
-    ...(next.length === 0 ? [["next fires", "-"]] : next.map((date, i) => [i === 0 ? "next fires" : "", at(date)!])),
+    ...(next.length === 0 ? [["next fires", "-"]] : next.map((date, i) => [i === 0 ? "next fires" : "", fire(date)])),
     [
       "last fire",
       lastFire === undefined
@@ -485,6 +491,25 @@ export function formatDescription({ schedule, state, next, lastFire, recent }: S
       : recent.map((fire, i) => [i === 0 ? "recent fires" : "", recentText(fire)])),
   ];
   return table(pairs as string[][]);
+}
+
+/** An instant as the wall time of `timezone` with its offset then: `2026-12-07T02:30:00+01:00`. */
+function zonedText(date: Date, timezone: string): string {
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone: timezone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    timeZoneName: "longOffset",
+  });
+  const part = Object.fromEntries(format.formatToParts(date).map(({ type, value }) => [type, value]));
+  // longOffset is "GMT+01:00", or "GMT" for no offset.
+  const offset = part.timeZoneName === "GMT" ? "+00:00" : part.timeZoneName?.slice(3);
+  return `${part.year}-${part.month}-${part.day}T${part.hour}:${part.minute}:${part.second}${offset}`;
 }
 
 /** Rows as lines, each column padded to its widest cell, two spaces apart. */

@@ -255,7 +255,14 @@ Deno.test("add, list, describe, pause, resume and rm on the in-memory server, as
   assert.equal((await run(["resume", "user-2", ...SERVER], server)).out, "Resumed schedule 'user-2'.");
   const resumed = await run(["describe", "user-2", "--next", "2", ...SERVER], server);
   assert.match(resumed.out, /^state +active$/m);
-  assert.match(resumed.out, /^next fires +2026-12-07T00:00:00\.000\+00:00\n +2026-12-14T00:00:00\.000\+00:00$/m);
+  assert.match(
+    resumed.out,
+    new RegExp(
+      "^next fires +2026-12-07T00:00:00\\.000\\+00:00  2026-12-07T09:00:00\\+09:00 \\(Asia/Tokyo\\)\\n" +
+        " +2026-12-14T00:00:00\\.000\\+00:00  2026-12-14T09:00:00\\+09:00 \\(Asia/Tokyo\\)$",
+      "m",
+    ),
+  );
   const one = await run(["describe", "user-1", ...SERVER], server);
   assert.match(one.out, /^value +\{"user":1\}$/m);
 
@@ -264,6 +271,27 @@ Deno.test("add, list, describe, pause, resume and rm on the in-memory server, as
     '"id":"user-1"',
     '"id":"user-2"',
   ]);
+});
+
+Deno.test("describe shows a zoned cron's next fires in its zone beside UTC, across a DST change", async () => {
+  using time = new FakeTime("2027-03-26T12:00:00Z");
+  const server = new MemoryServer(time);
+  const cli = (...args: string[]) => run([...args, ...SERVER], server);
+  assert.equal(
+    (await cli("add", "b", "--event", "nightly", "--cron", "30 2 * * *", "--timezone", "Europe/Berlin")).code,
+    0,
+  );
+  assert.equal((await cli("add", "u", "--event", "nightly", "--cron", "30 2 * * *")).code, 0);
+  const berlin = await cli("describe", "b", "--next", "3");
+  assert.deepEqual(berlin.out.split("\n").filter((line) => /^(next fires| {10})/.test(line)), [
+    "next fires    2027-03-27T01:30:00.000+00:00  2027-03-27T02:30:00+01:00 (Europe/Berlin)",
+    "              2027-03-28T01:00:00.000+00:00  2027-03-28T03:00:00+02:00 (Europe/Berlin)", // just after the gap
+    "              2027-03-29T00:30:00.000+00:00  2027-03-29T02:30:00+02:00 (Europe/Berlin)",
+  ]);
+  const utc = await cli("describe", "u", "--next", "1");
+  assert.match(utc.out, /^next fires +2027-03-27T02:30:00\.000\+00:00$/m, "a UTC cron's fires are shown once");
+  const json = JSON.parse((await cli("describe", "b", "--next", "1", "--json")).out);
+  assert.deepEqual(json.next, ["2027-03-27T01:30:00.000Z"], "--json keeps UTC instants for scripts");
 });
 
 Deno.test("deno task schedules --json prints what scripts read: instants as ISO text, the value as JSON", async () => {
