@@ -67,6 +67,16 @@ export interface NatsServerOptions {
   args?: string[];
   /** Binary name or path. Default: `"nats-server"` (looked up on `PATH`). */
   binary?: string;
+  /**
+   * Run the server in a session of its own (`setsid`), out of this
+   * process's group, so that a terminal's Ctrl-C, which reaches the whole
+   * foreground group, leaves it to {@linkcode NatsServer.stop} (after the
+   * clients have drained). A watchdog (`sh`, in a session of its own too)
+   * sends the server SIGTERM when this process ends without stopping it,
+   * however it ends, SIGKILL included; the store directory is then left
+   * behind. Default: `false`.
+   */
+  detached?: boolean;
 }
 
 /** Signals accepted by {@linkcode NatsServer.restart}. */
@@ -86,6 +96,8 @@ export interface NatsServerRestartOptions {
 /** One running `nats-server` process and its output drains. */
 interface Proc {
   child: Deno.ChildProcess;
+  /** The detached server's watchdog: it stops the server when its stdin closes, as it does when this process ends. */
+  watchdog: Deno.ChildProcess | undefined;
   status: Promise<Deno.CommandStatus>;
   /** Resolves when stdout and stderr were read to the end. */
   drained: Promise<void>;
@@ -102,6 +114,7 @@ interface Config {
   /** False when user args may override the server name. */
   checkName: boolean;
   args: string[];
+  detached: boolean;
 }
 
 /**
@@ -266,6 +279,7 @@ class NatsServerProcess implements NatsServer {
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
+        detached: c.detached,
       }).spawn();
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
@@ -275,6 +289,7 @@ class NatsServerProcess implements NatsServer {
     }
     const proc: Proc = {
       child,
+      watchdog: c.detached ? this.#watchdogOf(child) : undefined,
       status: child.status.then((status) => {
         proc.exited = true;
         return status;
@@ -288,6 +303,16 @@ class NatsServerProcess implements NatsServer {
     this.#proc = proc;
     this.#pid = child.pid;
     return proc;
+  }
+
+  /** The {@linkcode watchdog} of `child`; `child` is killed when there can be none. */
+  #watchdogOf(child: Deno.ChildProcess): Deno.ChildProcess {
+    try {
+      return watchdog(child.pid);
+    } catch (error) {
+      child.kill("SIGKILL");
+      throw error;
+    }
   }
 
   async #spawnAndWaitReady(): Promise<void> {
@@ -350,6 +375,8 @@ class NatsServerProcess implements NatsServer {
   async #terminate(signal: NatsServerRestartSignal): Promise<void> {
     const proc = this.#proc;
     if (proc === undefined) return;
+    // The watchdog goes first: it must never signal the server's pid once that may belong to another process.
+    if (proc.watchdog !== undefined) await endWatchdog(proc.watchdog);
     this.#trySignal(proc, signal);
     let timer: ReturnType<typeof setTimeout> | undefined;
     if (signal !== "SIGKILL") {
@@ -413,9 +440,36 @@ export async function startNatsServer(
     serverName: `walnats-clock-${crypto.randomUUID()}`,
     checkName: !args.some((a) => /^--?(n|name|server_name)(=|$)/.test(a)),
     args,
+    detached: options.detached ?? false,
   });
   await server.start();
   return server;
+}
+
+/**
+ * Starts `sh` in a session of its own to send SIGTERM to `pid` once its
+ * stdin closes: when {@linkcode endWatchdog} is not called first, that is
+ * when this process ends, the kernel closing its end of the pipe.
+ */
+function watchdog(pid: number): Deno.ChildProcess {
+  return new Deno.Command("sh", {
+    args: ["-c", 'read -r _; kill -TERM "$1"', "walnats-nats-server-watchdog", String(pid)],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+}
+
+/** Ends a {@linkcode watchdog} without letting it signal anything. */
+async function endWatchdog(watchdog: Deno.ChildProcess): Promise<void> {
+  try {
+    watchdog.kill("SIGKILL");
+  } catch {
+    // It ended already.
+  }
+  await watchdog.status;
+  await watchdog.stdin.close();
 }
 
 /** A loopback TCP port that was free a moment ago. */

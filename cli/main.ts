@@ -322,7 +322,8 @@ function describeConnection({ servers, credentials, tls }: ResolvedConnectOption
 
 async function startEmbedded(log: Log) {
   try {
-    const server = await startNatsServer();
+    // Detached: a terminal's Ctrl-C reaches the whole group, and the server must outlive the worker's drain.
+    const server = await startNatsServer({ detached: true });
     log.info(
       `No --server and no NATS_URL: started an embedded nats-server at ${server.url} ` +
         `(JetStream store ${server.storeDir}, removed on exit).`,

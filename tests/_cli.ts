@@ -10,13 +10,17 @@ const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 /** The schedules command, cli/schedules.ts: give it as `script`. */
 export const SCHEDULES_CLI = new URL("../cli/schedules.ts", import.meta.url).pathname;
 
-/** Starts the command (`script`, default cli/main.ts) as a real process; its stdout is read line by line. */
-export function spawnCli(args: string[], env: Record<string, string> = {}, script: string = MAIN) {
+/**
+ * Starts the command (`script`, default cli/main.ts) as a real process; its stdout is read line by line. `detached`
+ * starts it in a session of its own, as a terminal starts a job: its pid is its process group's id.
+ */
+export function spawnCli(args: string[], env: Record<string, string> = {}, script: string = MAIN, detached = false) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", script, ...args],
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
+    detached,
   }).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines()).getReader();
   const stderr = new Response(child.stderr).text();

@@ -95,3 +95,14 @@ export async function killAll(procs: ScriptProcess<unknown>[]): Promise<void> {
     await proc.drained;
   }));
 }
+
+/** The pids of the processes whose command line holds `text` (Linux: read from /proc). */
+export async function processesWith(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => ""); // gone meanwhile
+    if (cmdline.includes(text)) pids.push(Number(entry.name));
+  }
+  return pids;
+}

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { startNatsServer } from "../../cli/_nats_server.ts";
 import { waitUntil } from "../_wait.ts";
+import { processesWith } from "./_processes.ts";
 
 /** Connects to 127.0.0.1:`port` and returns the first line the server sends. */
 async function readFirstLine(port: number): Promise<string> {
@@ -130,6 +131,33 @@ Deno.test("stop after the process was killed externally", async () => {
   server.kill("SIGKILL");
   await server.stop();
   assert.throws(() => server.kill(), /not running/);
+});
+
+/** The session id of process `pid` (Linux: the sixth field of /proc/PID/stat). */
+async function sessionOf(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+}
+
+/** The pids of the watchdogs of server process `pid`. */
+const watchdogsOf = (pid: number) => processesWith(`walnats-nats-server-watchdog\0${pid}\0`);
+
+Deno.test({
+  name: "detached: each server process runs in a session of its own, with one watchdog, gone once it stopped",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const server = await startNatsServer({ detached: true });
+    const firstPid = server.pid;
+    assert.equal(await sessionOf(firstPid), firstPid);
+    assert.notEqual(await sessionOf(firstPid), await sessionOf(Deno.pid));
+    assert.equal((await watchdogsOf(firstPid)).length, 1);
+    await server.restart();
+    assert.equal(await sessionOf(server.pid), server.pid);
+    assert.deepEqual(await watchdogsOf(firstPid), []);
+    assert.equal((await watchdogsOf(server.pid)).length, 1);
+    await server.stop();
+    assert.deepEqual(await watchdogsOf(server.pid), []);
+  },
 });
 
 Deno.test("early exit rejects with the server's last output", async () => {
