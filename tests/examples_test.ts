@@ -4,17 +4,22 @@ import { type JobContext, Schedules } from "../mod.ts";
 import { backupActor } from "../examples/backup_at_midnight.ts";
 import { type Handled, reminder, runReminders } from "../examples/reminders.ts";
 import { FakeTime, MemoryServer } from "../testing/mod.ts";
-import { nextBerlinMidnight } from "./_examples.ts";
+import { nextBerlinMidnight, readmeAndDocsBlocks } from "./_examples.ts";
 import { HAS_PROMTOOL, promtool } from "./_promtool.ts";
 
 const context: JobContext = { attempt: 1, seq: 1, signal: new AbortController().signal, headers: {} };
 
-Deno.test("README's testing example is examples/testing_a_periodic_job_test.ts, importing the package", async () => {
-  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+Deno.test("README's testing example is examples/testing_a_periodic_job_test.ts, importing the package, from the root", async () => {
   const example = await Deno.readTextFile(new URL("../examples/testing_a_periodic_job_test.ts", import.meta.url));
-  const section = readme.slice(readme.indexOf("## Testing your periodic jobs"));
-  const block = /```ts ignore\n([\s\S]*?)```/.exec(section)?.[1];
-  assert.equal(block, example.replace('"../testing/mod.ts"', '"@walnats/clock/testing"'));
+  const [block] = (await readmeAndDocsBlocks()).filter((block) => block.section === "Testing your periodic jobs");
+  // README's blocks are checked from the repository's root: the example's neighbour is in examples/ from there.
+  assert.equal(
+    block?.code,
+    example.replace('"../testing/mod.ts"', '"@walnats/clock/testing"').replace(
+      '"./backup_at_midnight.ts"',
+      '"./examples/backup_at_midnight.ts"',
+    ),
+  );
 });
 
 Deno.test("examples/backup_at_midnight.ts: the backup actor skips the ticks that are not Berlin midnight", async () => {
