@@ -215,6 +215,15 @@ function runClocks(clocks: readonly Clock[], flags: Flags, output: Output, signa
           `Clock '${clock.event.name}' ${schedule} on ${describeConnection(resolved)}; SIGINT or SIGTERM stops it.`,
           { event: clock.event.name, schedule },
         );
+        // On a server of yours, say once what exactly once rests on when the stream has one copy (the
+        // embedded server is for trying things out, and has one server only).
+        if (flags.servers !== undefined && (clock.event.limits.replicas ?? 1) === 1) {
+          log.info(
+            `Stream '${clock.event.stream}' has 1 replica: a crash of its server's machine can lose ticks it ` +
+              "acknowledged; on a cluster, --replicas 3 keeps them (README: What exactly once rests on).",
+            { event: clock.event.name, replicas: 1 },
+          );
+        }
       }
       const onTick = (report: TickReport) => {
         metrics.onTick(report);

@@ -13,6 +13,11 @@ Deno.test("deno task run --server prints one line per tick and stops with exit 0
   const after = await rest(lines);
   assert.equal((await child.status).code, 0, await stderr);
   assert.match(before.join("\n"), /Clock 'cli-ticks' every 0\.5 s/);
+  // One copy of the stream on a server of yours: the command says once what exactly once then rests on.
+  assert.equal(
+    before.filter((line) => /Stream 'cli-ticks' has 1 replica: a crash of its server's machine/.test(line)).length,
+    1,
+  );
   assert.ok(after.includes("Stopped."), after.join("\n"));
 });
 
@@ -22,6 +27,7 @@ Deno.test("deno task run with no server starts an embedded nats-server and remov
   const announced = before.join("\n").match(/embedded nats-server at (\S+) \(JetStream store (\S+),/);
   assert.ok(announced, before.join("\n"));
   const storeDir = announced[2]!;
+  assert.ok(!before.some((line) => line.includes("replica")), "the embedded server is for trying things out: no note");
   assert.ok((await Deno.stat(storeDir)).isDirectory);
   child.kill("SIGINT");
   await rest(lines);
