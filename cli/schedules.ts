@@ -348,12 +348,23 @@ async function linesOf(command: SchedulesCommand, conn: SchedulesConnection): Pr
     case "list": {
       const event = command.event === undefined ? undefined : new Event(command.event, Uint8Array);
       const rows: ScheduleDescription[] = [];
+      const mixed = new Map<string, readonly string[]>();
       for await (const info of conn.list(event === undefined ? {} : { event })) {
+        if (info.mixedKinds) mixed.set(info.event, info.mixedKinds);
         const described = await describeIfAny(conn, info.id);
         if (described !== undefined) rows.push(described);
       }
       rows.sort((a, b) => a.schedule.id < b.schedule.id ? -1 : a.schedule.id > b.schedule.id ? 1 : 0);
-      return json ? [JSON.stringify(rows.map(descriptionJson))] : formatList(rows);
+      // An event whose schedules mix payload kinds has fires its actors cannot all decode: say so under the table.
+      const warnings = [...mixed].map(([name, kinds]) =>
+        `Event '${name}' has schedules of payload kinds ${kinds.join(", ")}: its actors cannot decode the fires of ` +
+        `some; see each schedule's "kind" with --json, then delete those of the odd kind or add them again.`
+      );
+      const withKinds = (row: ScheduleDescription) => {
+        const kinds = mixed.get(row.schedule.event);
+        return kinds === undefined ? row : { ...row, schedule: { ...row.schedule, mixedKinds: kinds } };
+      };
+      return json ? [JSON.stringify(rows.map(withKinds).map(descriptionJson))] : [...formatList(rows), ...warnings];
     }
     case "describe": {
       const described = await conn.describe(command.id, {

@@ -9,6 +9,7 @@ import { CANCELLED } from "./_async.ts";
 import { DELAY_HEADER, NOT_BEFORE_HEADER } from "./_headers.ts";
 import type { Actor, JobContext, JobEvent } from "./actor.ts";
 import type { TimeSource } from "./time_source.ts";
+import { messageOf } from "./errors.ts";
 import { SCHEDULE_HEADER } from "./_fire.ts";
 import { TICK_HEADER } from "./tick.ts";
 
@@ -93,8 +94,9 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
   let payload: unknown;
   try {
     payload = actor.event.decode(delivery.data);
-  } catch (error) {
+  } catch (cause) {
     await settle("term", () => delivery.term());
+    const error = undecodable(actor, seq, headers[SCHEDULE_HEADER], cause);
     onEvent({ type: "terminated", actor: actor.name, seq, attempt, reason: "decode", error });
     return;
   }
@@ -144,6 +146,19 @@ function dueMsOf(
     dueMs = Math.max(dueMs ?? -Infinity, Math.ceil(Number(value) * msPerUnit));
   }
   return dueMs;
+}
+
+/**
+ * The error of a payload the actor's event cannot decode: it names what a person needs to find the message
+ * (the stream sequence, and the schedule that fired it, if any) and the kind the actor expected.
+ */
+function undecodable(actor: Actor, seq: number, schedule: string | undefined, cause: unknown): TypeError {
+  const source = schedule ? ` (fired by schedule '${schedule}')` : "";
+  return new TypeError(
+    `Cannot decode message ${seq} of stream '${actor.event.stream}'${source} as payload kind ` +
+      `'${actor.event.payloadKind}': ${messageOf(cause)}`,
+    { cause },
+  );
 }
 
 /** The tick and schedule a message carries in its headers, when it is a clock's tick or a schedule's fire. */

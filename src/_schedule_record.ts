@@ -60,6 +60,8 @@ export interface ScheduleRecord {
   readonly v: typeof VERSION;
   readonly id: string;
   readonly event: string;
+  /** The event's payload kind at the upsert; absent in the records of versions before kinds were recorded. */
+  readonly kind?: string;
   readonly period?: number;
   readonly cron?: string;
   readonly timezone?: string;
@@ -159,6 +161,7 @@ export function scheduleRecord(
     v: VERSION,
     id,
     event: event.name,
+    kind: event.payloadKind,
     ...(period === undefined ? {} : { period }),
     ...(cron === undefined ? {} : { cron, timezone: timezone ?? "UTC" }),
     ...(atMs === undefined ? {} : { at: iso(atMs) }),
@@ -204,6 +207,28 @@ function boundedOf(record: ScheduleRecord, fromMs: number): BoundedSchedule {
 export function recordPayload(record: ScheduleRecord): Uint8Array | undefined {
   const { payload } = record;
   return payload === undefined ? undefined : sharedPayloads.of(payload, () => fromBase64(payload));
+}
+
+/** What an older record, which names no payload kind, carries as one when it has a payload: some kind but `date`. */
+export const UNRECORDED_VALUE_KIND = "value";
+
+/**
+ * The payload kind of a record's fires: the one it names, else (a record of an older version) `date` when it
+ * has no payload (the fire carries its tick) and {@link UNRECORDED_VALUE_KIND} when it has one.
+ */
+export function kindOfRecord(record: ScheduleRecord): string {
+  return record.kind ?? (record.payload === undefined ? "date" : UNRECORDED_VALUE_KIND);
+}
+
+/**
+ * The kinds of one event's schedules when they mix: two of them differ, where
+ * {@link UNRECORDED_VALUE_KIND} agrees with every kind but `date` (and is left
+ * out beside one). Sorted; `undefined` when they agree.
+ */
+export function mixedKinds(kinds: ReadonlySet<string>): string[] | undefined {
+  const known = [...kinds].filter((kind) => kind !== UNRECORDED_VALUE_KIND);
+  const all = known.length > 0 && !known.includes("date") ? known : [...kinds];
+  return all.length > 1 ? all.sort() : undefined;
 }
 
 /** The record as stored: JSON as UTF-8. */

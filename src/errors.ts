@@ -63,6 +63,15 @@ export const ErrorCode = {
   ConsumerNotFound: "CONSUMER_NOT_FOUND",
   /** No schedule has the id given to `pause()`, `resume()`, `delete()` or `describe()`. */
   ScheduleNotFound: "SCHEDULE_NOT_FOUND",
+  /**
+   * The event's stream records another payload kind than the event's schema
+   * has (`date` against `json`, say): the stream holds, or its schedules fire,
+   * payloads of that kind, which an actor of this event could not decode. An
+   * event has one payload kind everywhere; the message names the event, the
+   * stream's kind and the kind given. Nothing was created or changed: use the
+   * same schema in every process, or another event.
+   */
+  PayloadKindMismatch: "PAYLOAD_KIND_MISMATCH",
   /** The server refused a request; `cause` holds its error. */
   RequestFailed: "REQUEST_FAILED",
 } as const;
@@ -287,6 +296,26 @@ export function noStreamStores(what: string, cause?: unknown): WalnatsError {
     ErrorCode.StreamNotFound,
     `${what}: no stream stores it; register the event first`,
     cause === undefined ? {} : { cause },
+  );
+}
+
+/**
+ * The error of `what` (such as "Cannot register stream 'ping'") when the event's stream records the payload
+ * kind `stored` and the event has `given`.
+ */
+export function payloadKindMismatch(what: string, event: string, stored: string, given: string): WalnatsError {
+  return new WalnatsError(
+    ErrorCode.PayloadKindMismatch,
+    `${what}: event '${event}' has payload kind '${stored}' (recorded on its stream), got '${given}'; an event ` +
+      "has one payload kind everywhere: nothing was created or changed",
+  );
+}
+
+/** The error of `what` (such as "Cannot upsert schedule 'x'") when the event's stream does not exist. */
+export function eventNotRegistered(what: string, event: { name: string; stream: string }): WalnatsError {
+  return new WalnatsError(
+    ErrorCode.StreamNotFound,
+    `${what}: stream '${event.stream}' of event '${event.name}' does not exist; register the event first`,
   );
 }
 

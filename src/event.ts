@@ -1,6 +1,6 @@
 import { describe } from "./_describe.ts";
 import { wholeMs } from "./_units.ts";
-import { type Payload, type Schema, type Serializer, serializerOf } from "./serializer.ts";
+import { type Payload, payloadKindOf, type Schema, type Serializer, serializerOf } from "./serializer.ts";
 
 /**
  * How much of an event the server keeps, and for how long. Every field is
@@ -53,6 +53,7 @@ export const DEFAULT_DUPLICATE_WINDOW_S = 120;
  * const fiveMinutes = new Event("5m-passed", Date, { description: "Every 5 minutes" });
  * const ordered = new Event("order.placed", Object, { limits: { age: 7 * 24 * 3600 } });
  * assert.equal(ordered.stream, "order-placed");
+ * assert.equal(ordered.payloadKind, "json");
  * ```
  */
 export class Event<S extends Schema = Schema> {
@@ -60,6 +61,15 @@ export class Event<S extends Schema = Schema> {
   readonly name: string;
   /** The schema the payload follows. */
   readonly schema: S;
+  /**
+   * What the payload's bytes are: `date`, `string`, `number`, `boolean`,
+   * `json`, `bytes`, or a serializer's own kind (default `custom`). An event
+   * has one kind everywhere: the first `register()` (or schedule upsert)
+   * records it on the stream, and a process that registers the event, or
+   * stores a schedule of it, with another kind is refused
+   * (`PAYLOAD_KIND_MISMATCH`).
+   */
+  readonly payloadKind: string;
   /** The description, if one was given. */
   readonly description: string | undefined;
   /** How much of the event the server keeps. */
@@ -82,6 +92,7 @@ export class Event<S extends Schema = Schema> {
     this.#serializer = serializerOf(schema);
     this.name = name;
     this.schema = schema;
+    this.payloadKind = payloadKindOf(schema);
     this.description = options.description;
     this.limits = Object.freeze(validateLimits(options.limits ?? {}));
   }

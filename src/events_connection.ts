@@ -27,13 +27,27 @@ export interface EventsConnection extends Publisher, AsyncDisposable {
   /**
    * Creates the stream of every event, or updates it to the event's settings.
    * Checks every stream before changing any: when one conflicts, none is
-   * created or changed.
+   * created or changed. Each stream records its event's payload kind
+   * (`Event.payloadKind`; on NATS at the end of the stream's description); a
+   * stream of an older version, which records none, is given it.
    *
    * @throws {StreamConflictError} when a stream exists with settings that cannot be updated
-   * @throws {WalnatsError} `STREAM_CONFLICT` when another stream stores an event's subject already;
+   * @throws {WalnatsError} `PAYLOAD_KIND_MISMATCH` when a stream records another payload kind than its
+   *   event's; `STREAM_CONFLICT` when another stream stores an event's subject already;
    *   `REQUEST_FAILED` when the server refuses
    */
   register(): Promise<void>;
+  /**
+   * Checks that the event's stream records the event's payload kind, and
+   * records it on a stream of an older version that records none (nothing
+   * else of the stream changes): what a schedule's upsert does first.
+   *
+   * @param event the event
+   * @param what what is being done, such as "Cannot upsert schedule 'x'": the error messages start with it
+   * @throws {WalnatsError} `PAYLOAD_KIND_MISMATCH` when the stream records another kind;
+   *   `STREAM_NOT_FOUND` when the event is not registered
+   */
+  recordPayloadKind(event: Event, what: string): Promise<void>;
   /**
    * Publishes one message and waits for JetStream to store it. On NATS, while
    * the connection is lost it waits (up to 5 s) for it to come back first; a

@@ -4,6 +4,8 @@ import {
   checkScheduleId,
   decodeRecord,
   encodeRecord,
+  kindOfRecord,
+  mixedKinds,
   readableRecord,
   recordPayload,
   scheduleOf,
@@ -51,6 +53,20 @@ export interface ScheduleInfo {
   readonly id: string;
   /** The name of the event its fires are messages of. */
   readonly event: string;
+  /**
+   * The payload kind of its fires (see `Event.payloadKind`): the event's at
+   * the upsert. A schedule stored by a version that did not record kinds
+   * has `date` when its fires carry their tick, and `value` when they carry
+   * a value of a kind not recorded.
+   */
+  readonly kind: string;
+  /**
+   * Set by `list()` only, when the schedules of this schedule's event mix
+   * payload kinds: those kinds, sorted (`value` agrees with every kind but
+   * `date`). An actor of the event cannot decode the fires of some of them:
+   * delete those, or upsert them again with the event's kind.
+   */
+  readonly mixedKinds?: readonly string[];
   /** Seconds between fires, for a periodic schedule. */
   readonly period?: number;
   /** The cron expression, for a cron schedule. */
@@ -71,8 +87,8 @@ export interface ScheduleInfo {
   readonly meta: Readonly<Record<string, string>>;
   /**
    * The payload of every fire, decoded by the event when this connection
-   * has it (its bytes otherwise); `undefined` for a `Date` event, whose
-   * fires carry their instant.
+   * has it and the schedule has its payload kind (its bytes otherwise);
+   * `undefined` for a `Date` event, whose fires carry their instant.
    */
   readonly value: unknown;
   /** Set while the schedule is paused: the note given to `pause()` and when it was paused. */
@@ -194,6 +210,8 @@ export class SchedulesConnection implements AsyncDisposable {
   readonly #store: ScheduleStore;
   readonly #fleet: FleetStore;
   readonly #fires: FireLog | undefined;
+  /** The events whose streams this connection found recording their payload kind: an upsert checks each once. */
+  readonly #kindRecorded = new Set<Event>();
 
   /**
    * Wraps a backend's connection; use `Schedules.connect()`.
@@ -228,9 +246,12 @@ export class SchedulesConnection implements AsyncDisposable {
    * another process registered.
    *
    * @throws {StreamConflictError} when a stream exists with settings that cannot be updated
+   * @throws {WalnatsError} `PAYLOAD_KIND_MISMATCH` when a stream records another payload kind than its event's
+   *   (nothing was created or changed)
    */
   async register(): Promise<void> {
     await this.#connection.register();
+    for (const event of this.#events.values()) this.#kindRecorded.add(event);
     await this.#store.registerBucket();
   }
 
@@ -246,9 +267,17 @@ export class SchedulesConnection implements AsyncDisposable {
    * @throws {TypeError} for a bad id, an event not given to `Schedules`, both `period` and `cron`, a bad
    *   cron expression or meta, a value the event cannot encode
    * @throws {RangeError} for a bad period, zone, instant, `catchUp` or `maxTicks`, or a past `at`
+   * @throws {WalnatsError} `PAYLOAD_KIND_MISMATCH` when the event's stream records another payload kind than
+   *   the event's (a stream of an older version, which records none, is given the event's);
+   *   `STREAM_NOT_FOUND` when the event is not registered. Nothing was stored.
    */
   async upsert<S extends Schema>(id: string, options: ScheduleOptions<S>): Promise<ScheduleInfo> {
     const spec = scheduleRecord(id, options, this.#events, this.time.now());
+    const { event } = options;
+    if (!this.#kindRecorded.has(event)) {
+      await this.#connection.recordPayloadKind(event, `Cannot upsert schedule ${describe(id)}`);
+      this.#kindRecorded.add(event);
+    }
     return await this.#write(
       id,
       "upsert",
@@ -270,16 +299,28 @@ export class SchedulesConnection implements AsyncDisposable {
 
   /**
    * Every stored schedule, or those of one event, in no particular order.
+   * A schedule whose event's schedules mix payload kinds says so in
+   * `mixedKinds`: the store is read twice, first for the kinds of each event.
    *
    * @param options `event`: only the schedules of this event
    */
   async *list(options: { event?: Event } = {}): AsyncIterable<ScheduleInfo> {
     const name = options.event?.name;
-    for await (const stored of this.#store.list()) {
-      const record = readableRecord(stored.data);
-      if (record !== undefined && (name === undefined || record.event === name)) {
-        yield this.#info(record, stored.revision);
+    const listed = async function* (store: ScheduleStore) {
+      for await (const stored of store.list()) {
+        const record = readableRecord(stored.data);
+        if (record !== undefined && (name === undefined || record.event === name)) yield { record, stored };
       }
+    };
+    const kinds = new Map<string, Set<string>>();
+    for await (const { record } of listed(this.#store)) {
+      kinds.set(record.event, (kinds.get(record.event) ?? new Set()).add(kindOfRecord(record)));
+    }
+    const mixed = new Map([...kinds].map(([event, eventKinds]) => [event, mixedKinds(eventKinds)]));
+    for await (const { record, stored } of listed(this.#store)) {
+      const eventMixed = mixed.get(record.event);
+      const info = this.#info(record, stored.revision);
+      yield eventMixed === undefined ? info : { ...info, mixedKinds: eventMixed };
     }
   }
 
@@ -593,6 +634,7 @@ export class SchedulesConnection implements AsyncDisposable {
   #info(record: ScheduleRecord, revision: number): ScheduleInfo {
     const payload = recordPayload(record);
     const event = this.#events.get(record.event);
+    const decodable = event !== undefined && (record.kind ?? event.payloadKind) === event.payloadKind;
     const date = (text: string | undefined) => text === undefined ? undefined : new Date(text);
     const optional = {
       period: record.period,
@@ -607,10 +649,12 @@ export class SchedulesConnection implements AsyncDisposable {
     return {
       id: record.id,
       event: record.event,
+      kind: kindOfRecord(record),
       ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
       catchUp: record.catchUp,
       meta: record.meta,
-      value: payload === undefined ? undefined : event ? event.decode(payload) : payload,
+      // A schedule of another kind (stored before kinds were checked) shows its bytes: decoding them would throw.
+      value: payload === undefined ? undefined : decodable ? event.decode(payload) : payload,
       updatedAt: new Date(record.updatedAt),
       revision,
     };

@@ -18,6 +18,12 @@ export interface Serializer<T> {
   encode(value: T): Uint8Array;
   /** Turns a message's bytes into a payload; throws on bytes it cannot read. */
   decode(data: Uint8Array): T;
+  /**
+   * The payload kind recorded on the event's stream (see {@link payloadKindOf}): 1 to 64 letters, digits,
+   * `.`, `_` or `-`. Default `custom`. A serializer that writes what a built-in schema writes says so
+   * (`json` for JSON with a validation of its own), so that its event may share a stream with `Object`.
+   */
+  readonly kind?: string;
 }
 
 /**
@@ -145,6 +151,39 @@ const builtins = new Map<Schema, Serializer<any>>([
   [Object, text(encodeJson, JSON.parse)],
   [Uint8Array, { encode: encodeBytes, decode: (data: Uint8Array) => data }],
 ]);
+
+/** The payload kinds of the built-in schemas. */
+const builtinKinds = new Map<Schema, string>([
+  [Date, "date"],
+  [String, "string"],
+  [Number, "number"],
+  [Boolean, "boolean"],
+  [Object, "json"],
+  [Uint8Array, "bytes"],
+]);
+/** What a serializer's own `kind` must look like: a token of the stream's description. */
+const KIND_RULE = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * The payload kind of a schema: what its messages' bytes are, recorded on the
+ * event's stream so that every process that registers the event, or stores
+ * a schedule of it, uses the same kind. `date` (a `Date` event: the payload
+ * is the tick's instant), `string`, `number`, `boolean`, `json` (`Object`),
+ * `bytes` (`Uint8Array`); a {@link Serializer}'s own `kind`, else `custom`.
+ *
+ * @param schema a schema an `Event` accepts
+ * @returns its kind
+ * @throws {TypeError} when it is not a schema, or a serializer's `kind` is not a token
+ */
+export function payloadKindOf(schema: Schema): string {
+  const kind = builtinKinds.get(schema) ?? (serializerOf(schema) as Serializer<unknown>).kind ?? "custom";
+  if (!KIND_RULE.test(kind)) {
+    throw new TypeError(
+      `Cannot create Event: 'schema.kind' must be 1 to 64 letters, digits, '.', '_' or '-', got ${describe(kind)}`,
+    );
+  }
+  return kind;
+}
 
 /** The serializer that a schema stands for. */
 export function serializerOf<S extends Schema>(schema: S): Serializer<Payload<S>> {

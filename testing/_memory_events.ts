@@ -1,6 +1,12 @@
 import { promiseTry } from "../src/_async.ts";
 import { emitHeaders, emitPayload } from "../src/_emit_options.ts";
-import { noStreamStores, StreamConflictError, streamNotFound } from "../src/errors.ts";
+import {
+  eventNotRegistered,
+  noStreamStores,
+  payloadKindMismatch,
+  StreamConflictError,
+  streamNotFound,
+} from "../src/errors.ts";
 import { DEFAULT_DUPLICATE_WINDOW_S, type Event } from "../src/event.ts";
 import type { EmitOptions, EventsConnection } from "../src/events_connection.ts";
 import type { PublishResult, TickMessage } from "../src/publisher.ts";
@@ -28,13 +34,22 @@ export class MemoryEventsConnection implements EventsConnection {
         if (existing && existing.subject !== event.subject) {
           throw new StreamConflictError(event.stream, "subjects", [event.subject], [existing.subject]);
         }
+        if (existing) checkKind(existing, event, `Cannot register stream '${event.stream}'`);
       }
       for (const event of this.#events) {
         const windowMs = Math.round((event.limits.duplicateWindow ?? DEFAULT_DUPLICATE_WINDOW_S) * 1000);
         const existing = this.#streams.get(event.stream);
         if (existing) existing.duplicateWindowMs = windowMs;
-        else this.#streams.set(event.stream, new MemoryStream(event.subject, windowMs, this.time));
+        else this.#streams.set(event.stream, new MemoryStream(event.subject, event.payloadKind, windowMs, this.time));
       }
+    });
+  }
+
+  recordPayloadKind(event: Event, what: string): Promise<void> {
+    return promiseTry(() => {
+      const stream = this.#streams.get(event.stream);
+      if (stream === undefined) throw eventNotRegistered(what, event);
+      checkKind(stream, event, what);
     });
   }
 
@@ -68,5 +83,12 @@ export class MemoryEventsConnection implements EventsConnection {
     const stream = this.#streams.get(name);
     if (stream === undefined) throw streamNotFound(name);
     return stream;
+  }
+}
+
+/** Refuses an event whose payload kind is not the one its stream was made with. */
+function checkKind(stream: MemoryStream, event: Event, what: string): void {
+  if (stream.payloadKind !== event.payloadKind) {
+    throw payloadKindMismatch(what, event.name, stream.payloadKind, event.payloadKind);
   }
 }

@@ -31,13 +31,16 @@ export class MemoryStream {
   readonly consumers = new Map<string, MemoryConsumer>();
   /** How long an id is remembered, in milliseconds. */
   duplicateWindowMs: number;
+  /** The payload kind of the event whose `register()` made the stream: every later one must have it. */
+  readonly payloadKind: string;
   readonly #time: TimeSource;
   readonly #ids = new Map<string, StoredMessage>();
   /** The last message of each subject: the tick ledger. */
   readonly #lastBySubject = new Map<string, StoredMessage>();
 
-  constructor(subject: string, duplicateWindowMs: number, time: TimeSource) {
+  constructor(subject: string, payloadKind: string, duplicateWindowMs: number, time: TimeSource) {
     this.subject = subject;
+    this.payloadKind = payloadKind;
     this.duplicateWindowMs = duplicateWindowMs;
     this.#time = time;
   }

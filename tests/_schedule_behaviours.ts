@@ -16,11 +16,12 @@ import {
   type FireReport,
   type FleetStore,
   isWalnatsError,
+  type JobEvent,
   Schedules,
   SchedulesConnection,
 } from "../mod.ts";
 import { fireMessage } from "../src/_fire.ts";
-import { HANDOVER_MS, TAKEOVER_MS } from "../src/_fleet.ts";
+import { fleetTiming, HANDOVER_MS } from "../src/_fleet.ts";
 import type { Behaviour, TestBackend } from "./_backends.ts";
 import { waitUntil } from "./_wait.ts";
 
@@ -585,16 +586,19 @@ behaviour(
       leave: () => Promise.resolve(), // dies: its last beat stays in the store
     };
     await using doomed = new SchedulesConnection([reminder], opened.events, opened.store, { fleet: neverLeaves });
+    const { takeoverMs } = fleetTiming(opened.fleet); // the backend's: 2 s on NATS, 6 min in memory
     const lossy = Array.from({ length: 10 }, (_, i) => `lossy-${i}`);
     const caught = Array.from({ length: 10 }, (_, i) => `caught-${i}`);
     for (const id of lossy) await survivor.upsert(id, { event: reminder, period: 1, value: {} });
-    for (const id of caught) await survivor.upsert(id, { event: reminder, period: 1, value: {}, catchUp: 5 });
+    for (const id of caught) {
+      await survivor.upsert(id, { event: reminder, period: 1, value: {}, catchUp: Math.ceil(takeoverMs / 1_000) + 3 });
+    }
     await using surviving = worker(survivor);
     const dying = worker(doomed);
     await backend.wait.pass(2_000);
     await dying.stop();
     const diedAt = backend.time.now();
-    await backend.wait.pass(TAKEOVER_MS + 3_000);
+    await backend.wait.pass(takeoverMs + 3_000);
     const endAt = backend.time.now() - 1_000;
     await surviving.stop();
 
@@ -604,7 +608,7 @@ behaviour(
     const deadOwned = new Set(dying.reports.filter((r) => r.outcome === "emitted").map((r) => r.schedule));
     assert.deepEqual(takenOver, new Set([...lossy, ...caught]), "schedules the survivor did not fire");
     assert.ok(deadOwned.size > 0, "the dead worker stored nothing: the test did not test a takeover");
-    for (const [ids, from] of [[lossy, diedAt + TAKEOVER_MS], [caught, -Infinity]] as const) {
+    for (const [ids, from] of [[lossy, diedAt + takeoverMs], [caught, -Infinity]] as const) {
       for (const id of ids) {
         const ticks = (await fires(backend, reminder, id)).map((fire) => fire.tick);
         assertIncreasing(ticks);
@@ -715,6 +719,123 @@ behaviour(
     assert.deepEqual(
       running.reports.filter((r) => r.schedule === "once-late").map((r) => r.outcome),
       ["emitted"],
+    );
+  },
+);
+
+// --- one event, one payload kind (issue 18, item 3) -------------------------------
+
+/** Whether `error` is the refusal of event 'ping' of kind `given` on a stream that records 'date'. */
+function kindMismatch(error: unknown, given: string): boolean {
+  assert.ok(isWalnatsError(error, ErrorCode.PayloadKindMismatch), String(error));
+  assert.match(error.message, new RegExp(`event 'ping' has payload kind 'date' .*got '${given}'`));
+  return true;
+}
+
+behaviour(
+  "an event has one payload kind: an upsert, a register of schedules or of clocks with another schema is refused " +
+    "(PAYLOAD_KIND_MISMATCH naming the event and both kinds), and nothing is stored or created",
+  async (backend) => {
+    const ping = new Event("ping", Date);
+    const pingJson = new Event("ping", Object);
+    const pong = new Event("pong", Object);
+    await using first = await connected(backend, ping);
+    await first.upsert("a", { event: ping, period: 3 });
+
+    await using second = await new Schedules(pingJson).connect(backend.target as never);
+    await assert.rejects(
+      second.upsert("b", { event: pingJson, period: 5, value: { n: 5 } }),
+      (e) => kindMismatch(e, "json"),
+    );
+    await assert.rejects(second.register(), (e) => kindMismatch(e, "json"));
+    await using clocks = await new Events(pong, new Event("ping", String)).connect(backend.target as never);
+    await assert.rejects(clocks.register(), (e) => kindMismatch(e, "string"));
+
+    assert.equal(await first.get("b"), undefined);
+    await assert.rejects(
+      clocks.emit(pong, {}),
+      (error) => isWalnatsError(error, ErrorCode.StreamNotFound),
+      "a refused register created another event's stream",
+    );
+    // The same kind, from another process, is welcome.
+    const pingAgain = new Event("ping", Date);
+    await using third = await connected(backend, pingAgain);
+    assert.equal((await third.upsert("c", { event: pingAgain, period: 5 })).kind, "date");
+    const listed = [];
+    for await (const info of third.list()) listed.push([info.id, info.kind, info.mixedKinds]);
+    assert.deepEqual(listed.toSorted(), [["a", "date", undefined], ["c", "date", undefined]]);
+  },
+);
+
+behaviour(
+  "a fire an actor cannot decode is terminated and reported with its stream sequence and its schedule",
+  async (backend) => {
+    const ping = new Event("ping", Object);
+    await using _registered = await connected(backend, ping);
+    const reports: JobEvent[] = [];
+    const actor = new Actor("ping-json", ping, () => {});
+    await using actors = await new Actors(actor).connect(backend.target as never);
+    await actors.register();
+    // A fire of a date schedule, as a worker of a version that did not check kinds stored it.
+    await using old = await new Events(ping).connect(backend.target as never);
+    const tickMs = Math.floor(backend.time.now() / 1000) * 1000;
+    const payload = new Event("ping", Date).encode(new Date(tickMs));
+    const template = { id: "a", event: "ping", stream: "ping", payload, meta: {} };
+    const { seq } = await old.publishTick(fireMessage(template, tickMs, "old-worker", false), { timeoutMs: 5_000 });
+    const stop = new AbortController();
+    const listening = actors.listen({ signal: stop.signal, onEvent: (event) => void reports.push(event) });
+    try {
+      await waitUntil(() => reports.some((r) => r.type === "terminated"), {
+        what: "a termination",
+        time: backend.wait,
+      });
+    } finally {
+      stop.abort();
+      await listening;
+    }
+    const terminated = reports.filter((r) => r.type === "terminated");
+    assert.deepEqual(terminated.map((r) => [r.seq, r.reason]), [[seq, "decode"]]);
+    assert.match(
+      String((terminated[0] as { error: unknown }).error),
+      new RegExp(`message ${seq} of stream 'ping' \\(fired by schedule 'a'\\) as payload kind 'json': .*JSON`),
+    );
+  },
+);
+
+behaviour(
+  "list() flags the schedules of an event that mix payload kinds (stored by a version that did not check them)",
+  async (backend) => {
+    const ping = new Event("ping", Object);
+    const other = new Event("other", Object);
+    await using schedules = await connected(backend, ping, other);
+    await schedules.upsert("b", { event: ping, period: 5, value: { n: 5 } });
+    await schedules.upsert("o", { event: other, period: 5, value: {} });
+    // Older records name no kind: one without a value (its fires carry their tick) and one with a value.
+    const { events, store } = await backend.connectSchedules([ping]);
+    await using _closed = events;
+    const older = (id: string, event: Event, payload?: string) =>
+      new TextEncoder().encode(JSON.stringify({
+        v: 1,
+        id,
+        event: event.name,
+        period: 3,
+        catchUp: 0,
+        meta: {},
+        ...(payload === undefined ? {} : { payload }),
+        updatedAt: new Date(backend.time.now()).toISOString(),
+      }));
+    assert.ok(await store.write("a", older("a", ping), 0));
+    assert.ok(await store.write("p", older("p", other, btoa("{}")), 0));
+    const listed = new Map<string, unknown>();
+    for await (const info of schedules.list()) listed.set(info.id, [info.kind, info.mixedKinds]);
+    assert.deepEqual(
+      listed,
+      new Map([
+        ["a", ["date", ["date", "json"]]],
+        ["b", ["json", ["date", "json"]]],
+        ["o", ["json", undefined]],
+        ["p", ["value", undefined]], // a value of a kind not recorded agrees with json
+      ]),
     );
   },
 );

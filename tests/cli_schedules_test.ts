@@ -221,7 +221,8 @@ Deno.test("add, list, describe, pause, resume and rm on the in-memory server, as
     out: "Stored schedule 'user-1': every 3600 s.",
     err: "",
   });
-  assert.equal((await add("user-2", "--event", "reminder", "--cron", "0 9 * * 1", "--timezone", "Asia/Tokyo")).code, 0);
+  const cron = ["--cron", "0 9 * * 1", "--timezone", "Asia/Tokyo"];
+  assert.equal((await add("user-2", "--event", "reminder", ...cron, "--value", '{"user":2}')).code, 0);
   assert.equal((await add("launch", "--event", "launch", "--at", "2026-12-24T18:00:00Z")).code, 0);
   assert.equal(
     (await run(["pause", "user-2", "--note", "on holiday", ...SERVER], server)).out,
@@ -245,6 +246,7 @@ Deno.test("add, list, describe, pause, resume and rm on the in-memory server, as
     "event         reminder",
     "schedule      cron '0 9 * * 1' in Asia/Tokyo",
     "state         paused since 2026-12-01T08:00:00.000+00:00 (on holiday)",
+    'value         {"user":2}',
     "catch-up      0",
     "updated at    2026-12-01T08:00:00.000+00:00",
     `revision      ${described.out.match(/^revision +(\d+)$/m)?.[1]}`,
@@ -318,6 +320,7 @@ Deno.test("deno task schedules --json prints what scripts read: instants as ISO 
   assert.deepEqual({ ...info, revision: 0 }, {
     id: "u",
     event: "reminder",
+    kind: "json",
     period: 60,
     catchUp: 0,
     meta: { k: "v" },
@@ -420,4 +423,31 @@ Deno.test("deno task run --schedules does not go with a clock's schedule or --co
   const perEvent: string[] = [];
   assert.equal(await runMain(["--metrics-per-event"], { out: () => {}, err: (line) => perEvent.push(line) }), 2);
   assert.match(perEvent.join("\n"), /--metrics-per-event goes with --schedules/);
+});
+
+Deno.test("list flags an event whose schedules mix payload kinds (stored before kinds were checked), as text and JSON", async () => {
+  using time = new FakeTime("2026-12-01T08:00:00Z");
+  const server = new MemoryServer(time);
+  const cli = (...args: string[]) => run([...args, ...SERVER], server);
+  assert.equal((await cli("add", "b", "--event", "ping", "--period", "5", "--value", '{"n":5}')).code, 0);
+  // Schedule 'a' as a version that did not record kinds stored it: no value, so its fires carry their tick.
+  const { store } = await server.connectSchedules([]);
+  const older = { v: 1, id: "a", event: "ping", period: 3, catchUp: 0, meta: {}, updatedAt: "2026-12-01T08:00:00Z" };
+  assert.ok(await store.write("a", new TextEncoder().encode(JSON.stringify(older)), 0));
+
+  const table = await cli("list");
+  assert.equal(table.code, 0, table.err);
+  assert.deepEqual(table.out.split("\n").slice(3), [
+    "Event 'ping' has schedules of payload kinds date, json: its actors cannot decode the fires of some; see each " +
+    'schedule\'s "kind" with --json, then delete those of the odd kind or add them again.',
+  ]);
+  const rows = JSON.parse((await cli("list", "--json")).out);
+  assert.deepEqual(
+    rows.map((row: { schedule: { id: string; kind: string; mixedKinds: string[] } }) => [
+      row.schedule.id,
+      row.schedule.kind,
+      row.schedule.mixedKinds,
+    ]),
+    [["a", "date", ["date", "json"]], ["b", "json", ["date", "json"]]],
+  );
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Event, type Limits } from "../src/event.ts";
-import type { Serializer } from "../src/serializer.ts";
+import type { Schema, Serializer } from "../src/serializer.ts";
 
 const T0 = Date.parse("2026-11-26T16:15:00Z");
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -203,4 +203,23 @@ Deno.test("Event.decode() throws on bytes that do not fit the schema", () => {
   assert.throws(() => new Event("b", Boolean).decode(bytes("maybe")), TypeError);
   assert.throws(() => new Event("o", Object).decode(bytes("{")), SyntaxError);
   assert.throws(() => new Event("s", String).decode(new Uint8Array([0xff])), TypeError);
+});
+
+Deno.test("Event.payloadKind names what the payload's bytes are: a built-in schema's kind, a serializer's own, or custom", () => {
+  const kinds = [Date, String, Number, Boolean, Object, Uint8Array].map((schema) =>
+    new Event("e", schema as Schema).payloadKind
+  );
+  assert.deepEqual(kinds, ["date", "string", "number", "boolean", "json", "bytes"]);
+  const codec: Serializer<unknown> = {
+    encode: (value) => new TextEncoder().encode(JSON.stringify(value)),
+    decode: (data) => JSON.parse(new TextDecoder().decode(data)),
+  };
+  assert.equal(new Event("e", codec).payloadKind, "custom");
+  assert.equal(new Event("e", { ...codec, kind: "json" }).payloadKind, "json");
+  assert.throws(
+    () => new Event("e", { ...codec, kind: "my kind]" }),
+    new TypeError(
+      "Cannot create Event: 'schema.kind' must be 1 to 64 letters, digits, '.', '_' or '-', got 'my kind]'",
+    ),
+  );
 });

@@ -15,6 +15,7 @@ Deno.test("a fire tried in vain until its deadline (the next tick) is reported m
   const refusingEvents: EventsConnection = {
     time,
     register: () => events.register(),
+    recordPayloadKind: (...args) => events.recordPayloadKind(...args),
     emit: (...args) => events.emit(...args),
     lastTick: (target) => events.lastTick(target),
     publishTick: (...args) => refusing ? Promise.reject(new Error("refused")) : events.publishTick(...args),
@@ -89,6 +90,7 @@ Deno.test("a worker with 600 fires due at one instant has at most 256 in flight,
   const gatedEvents: EventsConnection = {
     time,
     register: () => events.register(),
+    recordPayloadKind: (...args) => events.recordPayloadKind(...args),
     emit: (...args) => events.emit(...args),
     lastTick: (target) => events.lastTick(target),
     publishTick: async (...args) => {

@@ -20,19 +20,26 @@ type ManagedConfig =
     | "num_replicas"
     | "duplicate_window"
   >
-  & { description?: string };
+  & { description: string };
+
+/**
+ * The payload kind at the end of a stream's description. nats-server 2.9 has no stream metadata, and the
+ * description is what every process that registers the event reads anyway (clocks and schedules alike).
+ */
+const KIND_MARK = /\[walnats-payload=([A-Za-z0-9._-]+)\]$/;
 
 /**
  * The stream an event needs: two subjects (the event's name, and the fires of
  * its schedules, `walnats-schedule.<stream>.>`), limits retention (the last tick stays stored: it is the clock's ledger), file
- * storage, oldest messages discarded first.
+ * storage, oldest messages discarded first; the description ends with the
+ * event's payload kind (`[walnats-payload=json]`).
  */
 export function streamConfig(event: Event): ManagedConfig {
   const { age, consumers, messages, bytes, messageSize, replicas, duplicateWindow } = event.limits;
   return {
     name: event.stream,
     subjects: [event.subject, fireSubjects(event.stream)],
-    ...(event.description === undefined ? {} : { description: event.description }),
+    description: withKind(event.description, event.payloadKind),
     retention: "limits" as StreamConfig["retention"],
     storage: "file" as StreamConfig["storage"],
     discard: "old" as StreamConfig["discard"],
@@ -44,6 +51,19 @@ export function streamConfig(event: Event): ManagedConfig {
     num_replicas: replicas ?? 1,
     duplicate_window: nanos((duplicateWindow ?? DEFAULT_DUPLICATE_WINDOW_S) * 1000),
   };
+}
+
+/** A stream's description for people (if any), followed by the payload kind it records. */
+export function withKind(description: string | undefined, kind: string): string {
+  return [description, `[walnats-payload=${kind}]`].filter(Boolean).join(" ");
+}
+
+/**
+ * The payload kind a stream's description records; `undefined` for a stream made by a version that did
+ * not record it (the next register records it), or by something else.
+ */
+export function recordedKind(description: string | undefined): string | undefined {
+  return description?.match(KIND_MARK)?.[1];
 }
 
 /** Settings an update cannot change, or must not: the stream would stop being the event's. */

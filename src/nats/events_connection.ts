@@ -1,12 +1,20 @@
-import { JetStreamApiCodes, type JetStreamClient, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
+import {
+  JetStreamApiCodes,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StoredMsg,
+  type StreamConfig,
+} from "@nats-io/jetstream";
 import { errors, headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
 import { emitHeaders, emitPayload } from "../_emit_options.ts";
 import { CANCELLED, delay } from "../_async.ts";
 import {
   ErrorCode,
+  eventNotRegistered,
   isWalnatsError,
   messageOf,
   noStreamStores,
+  payloadKindMismatch,
   StreamConflictError,
   streamNotFound,
   streamTimedOut,
@@ -23,7 +31,7 @@ import type { ConnectionStatus } from "../connection_status.ts";
 import type { NatsLink } from "./_link.ts";
 import { askInfo, infoVerdict, isApiError, isStreamMissing, isTimeout, streamFailure } from "./_api_errors.ts";
 import { ConnectionWatch } from "./_connection_watch.ts";
-import { findConflict, isUpToDate, missingSubjects, streamConfig } from "./_stream_config.ts";
+import { findConflict, isUpToDate, missingSubjects, recordedKind, streamConfig, withKind } from "./_stream_config.ts";
 
 /** Publish rounds per attempt when other writers keep moving the subject's last sequence. */
 const MAX_ROUNDS = 3;
@@ -77,10 +85,7 @@ export class NatsEventsConnection implements EventsConnection {
     for (const event of this.#events) {
       const wanted = streamConfig(event);
       const existing = await this.#streamConfig(wanted.name);
-      if (existing) {
-        const conflict = findConflict(wanted, existing);
-        if (conflict) throw new StreamConflictError(wanted.name, conflict.field, conflict.expected, conflict.actual);
-      }
+      if (existing) checkExisting(event, wanted, existing);
       // The server refuses a stream whose subject another stream stores already: find out now, before
       // any stream is created or updated, so that a conflict leaves every stream as it was. A stream of the
       // previous version lacks the fire subjects: its update adds them.
@@ -94,15 +99,31 @@ export class NatsEventsConnection implements EventsConnection {
           );
         }
       }
-      plans.push({ wanted, existing });
+      plans.push({ event, wanted, existing });
     }
-    for (const { wanted, existing } of plans) {
+    // A stream of an older version records no payload kind: its update records the event's (adopts it).
+    for (const { event, wanted, existing } of plans) {
       if (existing && isUpToDate(wanted, existing)) continue;
       await request(
         `Cannot register stream '${wanted.name}'`,
-        () => existing ? this.#jsm.streams.update(wanted.name, wanted) : this.#addOrUpdate(wanted),
+        () => existing ? this.#jsm.streams.update(wanted.name, wanted) : this.#addOrUpdate(event, wanted),
       );
     }
+  }
+
+  /**
+   * Reads the stream's recorded payload kind; records the event's on a stream of an older version (its
+   * description gets the kind, no other setting changes). Two processes adopting one stream with different
+   * kinds at the same moment are not told apart (a stream update has no compare-and-set): the last one wins.
+   */
+  async recordPayloadKind(event: Event, what: string): Promise<void> {
+    const existing = await this.#streamConfig(event.stream);
+    if (existing === undefined) throw eventNotRegistered(what, event);
+    const stored = recordedKind(existing.description);
+    if (stored === event.payloadKind) return;
+    if (stored !== undefined) throw payloadKindMismatch(what, event.name, stored, event.payloadKind);
+    const description = withKind(existing.description, event.payloadKind);
+    await request(what, () => this.#jsm.streams.update(event.stream, { ...existing, description }));
   }
 
   /**
@@ -285,16 +306,30 @@ export class NatsEventsConnection implements EventsConnection {
   }
 
   /** Adds the stream; when another process added it first, checks it and updates it. */
-  async #addOrUpdate(wanted: ReturnType<typeof streamConfig>) {
+  async #addOrUpdate(event: Event, wanted: ReturnType<typeof streamConfig>) {
     try {
       return await this.#jsm.streams.add(wanted);
     } catch (error) {
       const existing = await this.#streamConfig(wanted.name);
       if (!existing) throw error;
-      const conflict = findConflict(wanted, existing);
-      if (conflict) throw new StreamConflictError(wanted.name, conflict.field, conflict.expected, conflict.actual);
+      checkExisting(event, wanted, existing);
       return await this.#jsm.streams.update(wanted.name, wanted);
     }
+  }
+}
+
+/**
+ * Refuses an existing stream that the event's settings cannot update, or that records another payload kind.
+ *
+ * @throws {StreamConflictError} for a setting that cannot change
+ * @throws {WalnatsError} `PAYLOAD_KIND_MISMATCH`
+ */
+function checkExisting(event: Event, wanted: ReturnType<typeof streamConfig>, existing: Partial<StreamConfig>): void {
+  const conflict = findConflict(wanted, existing);
+  if (conflict) throw new StreamConflictError(wanted.name, conflict.field, conflict.expected, conflict.actual);
+  const stored = recordedKind(existing.description);
+  if (stored !== undefined && stored !== event.payloadKind) {
+    throw payloadKindMismatch(`Cannot register stream '${wanted.name}'`, event.name, stored, event.payloadKind);
   }
 }
 

@@ -158,3 +158,26 @@ Deno.test("deno task run --schedules with no server starts an embedded nats-serv
   assert.equal((await child.status).code, 0, await stderr);
   assert.ok(after.includes("Stopped."), after.join("\n"));
 });
+
+Deno.test("deno task schedules add refuses a second payload kind for one event (issue 18): exit 1, naming the event and both kinds", async () => {
+  await using server = await startNatsServer();
+  assert.deepEqual(await schedules(server.url, "add", "a", "--event", "ping", "--period", "3"), {
+    code: 0,
+    out: "Stored schedule 'a': every 3 s.",
+    err: "",
+  });
+  const second = await schedules(server.url, "add", "b", "--event", "ping", "--period", "5", "--value", '{"n":5}');
+  assert.deepEqual(second, {
+    code: 1,
+    out: "",
+    err: "Cannot register stream 'ping': event 'ping' has payload kind 'date' (recorded on its stream), got 'json'; " +
+      "an event has one payload kind everywhere: nothing was created or changed\n",
+  });
+  const listed = JSON.parse((await schedules(server.url, "list", "--json")).out);
+  assert.deepEqual(
+    listed.map((row: { schedule: { id: string; kind: string } }) => [row.schedule.id, row.schedule.kind]),
+    [
+      ["a", "date"],
+    ],
+  );
+});

@@ -8,7 +8,16 @@ import { jetstream, jetstreamManager, StorageType, type StreamConfig } from "@na
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { type NatsServer, startNatsServer } from "../../cli/_nats_server.ts";
-import { ErrorCode, Event, Events, type EventsConnection, isWalnatsError, StreamConflictError } from "../../mod.ts";
+import { Kvm } from "@nats-io/kv";
+import {
+  ErrorCode,
+  Event,
+  Events,
+  type EventsConnection,
+  isWalnatsError,
+  Schedules,
+  StreamConflictError,
+} from "../../mod.ts";
 import { streamConfig } from "../../src/nats/_stream_config.ts";
 import { tickMessage } from "../../src/tick.ts";
 import { isoTick, readStream } from "./_stream.ts";
@@ -90,7 +99,7 @@ Deno.test("register() creates one stream per event, named like the event with '.
     },
     {
       subjects: ["order.placed", "walnats-schedule.order-placed.>"],
-      description: "An order was placed",
+      description: "An order was placed [walnats-payload=json]",
       retention: "limits",
       storage: "file",
       discard: "old",
@@ -202,6 +211,57 @@ Deno.test("register() adds the fire subjects to a stream of the previous version
   assert.deepEqual(after.config.subjects, ["tick-a", "walnats-schedule.tick-a.>"]);
   assert.equal(after.created, before.created, "the stream was recreated instead of updated");
   assert.equal(after.state.messages, 1);
+});
+
+Deno.test("a stream of an older version, which records no payload kind, is given the kind of its first register; another kind is then refused", async () => {
+  await using server = await startNatsServer();
+  const old = { subjects: ["ping", "walnats-schedule.ping.>"], description: "Pings", duplicate_window: 120 * NS_PER_S };
+  await withJsm(server, (jsm) => jsm.streams.add({ name: "ping", ...old }));
+
+  await using clocks = await new Events(new Event("ping", Date, { description: "Pings" })).connect({
+    servers: server.url,
+  });
+  await clocks.register();
+  assert.equal((await configOf(server, "ping")).description, "Pings [walnats-payload=date]");
+
+  await using other = await new Events(new Event("ping", Object)).connect({ servers: server.url });
+  const error = await rejection(other.register());
+  assert.ok(isWalnatsError(error, ErrorCode.PayloadKindMismatch), String(error));
+  assert.match(error.message, /event 'ping' has payload kind 'date' \(recorded on its stream\), got 'json'/);
+  assert.equal((await configOf(server, "ping")).description, "Pings [walnats-payload=date]");
+});
+
+Deno.test("a schedule's upsert gives a stream of an older version its event's payload kind, and changes nothing else", async () => {
+  await using server = await startNatsServer();
+  const old = { subjects: ["ping", "walnats-schedule.ping.>"], max_msgs: 50, duplicate_window: 120 * NS_PER_S };
+  await withJsm(server, (jsm) => jsm.streams.add({ name: "ping", ...old }));
+  const before = await configOf(server, "ping");
+  const ping = new Event("ping", Object);
+  await using schedules = await new Schedules(ping).connect({ servers: server.url });
+  await withJsm(server, (jsm) => new Kvm(jsm.jetstream()).create("walnats-schedules", { history: 1 }));
+
+  await schedules.upsert("b", { event: ping, period: 5, value: { n: 5 } });
+
+  const after = await configOf(server, "ping");
+  assert.deepEqual(after, { ...before, description: "[walnats-payload=json]" });
+  const dated = new Event("ping", Date);
+  await using another = await new Schedules(dated).connect({ servers: server.url });
+  const error = await rejection(another.upsert("a", { event: dated, period: 3 }));
+  assert.ok(isWalnatsError(error, ErrorCode.PayloadKindMismatch), String(error));
+  assert.match(error.message, /^Cannot upsert schedule 'a': event 'ping' has payload kind 'json' .*got 'date'/);
+});
+
+Deno.test("two processes that create one event's stream at once with different payload kinds: one is refused", async () => {
+  await using server = await startNatsServer();
+  await using one = await new Events(new Event("ping", Date)).connect({ servers: server.url });
+  await using two = await new Events(new Event("ping", Object)).connect({ servers: server.url });
+  const outcomes = await Promise.allSettled([one.register(), two.register()]);
+  const refused = outcomes.filter((outcome) => outcome.status === "rejected");
+  assert.equal(refused.length, 1, JSON.stringify(outcomes));
+  const { reason } = refused[0] as PromiseRejectedResult;
+  assert.ok(isWalnatsError(reason, ErrorCode.PayloadKindMismatch), String(reason));
+  const won = outcomes[0]!.status === "fulfilled" ? "date" : "json";
+  assert.equal((await configOf(server, "ping")).description, `[walnats-payload=${won}]`);
 });
 
 Deno.test("register() leaves a stream of the previous version as it was when another stream stores its fire subjects", async () => {
