@@ -26,7 +26,8 @@ Deno.test("deno task schedules adds, lists, describes, pauses, resumes and delet
     '{"user":1}',
   );
   assert.deepEqual(added, { code: 0, out: "Stored schedule 'user-1': every 60 s.", err: "" });
-  const cron = ["--cron", "0 9 * * 1", "--timezone", "Asia/Tokyo", "--meta", "tenant=acme"];
+  // One event, one payload kind: user-2 carries a value too (without one, its fires would carry their tick).
+  const cron = ["--cron", "0 9 * * 1", "--timezone", "Asia/Tokyo", "--meta", "tenant=acme", "--value", '{"user":2}'];
   assert.equal((await schedules(server.url, "add", "user-2", "--event", "cli-reminder", ...cron)).code, 0);
 
   const listed = await schedules(server.url, "list", "--json");
