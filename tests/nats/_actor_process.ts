@@ -19,7 +19,7 @@ import { Actor, Actors, Event } from "../../mod.ts";
 
 /** One line a process prints after `ready`. */
 export interface ActorLine {
-  type: "start" | "success" | "failure" | "terminated" | "delayed" | "unconfirmed" | "handled";
+  type: "start" | "success" | "failure" | "terminated" | "delayed" | "unconfirmed" | "bad-header" | "handled";
   seq: number;
   attempt?: number;
   /** The payload, on `handled` lines. */

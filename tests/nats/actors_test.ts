@@ -100,6 +100,8 @@ function summary(event: Seen): unknown[] {
       return [event.type];
     case "unconfirmed":
       return [event.type, event.reply];
+    case "bad-header":
+      return [event.type, event.header, event.value];
     default:
       return [event.type, event.attempt];
   }
