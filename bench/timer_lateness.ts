@@ -6,7 +6,8 @@
  * @module
  */
 import { Cron } from "croner";
-import nodeCron from "node-cron";
+// deno-lint-ignore no-import-prefix -- development-only: kept out of deno.json and deno.lock (see deno.dev.lock)
+import nodeCron from "npm:node-cron@^4.6.0";
 import { Clock, Event, type Publisher } from "../mod.ts";
 import { atMost, type CaseResult } from "./_case.ts";
 import { preciseNow, round, spreadOf } from "./_stats.ts";

@@ -13,8 +13,12 @@
  *
  * @module
  */
-import { build, stop } from "esbuild";
+// deno-lint-ignore no-import-prefix -- development-only: kept out of deno.json and deno.lock (see deno.dev.lock)
+import { build, stop, transform } from "npm:esbuild@^0.28.2";
 import { basename, dirname, join } from "node:path";
+
+/** esbuild's, for the tests that transform code with it (`stop` ends its service). */
+export { stop, transform };
 
 const ROOT = new URL("..", import.meta.url).pathname;
 

@@ -4,8 +4,7 @@
  * tests/nats/node_test.ts runs a clock and an actor on Node against nats-server.
  */
 import assert from "node:assert/strict";
-import { stop, transform } from "esbuild";
-import { NODE, nodeProject, nodeTestName } from "./_node.ts";
+import { NODE, nodeProject, nodeTestName, stop, transform } from "./_node.ts";
 
 const EXAMPLES = new URL("../examples/", import.meta.url);
 

@@ -6,6 +6,7 @@
  *
  * @module
  */
+// deno-lint-ignore no-import-prefix -- development-only: kept out of deno.json and deno.lock (see deno.dev.lock)
 import {
   createAccount,
   createOperator,
@@ -14,7 +15,7 @@ import {
   encodeOperator,
   encodeUser,
   fmtCreds,
-} from "@nats-io/jwt";
+} from "npm:@nats-io/jwt@^0.0.11";
 import { createUser as createUserKeys } from "@nats-io/nkeys";
 import { type NatsServer, startNatsServer } from "../../cli/_nats_server.ts";
 
