@@ -26,11 +26,14 @@ export interface Delivery {
   readonly headers: Readonly<Record<string, string>>;
   /** How many times the message was delivered to this actor, this delivery included. */
   readonly deliveryCount: number;
-  /** Done: never deliver it again. Resolves once the server confirmed it; rejects when it could not. */
+  /**
+   * Done: never deliver it again. Resolves once it is sent: the backend confirms it in the background (the
+   * job's slot is free meanwhile) and tells the job event `unconfirmed` when it cannot.
+   */
   ack(): Promise<void>;
-  /** Deliver it again after `delayMs`. Resolves once the server confirmed it; rejects when it could not. */
+  /** Deliver it again after `delayMs`. Resolves once it is sent, as {@link Delivery.ack} does. */
   nak(delayMs: number): Promise<void>;
-  /** Given up: never deliver it again. Resolves once the server confirmed it; rejects when it could not. */
+  /** Given up: never deliver it again. Resolves once it is sent, as {@link Delivery.ack} does. */
   term(): Promise<void>;
 }
 
@@ -63,16 +66,13 @@ interface DeliveryContext {
 export async function handleDelivery(actor: Actor, delivery: Delivery, context: DeliveryContext): Promise<void> {
   const { time, notes, onEvent } = context;
   const { seq, headers } = delivery;
-  /** Awaits an ack, nak or term; one the server did not confirm is told as `unconfirmed`. */
-  const settle = (reply: "ack" | "nak" | "term", send: () => Promise<void>) =>
-    send().catch((error: unknown) => onEvent({ type: "unconfirmed", actor: actor.name, seq, reply, error }));
   const dueMs = dueMsOf(
     headers,
     (header, value) => onEvent({ type: "bad-header", actor: actor.name, seq, header, value }),
   );
   const now = time.now();
   if (dueMs !== undefined && dueMs > now) {
-    await settle("nak", () => delivery.nak(Math.min(dueMs - now, MAX_DELAY_NAK_MS)));
+    await delivery.nak(Math.min(dueMs - now, MAX_DELAY_NAK_MS));
     onEvent({ type: "delayed", actor: actor.name, seq, dueMs });
     return;
   }
@@ -86,7 +86,7 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
     } catch (error) {
       // The attempts cannot be counted now: give the message back untried.
       const retryInMs = actor.retryDelayAfterMs(1);
-      await settle("nak", () => delivery.nak(retryInMs));
+      await delivery.nak(retryInMs);
       onEvent({ type: "failure", actor: actor.name, seq, attempt: 0, error, retryInMs });
       return;
     }
@@ -95,7 +95,7 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
   try {
     payload = actor.event.decode(delivery.data);
   } catch (cause) {
-    await settle("term", () => delivery.term());
+    await delivery.term();
     const error = undecodable(actor, seq, headers[SCHEDULE_HEADER], cause);
     onEvent({ type: "terminated", actor: actor.name, seq, attempt, reason: "decode", error });
     return;
@@ -105,17 +105,17 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
   try {
     await runHandler(actor, payload, { attempt, seq, headers, ...origin(headers) }, time);
     const durationMs = time.now() - started;
-    await settle("ack", () => delivery.ack());
+    await delivery.ack();
     onEvent({ type: "success", actor: actor.name, seq, attempt, durationMs });
     if (delayed) await notes.forget(noteKey).catch(() => {});
   } catch (error) {
     if (attempt >= actor.maxAttempts) {
-      await settle("term", () => delivery.term());
+      await delivery.term();
       onEvent({ type: "terminated", actor: actor.name, seq, attempt, reason: "attempts", error });
       if (delayed) await notes.forget(noteKey).catch(() => {});
     } else {
       const retryInMs = actor.retryDelayAfterMs(attempt);
-      await settle("nak", () => delivery.nak(retryInMs));
+      await delivery.nak(retryInMs);
       onEvent({ type: "failure", actor: actor.name, seq, attempt, error, retryInMs });
     }
   }

@@ -19,7 +19,7 @@ import { systemTime } from "../time_source.ts";
 import type { ConnectionStatus } from "../connection_status.ts";
 import type { NatsLink } from "./_link.ts";
 import { isApiError } from "./_api_errors.ts";
-import { ACK, confirmAck, nakPayload, TERM } from "./_confirmed_ack.ts";
+import { ACK, AckReplies, confirmAck, nakPayload, TERM } from "./_confirmed_ack.ts";
 import { ConnectionWatch } from "./_connection_watch.ts";
 import { type Pull, PullPlanner, type PullResult } from "./_pull_planner.ts";
 
@@ -122,14 +122,29 @@ export class NatsActorsConnection implements ActorsConnection {
     const pulls = new Set<Promise<PullResult>>();
     const context = { time: systemTime, notes: this.#notes(), onEvent };
     const inProgress = new InProgress(actor.ackWaitMs, this.#watch);
-    /** Sends an ack, nak or term of `msg` until the server confirms it; see {@link confirmAck}. */
-    const reply = (msg: JsMsg, kind: "ack" | "nak" | "term", payload: string) =>
-      confirmAck({
-        watch: this.#watch,
-        send: (timeoutMs) => this.#link.nc.request(replySubject(msg), payload, { timeout: timeoutMs }),
-        redeliveryMs: () => inProgress.redeliveryMs(msg),
-        what: `Cannot ${kind} message ${msg.seq} of '${actor.event.stream}' for actor '${actor.name}'`,
-      });
+    /** The acks, naks and terms sent and not confirmed yet: they hold no job slot. */
+    const confirmations = new Jobs(Infinity);
+    const replies = new AckReplies(this.#link.nc);
+    /**
+     * Sends an ack, nak or term of `msg` and resolves: the server's confirmation (see {@link confirmAck}) is
+     * awaited in the background, so that the job's slot is free for the next message meanwhile. One that is not
+     * confirmed before the message's ack wait runs out is told as `unconfirmed`.
+     */
+    const reply = (msg: JsMsg, kind: "ack" | "nak" | "term", payload: string): Promise<void> => {
+      // Read while the message is held: its handler is done, so no later pulse moves the instant.
+      const redeliveryMs = inProgress.redeliveryMs(msg);
+      confirmations.start(() =>
+        confirmAck({
+          watch: this.#watch,
+          send: (timeoutMs) => replies.send(replySubject(msg), payload, timeoutMs),
+          redeliveryMs: () => redeliveryMs,
+          what: `Cannot ${kind} message ${msg.seq} of '${actor.event.stream}' for actor '${actor.name}'`,
+        }).catch((error: unknown) =>
+          onEvent({ type: "unconfirmed", actor: actor.name, seq: msg.seq, reply: kind, error })
+        )
+      );
+      return Promise.resolve();
+    };
     const puller: Puller = {
       consumer,
       planner,
@@ -153,7 +168,12 @@ export class NatsActorsConnection implements ActorsConnection {
       }
     } finally {
       await Promise.all(pulls);
-      await jobs.idle();
+      try {
+        await jobs.idle();
+      } finally {
+        await confirmations.idle();
+        replies.close();
+      }
     }
   }
 
@@ -320,8 +340,10 @@ function deliveryOf(
 /**
  * Tells the server, every half ack wait, that the messages a listener holds
  * are still being worked on, so that none is redelivered while its handler
- * runs (or its ack is being confirmed): one timer for all of them, running
- * only while there are some. Knows when the server would deliver each again.
+ * runs: one timer for all of them, running only while there are some. Knows
+ * when the server would deliver each again. A message whose handler is done
+ * is no longer pulsed: its ack is confirmed (or given up) by the instant it
+ * had then, so that a reply the server never answers is not sent for ever.
  */
 class InProgress {
   readonly #ackWaitMs: number;
