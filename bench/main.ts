@@ -13,6 +13,7 @@ import { fanout } from "./fanout.ts";
 import { startIdle } from "./idle.ts";
 import { manyClocksMemory } from "./many_clocks_memory.ts";
 import { scheduleChanges } from "./schedule_changes.ts";
+import { schedulesFakeWeek } from "./schedules_fake_week.ts";
 import { schedulesScale } from "./schedules_scale.ts";
 import { formatTable } from "./_table.ts";
 import { tickLag } from "./tick_lag.ts";
@@ -37,6 +38,7 @@ try {
     ["many_clocks_memory", () => manyClocksMemory()],
     ["schedule_changes", () => scheduleChanges(server.url)],
     ["schedules_scale", () => schedulesScale(server.url)],
+    ["schedules_fake_week", () => schedulesFakeWeek()],
     ["idle", () => idle.finished],
   ];
   for (const [name, run] of steps) {

@@ -1,10 +1,13 @@
 /**
- * A worker's view of its fleet: it beats (`FleetStore.beat`) every
- * {@link BEAT_INTERVAL_MS}, reads the members after each beat, and counts as
- * live those whose last beat is within {@link MEMBER_TTL_MS} of the newest
+ * A worker's view of its fleet: it beats (`FleetStore.beat`) every beat
+ * interval (the store's `beatIntervalMs`, {@link BEAT_INTERVAL_MS} when it
+ * names none), reads the members after each beat, and counts as live those
+ * whose last beat is within {@link TTL_INTERVALS} intervals of the newest
  * beat it read. Beat times are the store's (the server's), so workers whose
  * clocks differ agree on who is live. The worker itself is always live in
- * its own view once its beat landed.
+ * its own view once its beat landed. A store that tells of joins and leaves
+ * (`FleetStore.followChanges`, the in-memory one) gets a round at once for
+ * each, besides the interval's.
  *
  * A round whose beat or read fails keeps the last view: a worker cut off
  * from the store keeps firing its share (the others take it over once its
@@ -14,27 +17,69 @@
  *
  * @module
  */
-import { isAbort } from "./_async.ts";
+import { CANCELLED, isAbort } from "./_async.ts";
+import { describe } from "./_describe.ts";
 import { type Members, members, sameMembers } from "./_rendezvous.ts";
 import type { FleetMember, FleetStore } from "./schedule_store.ts";
 import type { TimeSource } from "./time_source.ts";
 
-/** How often a worker beats and reads the members, in milliseconds. */
-export const BEAT_INTERVAL_MS = 300;
-/** How long after the newest beat a member's last beat still counts as live, in milliseconds. */
-export const MEMBER_TTL_MS = 1_200;
+/** How often a worker beats and reads the members, in milliseconds, in a store that names no interval (NATS). */
+const BEAT_INTERVAL_MS = 300;
+/** How many beat intervals after the newest beat a member's last beat still counts as live. */
+const TTL_INTERVALS = 4;
 /** What a round's beat and read may take on top of the interval, in milliseconds (a few on a local server). */
 const ROUND_ALLOWANCE_MS = 200;
+
+/** How a fleet's rounds are timed, in milliseconds: from its store's beat interval. */
+export interface FleetTiming {
+  /** How often a worker beats and reads the members. */
+  readonly beatIntervalMs: number;
+  /** How long after the newest beat a member's last beat still counts as live. */
+  readonly memberTtlMs: number;
+  /**
+   * How long after a worker dies (without leaving) the others own its
+   * schedules, at the most: its last beat may be one interval before its
+   * death, the TTL passes, and the others beat and read the members one
+   * interval later at the most. A schedule taken over fires from its first
+   * tick after that; with `catchUp` the ticks in between are caught up.
+   */
+  readonly takeoverMs: number;
+  /**
+   * How long after a worker leaves (stops cleanly) the others own its schedules, at the most: their next round
+   * (at once in a store that tells of leaves).
+   */
+  readonly handoverMs: number;
+}
+
 /**
- * How long after a worker dies (without leaving) the others own its
- * schedules, at the most: its last beat may be one interval before its
- * death, the TTL passes, and the others beat and read the members one
- * interval later at the most. A schedule taken over fires from its first
- * tick after that; with `catchUp` the ticks in between are caught up.
+ * The timing of the fleet in `fleet`.
+ *
+ * @throws {RangeError} when the store's `beatIntervalMs` is not a positive number of milliseconds
  */
-export const TAKEOVER_MS = MEMBER_TTL_MS + 2 * BEAT_INTERVAL_MS + ROUND_ALLOWANCE_MS;
-/** How long after a worker leaves (stops cleanly) the others own its schedules, at the most: their next round. */
-export const HANDOVER_MS = BEAT_INTERVAL_MS + ROUND_ALLOWANCE_MS;
+export function fleetTiming(fleet: Pick<FleetStore, "beatIntervalMs" | "followChanges">): FleetTiming {
+  const beatIntervalMs = fleet.beatIntervalMs ?? BEAT_INTERVAL_MS;
+  if (typeof beatIntervalMs !== "number" || !(beatIntervalMs > 0) || !Number.isFinite(beatIntervalMs)) {
+    throw new RangeError(
+      `Cannot run the schedules worker: the fleet store's 'beatIntervalMs' must be a positive number of milliseconds, got ${
+        describe(beatIntervalMs)
+      }`,
+    );
+  }
+  const memberTtlMs = TTL_INTERVALS * beatIntervalMs;
+  return {
+    beatIntervalMs,
+    memberTtlMs,
+    takeoverMs: memberTtlMs + 2 * beatIntervalMs + ROUND_ALLOWANCE_MS,
+    handoverMs: fleet.followChanges === undefined ? beatIntervalMs + ROUND_ALLOWANCE_MS : 0,
+  };
+}
+
+/** The timing of a store that names no beat interval and tells of no join or leave: the NATS fleet's. */
+const DEFAULT_TIMING = fleetTiming({});
+/** {@link FleetTiming.takeoverMs} on NATS. */
+export const TAKEOVER_MS: number = DEFAULT_TIMING.takeoverMs;
+/** {@link FleetTiming.handoverMs} on NATS. */
+export const HANDOVER_MS: number = DEFAULT_TIMING.handoverMs;
 
 /** The ids of the live members: those whose last beat is within `ttlMs` of the newest beat. */
 export function liveMembers(beats: readonly FleetMember[], ttlMs: number): string[] {
@@ -46,6 +91,8 @@ export function liveMembers(beats: readonly FleetMember[], ttlMs: number): strin
 export class FleetView {
   readonly #fleet: FleetStore;
   readonly #time: TimeSource;
+  /** How its rounds are timed: from the store's beat interval. */
+  readonly timing: FleetTiming;
   /** The worker run's id: its key in the store. */
   readonly workerId: string;
   /**
@@ -58,12 +105,14 @@ export class FleetView {
   /** When the last successful round started (its beat), epoch ms. */
   #lastRoundMs: number | undefined;
 
+  /** @throws {RangeError} when the store's `beatIntervalMs` is not a positive number of milliseconds */
   constructor(
     fleet: FleetStore,
     workerId: string,
     time: TimeSource,
     onChange: (view: Members, sinceMs: number) => void,
   ) {
+    this.timing = fleetTiming(fleet);
     this.#fleet = fleet;
     this.workerId = workerId;
     this.#time = time;
@@ -113,7 +162,7 @@ export class FleetView {
 
   /** Takes the beats a round read as the view; a new view is told to `onChange`. */
   #take(beats: readonly FleetMember[], startedMs: number): void {
-    const view = members([...liveMembers(beats, MEMBER_TTL_MS), this.workerId]);
+    const view = members([...liveMembers(beats, this.timing.memberTtlMs), this.workerId]);
     const sinceMs = this.#lastRoundMs ?? startedMs;
     this.#lastRoundMs = startedMs;
     if (this.#view === undefined || !sameMembers(view, this.#view)) {
@@ -123,24 +172,35 @@ export class FleetView {
   }
 
   /**
-   * Refreshes every {@link BEAT_INTERVAL_MS} (from the start of one round
-   * to the start of the next) until `signal` aborts, then leaves the fleet.
-   * The first round is one interval after the call: call `refresh()` first.
+   * Refreshes every beat interval (from the start of one round to the
+   * start of the next), and at once when the store tells of a join or a
+   * leave, until `signal` aborts; then leaves the fleet. The first round is
+   * one interval after the call: call `refresh()` first.
    */
   async run(signal: AbortSignal): Promise<void> {
+    // Aborted when the run stops, or when the store tells of a join or a leave (during a round too: the next
+    // sleep then ends at once). One per sleep that ended early: AbortSignal.any() at every round cost more
+    // than the round itself.
+    let wake = new AbortController();
+    const stop = () => wake.abort(CANCELLED);
+    signal.addEventListener("abort", stop, { once: true });
+    const unfollow = this.#fleet.followChanges?.(stop);
     try {
       let roundMs = this.#time.now();
       while (!signal.aborted) {
         try {
-          await this.#time.sleep(Math.max(0, roundMs + BEAT_INTERVAL_MS - this.#time.now()), signal);
+          await this.#time.sleep(Math.max(0, roundMs + this.timing.beatIntervalMs - this.#time.now()), wake.signal);
         } catch (error) {
-          if (!isAbort(error, signal)) throw error;
-          break;
+          if (!isAbort(error, wake.signal)) throw error;
+          wake = new AbortController();
+          if (signal.aborted) break;
         }
         roundMs = this.#time.now();
         await this.refresh();
       }
     } finally {
+      unfollow?.();
+      signal.removeEventListener("abort", stop);
       // A worker that cannot reach the store to leave is dropped by the others after the TTL instead.
       await this.#fleet.leave(this.workerId).catch(() => {});
     }

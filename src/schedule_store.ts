@@ -121,6 +121,19 @@ export interface FleetStore {
   members(): Promise<FleetMember[]>;
   /** Removes the worker `id`: a worker that stops cleanly leaves at once. */
   leave(id: string): Promise<void>;
+  /**
+   * How often a worker beats and reads the members, in milliseconds; a member whose last beat is more than 4
+   * intervals older than the newest counts as dead. Default 300 (the NATS store's).
+   */
+  readonly beatIntervalMs?: number;
+  /**
+   * Calls `listener` at every join (a worker's first beat, or its first since its last one went stale) and
+   * leave from now on, when the store can tell (the in-memory one does): the workers then read the members at
+   * once, not at their next beat.
+   *
+   * @returns the call that stops it
+   */
+  followChanges?(listener: () => void): () => void;
 }
 
 /** A fire as the stream holds it: for a schedule's history and for backfill. */

@@ -525,7 +525,10 @@ export class SchedulesConnection implements AsyncDisposable {
    * gives it among the live workers (beats within 1.2 s of the newest).
    * A worker that stops leaves at once; the schedules of one that dies are
    * taken over within 2 s, from their next tick (with `catchUp`, the
-   * ticks missed meanwhile are caught up).
+   * ticks missed meanwhile are caught up). On a `MemoryServer` the workers
+   * beat once a minute, see joins and leaves at once, and take a dead
+   * worker's schedules over within 6 min 0.2 s (a store's
+   * `beatIntervalMs` and `followChanges`).
    *
    * @param options signal, onTick, time
    * @returns when `signal` aborts

@@ -27,6 +27,14 @@ export type { StoredMessage } from "./_memory_stream.ts";
  * Not simulated: stream limits other than the duplicate window, ack waits
  * running out (no process can crash here), the network.
  *
+ * Schedules (`Schedules.connect(server)`) keep their bucket, ledgers and
+ * fleet here too. The fleet keeps what it does on NATS with its own
+ * timing: workers beat once a minute of the server's time (not every
+ * 0.3 s: a fake week of a worker costs about 0.2 s, not 9 s); they share
+ * the schedules, each fire attempted by one of them; a worker that joins
+ * or leaves is seen by the others at the same instant (this fleet tells
+ * them); one that dies without leaving is taken over within 6 min 0.2 s.
+ *
  * @example A clock and an actor on fake time
  * ```ts
  * import assert from "node:assert/strict";
