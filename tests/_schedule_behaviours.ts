@@ -530,7 +530,7 @@ function secondsIn(fromMs: number, toMs: number): number[] {
 }
 
 /** A worker's run with its own stop, collecting its reports. */
-function worker(schedules: SchedulesConnection): AsyncDisposable & { reports: FireReport[]; stop(): Promise<void> } {
+export function worker(schedules: SchedulesConnection): AsyncDisposable & { reports: FireReport[]; stop(): Promise<void> } {
   const reports: FireReport[] = [];
   const stop = new AbortController();
   const run = schedules.run({ signal: stop.signal, onTick: (r) => void reports.push(r) });

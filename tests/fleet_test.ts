@@ -5,6 +5,7 @@ import type { Members } from "../src/_rendezvous.ts";
 import { Event, type FireReport, type FleetStore, SchedulesConnection } from "../mod.ts";
 import { MemoryFleetStore } from "../testing/_memory_schedules.ts";
 import { FakeTime, MemoryServer } from "../testing/mod.ts";
+import { worker } from "./_schedule_behaviours.ts";
 
 Deno.test("liveMembers() keeps the members within the TTL of the newest beat, whatever the reader's clock says", () => {
   const beats = [
@@ -108,26 +109,18 @@ Deno.test("a fleet store's beat interval must be a positive number of millisecon
 // The fleet on the in-memory server, as the README's testing section states it: workers beat once a minute of
 // fake time, the others see a join and a leave at the same fake instant, and a death within the takeover time.
 
-/** A worker on `server` with its own stop, collecting its reports; `fleet` replaces the server's fleet store. */
+/** A worker on `server`, its reports collected ({@link worker}); `fleet` replaces the server's fleet store. */
 async function memoryWorker(
   server: MemoryServer,
   fleet?: (memory: FleetStore) => FleetStore,
-): Promise<AsyncDisposable & { reports: FireReport[]; stop(): Promise<void> }> {
+): Promise<ReturnType<typeof worker>> {
   const opened = await server.connectSchedules([reminder]);
   const schedules = new SchedulesConnection([reminder], opened.events, opened.store, {
     fleet: fleet?.(opened.fleet) ?? opened.fleet,
     fires: opened.fires,
   });
   await schedules.register();
-  const reports: FireReport[] = [];
-  const stop = new AbortController();
-  const run = schedules.run({ signal: stop.signal, onTick: (report) => void reports.push(report) });
-  const stopped = async () => {
-    stop.abort();
-    await run;
-    await schedules.close();
-  };
-  return { reports, stop: stopped, [Symbol.asyncDispose]: stopped };
+  return worker(schedules); // closing an in-memory connection does nothing: it is left open
 }
 
 const reminder = new Event("reminder", Object);
