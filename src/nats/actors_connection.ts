@@ -20,6 +20,7 @@ import type { ConnectionStatus } from "../connection_status.ts";
 import type { NatsLink } from "./_link.ts";
 import { isApiError } from "./_api_errors.ts";
 import { ACK, AckReplies, confirmAck, nakPayload, TERM } from "./_confirmed_ack.ts";
+import { Backlog } from "./_backlog.ts";
 import { ConnectionWatch } from "./_connection_watch.ts";
 import { type Pull, PullPlanner, type PullResult } from "./_pull_planner.ts";
 
@@ -113,12 +114,14 @@ export class NatsActorsConnection implements ActorsConnection {
 
   /**
    * Runs the actor's jobs on the messages its pulls bring: the {@link PullPlanner} says when to pull and how
-   * many, so that no message waits in a buffer while its ack wait runs out.
+   * many (for the free slots, and for the {@link Backlog} while jobs are quick); a message held is pulsed in
+   * progress until its job ends, so that none is redelivered while it waits.
    */
   async #listen(actor: Actor, { signal, burst = false, onEvent = () => {} }: ListenOptions): Promise<void> {
     const consumer = await this.#consumer(actor);
     const jobs = new Jobs(actor.maxJobs);
     const planner = new PullPlanner(actor.maxJobs);
+    const backlog = new Backlog<JsMsg>(actor.maxJobs);
     const pulls = new Set<Promise<PullResult>>();
     const context = { time: systemTime, notes: this.#notes(), onEvent };
     const inProgress = new InProgress(actor.ackWaitMs, this.#watch);
@@ -145,19 +148,33 @@ export class NatsActorsConnection implements ActorsConnection {
       );
       return Promise.resolve();
     };
+    /** Starts the job of a message held; the caller made sure a slot is free. */
+    const run = (msg: JsMsg) =>
+      jobs.start(async () => {
+        const startedMs = performance.now();
+        try {
+          await handleDelivery(actor, deliveryOf(msg, reply), context);
+        } finally {
+          inProgress.release(msg);
+          backlog.ended(performance.now() - startedMs);
+        }
+      });
     const puller: Puller = {
       consumer,
       planner,
       signal,
       take: (msg) => {
-        if (signal?.aborted) msg.nak();
-        else jobs.start(() => inProgress.during(msg, () => handleDelivery(actor, deliveryOf(msg, reply), context)));
+        if (signal?.aborted) return msg.nak();
+        inProgress.hold(msg);
+        if (jobs.free > 0) run(msg);
+        else backlog.push(msg);
       },
       onFailure: (error) => onEvent({ type: "pull-failure", actor: actor.name, error }),
     };
     try {
       while (!signal?.aborted) {
-        const pull = planner.start(jobs.free);
+        for (let msg; jobs.free > 0 && (msg = backlog.shift());) run(msg);
+        const pull = planner.start(backlog.room(jobs.free));
         if (pull) {
           const pulling: Promise<PullResult> = runPull(puller, pull).finally(() => pulls.delete(pulling));
           pulls.add(pulling);
@@ -168,6 +185,11 @@ export class NatsActorsConnection implements ActorsConnection {
       }
     } finally {
       await Promise.all(pulls);
+      // Handled too, not given back: each give-back would count as an attempt.
+      for (let msg = backlog.shift(); msg; msg = backlog.shift()) {
+        await jobs.slot();
+        run(msg);
+      }
       try {
         await jobs.idle();
       } finally {
@@ -339,11 +361,12 @@ function deliveryOf(
 
 /**
  * Tells the server, every half ack wait, that the messages a listener holds
- * are still being worked on, so that none is redelivered while its handler
- * runs: one timer for all of them, running only while there are some. Knows
- * when the server would deliver each again. A message whose handler is done
- * is no longer pulsed: its ack is confirmed (or given up) by the instant it
- * had then, so that a reply the server never answers is not sent for ever.
+ * are still being worked on, so that none is redelivered while it waits for
+ * a slot or its handler runs: one timer for all of them, running only while
+ * there are some. Knows when the server would deliver each again. A message
+ * whose job is done is no longer pulsed: its ack is confirmed (or given up)
+ * by the instant it had then, so that a reply the server never answers is
+ * not sent for ever.
  */
 class InProgress {
   readonly #ackWaitMs: number;
@@ -359,18 +382,18 @@ class InProgress {
     this.#watch = watch;
   }
 
-  /** Holds the message while `work` runs. */
-  async during(msg: JsMsg, work: () => Promise<void>): Promise<void> {
+  /** Holds a message just delivered, until {@link InProgress.release}. */
+  hold(msg: JsMsg): void {
     this.#held.set(msg, Date.now());
     this.#timer ??= setInterval(() => this.#pulse(), this.#everyMs);
-    try {
-      await work();
-    } finally {
-      this.#held.delete(msg);
-      if (this.#held.size === 0) {
-        clearInterval(this.#timer);
-        this.#timer = undefined;
-      }
+  }
+
+  /** Stops holding the message: its job is done. */
+  release(msg: JsMsg): void {
+    this.#held.delete(msg);
+    if (this.#held.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
     }
   }
 
