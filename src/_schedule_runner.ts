@@ -323,7 +323,7 @@ export class ScheduleRunner {
   /**
    * Plans the entries this worker owns and has not planned, from their latest tick since `sinceMs` (see
    * {@link gainedFrom}), and unplans the others, also those due but not yet sent (a backlog): they are
-   * their new owner's now, which may leave a tick of a backlog to nobody.
+   * their new owner's now: a joiner plans what it gains from a tick far enough back to cover them (FleetView).
    *
    * @param sinceMs since when the former owners may have stopped firing what this worker gains
    */

@@ -530,7 +530,9 @@ function secondsIn(fromMs: number, toMs: number): number[] {
 }
 
 /** A worker's run with its own stop, collecting its reports. */
-export function worker(schedules: SchedulesConnection): AsyncDisposable & { reports: FireReport[]; stop(): Promise<void> } {
+export function worker(
+  schedules: SchedulesConnection,
+): AsyncDisposable & { reports: FireReport[]; stop(): Promise<void> } {
   const reports: FireReport[] = [];
   const stop = new AbortController();
   const run = schedules.run({ signal: stop.signal, onTick: (r) => void reports.push(r) });
@@ -663,6 +665,71 @@ behaviour(
       const missing = secondsIn(ticks[0]! - 1, endAt).filter((tick) => !ticks.includes(tick));
       assert.deepEqual(missing.map((tick) => new Date(tick).toISOString()), [], `${id} lost fires`);
     }
+  },
+);
+
+behaviour(
+  "a worker joining while the incumbent holds a tick's fires in its backlog loses none of them: it sends those it gains",
+  async (backend) => {
+    await using setup = await connected(backend);
+    const opened = await backend.connectSchedules([reminder]);
+    // The incumbent's publishes of one tick wait until it has seen the joiner: more fires are due than it sends at
+    // once (256), so the rest wait in its backlog, and it drops the joiner's share of them when it sees the joiner.
+    let blockedTick = Infinity;
+    let blocked = 0;
+    let seeJoiner!: () => void;
+    const joinerSeen = new Promise<void>((resolve) => seeJoiner = resolve);
+    const publisher = new Proxy(opened.events, {
+      get(target, name) {
+        if (name === "publishTick") {
+          return async (message: Parameters<typeof target.publishTick>[0], options: { timeoutMs: number }) => {
+            if (message.tickMs === blockedTick) {
+              blocked++;
+              await joinerSeen;
+            }
+            return await target.publishTick(message, options);
+          };
+        }
+        const value = Reflect.get(target, name, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const fleet = new Proxy(opened.fleet, {
+      get(target, name) {
+        if (name === "members") {
+          return async () => {
+            const beats = await target.members();
+            // Released a moment after this read: the incumbent takes the view with the joiner first.
+            if (beats.length > 1) void backend.time.sleep(10).then(seeJoiner);
+            return beats;
+          };
+        }
+        const value = Reflect.get(target, name, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    await using incumbent = new SchedulesConnection([reminder], publisher, opened.store, { fleet });
+    const ids = Array.from({ length: 300 }, (_, i) => `backlog-${i}`);
+    for (const id of ids) await setup.upsert(id, { event: reminder, period: 1, value: {} });
+    await using first = worker(incumbent);
+    await backend.wait.pass(1_500);
+    blockedTick = Math.ceil(backend.time.now() / 1_000) * 1_000 + 1_000;
+    await waitUntil(() => blocked > 0, { what: "the incumbent to send the blocked tick", time: backend.wait });
+    await using joiner = await connected(backend);
+    await using second = worker(joiner);
+    await waitUntil(() => second.reports.length > 0, { what: "the joiner's first fire", time: backend.wait });
+    await backend.wait.pass(2_000);
+    await first.stop();
+    await second.stop();
+
+    assert.ok(blocked > 0 && blocked < ids.length, `${blocked} fires in flight: no backlog to test`);
+    const stored = new Set(
+      (await backend.stored(reminder))
+        .filter((message) => Number(message.headers["Walnats-Tick"]) === blockedTick)
+        .map((message) => message.headers["Walnats-Schedule"]),
+    );
+    const lost = ids.filter((id) => !stored.has(id));
+    assert.deepEqual(lost, [], `fires of ${new Date(blockedTick).toISOString()} lost`);
   },
 );
 
