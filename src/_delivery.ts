@@ -42,10 +42,14 @@ export interface Delivery {
  * its deliveries before it was due were no attempts.
  */
 export interface AttemptNotes {
-  /** Notes `count` under `key` unless a count is noted there already; returns the count noted. */
-  first(key: string, count: number): Promise<number>;
+  /**
+   * Notes `count` under `key` unless a count is noted there already; returns the count noted.
+   *
+   * @param seq the message's stream sequence, for the job event of a bucket made again
+   */
+  first(key: string, count: number, seq: number): Promise<number>;
   /** Drops the note. */
-  forget(key: string): Promise<void>;
+  forget(key: string, seq: number): Promise<void>;
 }
 
 /** What handling a delivery needs besides the actor and the delivery. */
@@ -82,7 +86,7 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
   if (delayed) {
     try {
       // Noted before the handler runs, so that a crash during it still counts.
-      attempt = attempt - await notes.first(noteKey, attempt) + 1;
+      attempt = attempt - await notes.first(noteKey, attempt, seq) + 1;
     } catch (error) {
       // The attempts cannot be counted now: give the message back untried.
       const retryInMs = actor.retryDelayAfterMs(1);
@@ -107,12 +111,12 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
     const durationMs = time.now() - started;
     await delivery.ack();
     onEvent({ type: "success", actor: actor.name, seq, attempt, durationMs });
-    if (delayed) await notes.forget(noteKey).catch(() => {});
+    if (delayed) await notes.forget(noteKey, seq).catch(() => {});
   } catch (error) {
     if (attempt >= actor.maxAttempts) {
       await delivery.term();
       onEvent({ type: "terminated", actor: actor.name, seq, attempt, reason: "attempts", error });
-      if (delayed) await notes.forget(noteKey).catch(() => {});
+      if (delayed) await notes.forget(noteKey, seq).catch(() => {});
     } else {
       const retryInMs = actor.retryDelayAfterMs(attempt);
       await delivery.nak(retryInMs);

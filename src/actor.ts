@@ -45,6 +45,13 @@ export interface ActorOptions {
  * `bad-header`: a delay header (`Walnats-Not-Before`, epoch ms, or Python
  * walnats' `Walnats-Delay`, epoch seconds) holds something other than a
  * number; the delivery goes on as if the header were absent.
+ * `pull-failure`: the actor could not pull its messages; its `error` is a
+ * `WalnatsError` `CONSUMER_NOT_FOUND` for as long as the actor's consumer
+ * (or its event's stream) is deleted: it is not made again behind your back
+ * (it would skip the messages stored meanwhile), `register()` does it.
+ * `recreated`: the library found one of its own resources deleted while
+ * handling message `seq` and made it again (`resource`: `KV_walnats-attempts`,
+ * where delayed messages' attempts are counted).
  */
 export type JobEvent =
   | { type: "start"; actor: string; seq: number; attempt: number }
@@ -54,7 +61,8 @@ export type JobEvent =
   | { type: "delayed"; actor: string; seq: number; dueMs: number }
   | { type: "pull-failure"; actor: string; error: unknown }
   | { type: "unconfirmed"; actor: string; seq: number; reply: "ack" | "nak" | "term"; error: unknown }
-  | { type: "bad-header"; actor: string; seq: number; header: string; value: string };
+  | { type: "bad-header"; actor: string; seq: number; header: string; value: string }
+  | { type: "recreated"; actor: string; seq: number; resource: string };
 
 const NAME = /^[A-Za-z0-9_-]+$/;
 

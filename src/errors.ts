@@ -246,6 +246,19 @@ export function consumerNotFound(actor: { name: string; event: { stream: string 
   );
 }
 
+/**
+ * The error of an actor's note of a delayed message's first attempt when a stream that is not a KV bucket
+ * holds the attempts bucket's name: the notes would go nowhere. Nothing is changed; the stream is a person's
+ * to move.
+ */
+export function attemptsBucketTaken(stream: string, subject: string, subjects: readonly string[]): WalnatsError {
+  return new WalnatsError(
+    ErrorCode.StreamConflict,
+    `Stream '${stream}' is not the actors' attempts bucket: it stores ${JSON.stringify(subjects)}, not ` +
+      `'${subject}'; delayed messages cannot be handled until it is deleted or renamed (it was left as it was)`,
+  );
+}
+
 /** The error of a tick's publish or ledger read on a stream that does not exist. */
 export function streamNotFound(stream: string, cause?: unknown): WalnatsError {
   return new WalnatsError(

@@ -35,6 +35,7 @@
  * | `walnats_job_duration_seconds` | histogram | `actor` | duration of successful handler runs |
  * | `walnats_pull_failures_total` | counter | `actor` | failed pulls of messages from the server |
  * | `walnats_acks_unconfirmed_total` | counter | `actor`, `reply` | acks, naks and terms the server did not confirm before the message's ack wait ran out (it may deliver the message again) |
+ * | `walnats_internal_recreated_total` | counter | `resource` | the library's own resources found deleted and made again: `KV_walnats-attempts` (the actors' attempts bucket) |
  *
  * @module
  */
@@ -105,7 +106,8 @@ export interface MetricsOptions {
    * `walnats_tick*`; `schedules`: `walnats_fire*` and
    * `walnats_schedule_changes_total`; both: `walnats_last_tick_timestamp_seconds`
    * and `walnats_publish_attempts_total`; `actors`: `walnats_job*`,
-   * `walnats_pull_failures_total` and `walnats_acks_unconfirmed_total`. The
+   * `walnats_pull_failures_total`, `walnats_acks_unconfirmed_total` and
+   * `walnats_internal_recreated_total`. The
    * connection families are always served. Reports of something not listed
    * are not served.
    */
@@ -180,6 +182,7 @@ export class Metrics {
   readonly #duration: Histogram<"actor">;
   readonly #pullFailures: Counter<"actor">;
   readonly #unconfirmed: Counter<"actor" | "reply">;
+  readonly #recreated: Counter<"resource">;
   readonly #fires: Counter<"event" | "schedule" | "outcome">;
   readonly #firesMissed: Counter<"event" | "schedule" | "reason">;
   readonly #firesLate: Counter<"event" | "schedule">;
@@ -278,6 +281,13 @@ export class Metrics {
       name: "walnats_acks_unconfirmed_total",
       help: "Acks, naks and terms the server did not confirm before the message's ack wait ran out.",
       labelNames: ["actor", "reply"],
+      registers: servedFor("actors"),
+    });
+    this.#recreated = new Counter({
+      name: "walnats_internal_recreated_total",
+      help:
+        "The library's own resources (the actors' attempts bucket, the workers bucket) found deleted and made again.",
+      labelNames: ["resource"],
       registers: servedFor("actors"),
     });
     this.#fires = new Counter({
@@ -387,6 +397,9 @@ export class Metrics {
         break;
       case "unconfirmed":
         this.#unconfirmed.inc({ actor: event.actor, reply: event.reply });
+        break;
+      case "recreated":
+        this.#recreated.inc({ resource: event.resource });
         break;
     }
   };

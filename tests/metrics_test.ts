@@ -48,6 +48,7 @@ const JOB_EVENTS: JobEvent[] = [
   { type: "delayed", actor: "reminder", seq: 1, dueMs: T0 },
   { type: "pull-failure", actor: "reminder", error: new Error("timeout") },
   { type: "unconfirmed", actor: "backup", seq: 5, reply: "ack", error: new Error("ack wait ran out") },
+  { type: "recreated", actor: "reminder", seq: 3, resource: "KV_walnats-attempts" },
 ];
 
 const FIRES: FireReport[] = [
@@ -171,7 +172,7 @@ Deno.test("Metrics' last tick stays when a catch-up tick older than it is stored
   );
 });
 
-Deno.test("Metrics counts jobs by actor and outcome, the durations of successful ones, failed pulls and unconfirmed acks", async () => {
+Deno.test("Metrics counts jobs by actor and outcome, the durations of successful ones, failed pulls, unconfirmed acks and re-created buckets", async () => {
   const values = samples(await (await filled()).text());
   assert.equal(values.get('walnats_jobs_total{actor="backup",outcome="success"}'), 1);
   assert.equal(values.get('walnats_jobs_total{actor="backup",outcome="failure"}'), 1);
@@ -180,6 +181,7 @@ Deno.test("Metrics counts jobs by actor and outcome, the durations of successful
   assert.equal(values.get('walnats_job_duration_seconds_count{actor="backup"}'), 1);
   assert.equal(values.get('walnats_pull_failures_total{actor="reminder"}'), 1);
   assert.equal(values.get('walnats_acks_unconfirmed_total{actor="backup",reply="ack"}'), 1);
+  assert.equal(values.get('walnats_internal_recreated_total{resource="KV_walnats-attempts"}'), 1);
   assert.equal([...values.keys()].some((key) => key.includes('actor="reminder",outcome')), false);
 });
 
@@ -303,6 +305,7 @@ const ACTOR_FAMILIES = [
   "walnats_acks_unconfirmed_total",
   "walnats_job_duration_seconds",
   "walnats_jobs_total",
+  "walnats_internal_recreated_total",
   "walnats_pull_failures_total",
 ];
 

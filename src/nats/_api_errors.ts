@@ -52,7 +52,8 @@ export function infoVerdict(info: { error: unknown } | undefined): "missing" | "
 }
 
 /**
- * Asks a stream's info for at most `timeoutMs`, for {@link infoVerdict}.
+ * Asks a stream's info (or, given `consumer`, that consumer's) for at most `timeoutMs`, for
+ * {@link infoVerdict}.
  *
  * @returns `undefined` when it answered, else its error (or a timeout's)
  */
@@ -60,11 +61,15 @@ export async function askInfo(
   jsm: JetStreamManager,
   stream: string,
   timeoutMs: number,
+  consumer?: string,
 ): Promise<{ error: unknown } | undefined> {
   const timer = new AbortController();
+  const info: Promise<unknown> = consumer === undefined
+    ? jsm.streams.info(stream)
+    : jsm.consumers.info(stream, consumer);
   try {
     return await Promise.race([
-      jsm.streams.info(stream).then(() => undefined, (error: unknown) => ({ error })),
+      info.then(() => undefined, (error: unknown) => ({ error })),
       delay(timeoutMs, timer.signal).then(() => ({ error: new Error(`No answer within ${timeoutMs} ms`) })),
     ]);
   } finally {

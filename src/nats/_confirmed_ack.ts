@@ -53,6 +53,11 @@ export interface AckTarget {
   readonly what: string;
   /** The time the deadline is read on. */
   readonly time?: TimeSource;
+  /**
+   * Aborts when the ack is given up before its deadline (`listen()` stopping): no attempt starts after it,
+   * and the wait for a lost connection ends. The attempt in flight ends when its answer or timeout comes.
+   */
+  readonly stopped?: AbortSignal;
 }
 
 /**
@@ -64,21 +69,30 @@ export interface AckTarget {
  *   again before a confirmation came (`CONNECTION_FAILED` when the connection
  *   was down until then), and at once any other failure (a closed connection)
  */
-export async function confirmAck({ watch, send, redeliveryMs, what, time = systemTime }: AckTarget): Promise<void> {
+export async function confirmAck(
+  { watch, send, redeliveryMs, what, time = systemTime, stopped }: AckTarget,
+): Promise<void> {
   let leftMs = redeliveryMs() - time.now();
   let failure: unknown; // made only when needed: an error's stack costs as much as the ack
-  while (leftMs > 0) {
+  while (leftMs > 0 && !stopped?.aborted) {
     try {
-      await watch.request(what, () => send(Math.min(ACK_ATTEMPT_MS, leftMs)), leftMs);
+      await watch.request(what, () => send(Math.min(ACK_ATTEMPT_MS, leftMs)), leftMs, stopped);
       return;
     } catch (error) {
       failure = error;
-      if (isTimeout(error) || isNoResponders(error)) await delay(Math.min(ACK_RETRY_MS, leftMs));
-      else if (!isWalnatsError(error, ErrorCode.ConnectionInterrupted)) throw error;
+      if (stopped?.aborted) break;
+      if (isTimeout(error) || isNoResponders(error)) {
+        await delay(Math.min(ACK_RETRY_MS, leftMs), stopped).catch(() => {});
+      } else if (!isWalnatsError(error, ErrorCode.ConnectionInterrupted)) throw error;
     }
     leftMs = redeliveryMs() - time.now();
   }
-  throw failure ?? new Error(`${what}: the message's ack wait ran out before the ack was sent`);
+  throw failure ??
+    new Error(
+      `${what}: ${
+        stopped?.aborted ? "given up as the actor stopped" : "the message's ack wait ran out"
+      } before the ack was sent`,
+    );
 }
 
 /** An ack sent by {@link AckReplies} and waiting for its answer. */

@@ -58,12 +58,13 @@ export class ConnectionWatch {
    * @param what what is tried, for the errors: "Cannot emit 'x'"
    * @param send sends the request and waits for its answer (with a timeout of its own)
    * @param waitMs how long to wait for a lost connection to come back before sending
+   * @param stopped ends that wait early (nothing is sent then)
    * @throws {WalnatsError} `CONNECTION_INTERRUPTED` at once when the connection drops or is replaced
    *   while the answer is awaited; `CONNECTION_FAILED` when the connection is not back within `waitMs`
-   *   (nothing was sent); else what `send` rejects with
+   *   or before `stopped` aborts (nothing was sent); else what `send` rejects with
    */
-  async request<T>(what: string, send: () => Promise<T>, waitMs: number): Promise<T> {
-    if (!this.up) await this.#connected(what, waitMs);
+  async request<T>(what: string, send: () => Promise<T>, waitMs: number, stopped?: AbortSignal): Promise<T> {
+    if (!this.up) await this.#connected(what, waitMs, stopped);
     const interrupted = this.#current.signal;
     const answer = send();
     return await new Promise<T>((resolve, reject) => {
@@ -73,17 +74,22 @@ export class ConnectionWatch {
     });
   }
 
-  async #connected(what: string, waitMs: number): Promise<void> {
+  async #connected(what: string, waitMs: number, stopped: AbortSignal | undefined): Promise<void> {
     const timer = new AbortController();
-    const notBack = delay(waitMs, timer.signal).then(() => {
+    const cancel = () => timer.abort(CANCELLED);
+    stopped?.addEventListener("abort", cancel, { once: true });
+    if (stopped?.aborted) cancel();
+    const notBack = delay(waitMs, timer.signal).catch(() => {}).then(() => {
       throw new WalnatsError(
         ErrorCode.ConnectionFailed,
-        `${what}: the connection to NATS is lost and was not back within ${waitMs} ms; nothing was sent`,
+        `${what}: the connection to NATS is lost and was not back ` +
+          `${stopped?.aborted ? "when the wait was given up" : `within ${waitMs} ms`}; nothing was sent`,
       );
     });
     try {
       await Promise.race([this.#back, notBack]);
     } finally {
+      stopped?.removeEventListener("abort", cancel);
       timer.abort(CANCELLED);
     }
   }

@@ -8,17 +8,17 @@ import {
 } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { nanos } from "@nats-io/nats-core";
-import { delay } from "../_async.ts";
+import { CANCELLED, delay } from "../_async.ts";
 import { checkListenOptions } from "../_listen_options.ts";
 import { type AttemptNotes, type Delivery, handleDelivery } from "../_delivery.ts";
 import { Jobs } from "../_jobs.ts";
 import type { Actor } from "../actor.ts";
 import type { ActorsConnection, ListenOptions } from "../actors_connection.ts";
-import { actorStreamNotFound, ConsumerConflictError, consumerNotFound } from "../errors.ts";
+import { actorStreamNotFound, attemptsBucketTaken, ConsumerConflictError, consumerNotFound } from "../errors.ts";
 import { systemTime } from "../time_source.ts";
 import type { ConnectionStatus } from "../connection_status.ts";
 import type { NatsLink } from "./_link.ts";
-import { isApiError } from "./_api_errors.ts";
+import { askInfo, isApiError } from "./_api_errors.ts";
 import { ACK, AckReplies, confirmAck, nakPayload, TERM } from "./_confirmed_ack.ts";
 import { Backlog } from "./_backlog.ts";
 import { ConnectionWatch } from "./_connection_watch.ts";
@@ -26,6 +26,8 @@ import { type Pull, PullPlanner, type PullResult } from "./_pull_planner.ts";
 
 /** The bucket where actors note when the attempts at a delayed message began. */
 const ATTEMPTS_BUCKET = "walnats-attempts";
+/** The stream behind {@link ATTEMPTS_BUCKET}, as the server names it. */
+export const ATTEMPTS_STREAM = `KV_${ATTEMPTS_BUCKET}`;
 /** How long such a note is kept at most, in milliseconds. */
 const ATTEMPTS_TTL_MS = 7 * 24 * 3600_000;
 /** The pause after a failed pull. */
@@ -44,6 +46,13 @@ const PULL_GRACE_MS = 250;
  * it fails the pull (a `pull-failure`, then a pause) instead of letting `PULL_GRACE_MS` end it.
  */
 const PULL_HEARTBEAT_MS = 500;
+/** How long, after a failed pull, the consumer's info may take to say whether the consumer is still there. */
+const CONSUMER_INFO_MS = 500;
+/**
+ * How long `listen()`, once its signal aborted and its jobs ended, waits for the server to confirm their acks:
+ * a server that does not answer (a consumer deleted, say) would otherwise hold it until the ack wait ran out.
+ */
+const STOP_CONFIRM_MS = 500;
 
 /** The NATS side of {@link ActorsConnection}. */
 export class NatsActorsConnection implements ActorsConnection {
@@ -52,6 +61,8 @@ export class NatsActorsConnection implements ActorsConnection {
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   #attempts: Promise<KV> | undefined;
+  /** Whether the attempts bucket was in use and then failed: finding it missing then means it was deleted. */
+  #attemptsFailed = false;
   /** The connection's drops and returns: acks wait while it is down, and are sent again when it cut them off. */
   readonly #watch = new ConnectionWatch();
   /** Feeds `#watch` until `close()`. */
@@ -123,11 +134,17 @@ export class NatsActorsConnection implements ActorsConnection {
     const planner = new PullPlanner(actor.maxJobs);
     const backlog = new Backlog<JsMsg>(actor.maxJobs);
     const pulls = new Set<Promise<PullResult>>();
-    const context = { time: systemTime, notes: this.#notes(), onEvent };
+    const context = {
+      time: systemTime,
+      notes: this.#notes((seq) => onEvent({ type: "recreated", actor: actor.name, seq, resource: ATTEMPTS_STREAM })),
+      onEvent,
+    };
     const inProgress = new InProgress(actor.ackWaitMs, this.#watch);
     /** The acks, naks and terms sent and not confirmed yet: they hold no job slot. */
     const confirmations = new Jobs(Infinity);
     const replies = new AckReplies(this.#link.nc);
+    /** Aborts when `listen()` stops waiting for confirmations: those still in flight are told as unconfirmed. */
+    const givenUp = new AbortController();
     /**
      * Sends an ack, nak or term of `msg` and resolves: the server's confirmation (see {@link confirmAck}) is
      * awaited in the background, so that the job's slot is free for the next message meanwhile. One that is not
@@ -141,6 +158,7 @@ export class NatsActorsConnection implements ActorsConnection {
           watch: this.#watch,
           send: (timeoutMs) => replies.send(replySubject(msg), payload, timeoutMs),
           redeliveryMs: () => redeliveryMs,
+          stopped: givenUp.signal,
           what: `Cannot ${kind} message ${msg.seq} of '${actor.event.stream}' for actor '${actor.name}'`,
         }).catch((error: unknown) =>
           onEvent({ type: "unconfirmed", actor: actor.name, seq: msg.seq, reply: kind, error })
@@ -169,7 +187,12 @@ export class NatsActorsConnection implements ActorsConnection {
         if (jobs.free > 0) run(msg);
         else backlog.push(msg);
       },
-      onFailure: (error) => onEvent({ type: "pull-failure", actor: actor.name, error }),
+      onFailure: async (error) =>
+        onEvent({
+          type: "pull-failure",
+          actor: actor.name,
+          error: signal?.aborted ? error : await this.#pullFailure(actor, error),
+        }),
     };
     try {
       while (!signal?.aborted) {
@@ -193,10 +216,31 @@ export class NatsActorsConnection implements ActorsConnection {
       try {
         await jobs.idle();
       } finally {
+        if (signal?.aborted) {
+          const timer = new AbortController();
+          await Promise.race([confirmations.idle(), delay(STOP_CONFIRM_MS, timer.signal).catch(() => {})]);
+          timer.abort(CANCELLED);
+          givenUp.abort(CANCELLED);
+          replies.close(); // rejects the acks still waiting for an answer: each is then told as unconfirmed
+        }
         await confirmations.idle();
         replies.close();
       }
     }
+  }
+
+  /**
+   * What a failed pull of the actor's messages is reported as: `CONSUMER_NOT_FOUND` when the consumer's info
+   * says it (or its stream) is gone, deleted while the actor listened (nats.js then reports only "consumer
+   * deleted" once, then "heartbeats missed" for every pull); else the pull's own error. Asked only after a
+   * failure, so that listening costs no request more.
+   */
+  async #pullFailure(actor: Actor, error: unknown): Promise<unknown> {
+    const info = await askInfo(this.#jsm, actor.event.stream, CONSUMER_INFO_MS, actor.name);
+    const gone = info !== undefined &&
+      (isApiError(info.error, JetStreamApiCodes.ConsumerNotFound) ||
+        isApiError(info.error, JetStreamApiCodes.StreamNotFound));
+    return gone ? consumerNotFound(actor, info.error) : error;
   }
 
   /** The actor's consumer; `CONSUMER_NOT_FOUND` when it or its stream is missing. */
@@ -211,36 +255,75 @@ export class NatsActorsConnection implements ActorsConnection {
     });
   }
 
-  /** The KV bucket as {@link AttemptNotes}: `create` only succeeds for the first note of a key. */
-  #notes(): AttemptNotes {
+  /**
+   * The KV bucket as {@link AttemptNotes}: `create` only succeeds for the first note of a key.
+   *
+   * @param onRecreated told when the bucket was found deleted and was made again
+   */
+  #notes(onRecreated: (seq: number) => void): AttemptNotes {
     return {
-      first: async (key, count) => {
-        const kv = await this.#bucket();
-        try {
-          await kv.create(key, String(count));
-          return count;
-        } catch {
-          return Number((await kv.get(key))?.string() ?? count);
-        }
-      },
-      forget: async (key) => void await (await this.#bucket()).purge(key),
+      first: (key, count, seq) =>
+        this.#inBucket(() => onRecreated(seq), async (kv) => {
+          try {
+            await kv.create(key, String(count));
+            return count;
+          } catch {
+            return Number((await kv.get(key))?.string() ?? count);
+          }
+        }),
+      forget: (key, seq) => this.#inBucket(() => onRecreated(seq), async (kv) => void await kv.purge(key)),
     };
   }
 
   /**
-   * The attempts bucket, created on first use. Callers at the same time share one creation; a creation that
-   * failed (the server restarting, say) is forgotten, so that the next call tries again.
+   * Runs `use` on the attempts bucket. A failure forgets the bucket, so that the next use opens it again:
+   * nats.js's handle of a bucket whose stream was deleted times out for ever (the stream is made again then).
    */
-  #bucket(): Promise<KV> {
+  async #inBucket<T>(onRecreated: () => void, use: (kv: KV) => Promise<T>): Promise<T> {
+    const bucket = this.#bucket(onRecreated);
+    try {
+      return await use(await bucket);
+    } catch (error) {
+      if (this.#attempts === bucket) {
+        this.#attempts = undefined;
+        this.#attemptsFailed = true;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The attempts bucket, opened (or created) on first use, and again after a failure. Callers at the same time
+   * share one opening; one that failed (the server restarting, say) is forgotten, so that the next call tries
+   * again.
+   *
+   * @throws {WalnatsError} `STREAM_CONFLICT` when a stream of the bucket's name is not a KV bucket
+   */
+  #bucket(onRecreated: () => void): Promise<KV> {
     if (this.#attempts === undefined) {
-      const creating = new Kvm(this.#js).create(ATTEMPTS_BUCKET, { history: 1, ttl: ATTEMPTS_TTL_MS })
-        .catch((error: unknown) => {
-          if (this.#attempts === creating) this.#attempts = undefined;
-          throw error;
-        });
-      this.#attempts = creating;
+      const opening = this.#openBucket(onRecreated).catch((error: unknown) => {
+        if (this.#attempts === opening) this.#attempts = undefined;
+        throw error;
+      });
+      this.#attempts = opening;
     }
     return this.#attempts;
+  }
+
+  async #openBucket(onRecreated: () => void): Promise<KV> {
+    const existing = await this.#jsm.streams.info(ATTEMPTS_STREAM).then((info) => info.config, (error) => {
+      if (isApiError(error, JetStreamApiCodes.StreamNotFound)) return undefined;
+      throw error;
+    });
+    // nats.js binds to any stream of the name, and every note then times out.
+    const subject = `$KV.${ATTEMPTS_BUCKET}.>`;
+    if (existing !== undefined && !existing.subjects.includes(subject)) {
+      throw attemptsBucketTaken(ATTEMPTS_STREAM, subject, existing.subjects);
+    }
+    const kv = await new Kvm(this.#js).create(ATTEMPTS_BUCKET, { history: 1, ttl: ATTEMPTS_TTL_MS });
+    if (existing === undefined && this.#attemptsFailed) onRecreated();
+    this.#attemptsFailed = false;
+    return kv;
   }
 }
 
@@ -289,8 +372,8 @@ interface Puller {
   readonly signal: AbortSignal | undefined;
   /** Takes each message as it comes: starts its job, or gives it back once the signal aborted. */
   readonly take: (msg: JsMsg) => void;
-  /** Told when a pull fails. */
-  readonly onFailure: (error: unknown) => void;
+  /** Told when a pull fails; the pause after it begins once this resolves. */
+  readonly onFailure: (error: unknown) => Promise<void>;
 }
 
 /**
@@ -323,7 +406,7 @@ async function runPull(
     }
     return planner.ended(pull);
   } catch (error) {
-    onFailure(error);
+    await onFailure(error);
     if (!signal?.aborted) await delay(PULL_RETRY_MS, signal).catch(() => {});
     return planner.failed(pull, error);
   }

@@ -19,7 +19,16 @@ import { Actor, Actors, Event } from "../../mod.ts";
 
 /** One line a process prints after `ready`. */
 export interface ActorLine {
-  type: "start" | "success" | "failure" | "terminated" | "delayed" | "unconfirmed" | "bad-header" | "handled";
+  type:
+    | "start"
+    | "success"
+    | "failure"
+    | "terminated"
+    | "delayed"
+    | "unconfirmed"
+    | "bad-header"
+    | "recreated"
+    | "handled";
   seq: number;
   attempt?: number;
   /** The payload, on `handled` lines. */

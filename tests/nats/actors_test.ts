@@ -102,6 +102,8 @@ function summary(event: Seen): unknown[] {
       return [event.type, event.reply];
     case "bad-header":
       return [event.type, event.header, event.value];
+    case "recreated":
+      return [event.type, event.resource];
     default:
       return [event.type, event.attempt];
   }
