@@ -29,13 +29,6 @@ const BEAT_INTERVAL_MS = 300;
 const TTL_INTERVALS = 4;
 /** What a round's beat and read may take on top of the interval, in milliseconds (a few on a local server). */
 const ROUND_ALLOWANCE_MS = 200;
-/**
- * How long a due fire may wait in a busy worker's backlog (at most 256 fires in flight) before it is sent, in
- * milliseconds: a joiner fires what it gains from the latest tick this far back, as the others drop their
- * backlog of its share when they see it. The ledger answers `duplicate` for a tick that went out meanwhile.
- * Without it, a join during a burst lost that burst's tick of the joiner's share (1 in 12 fleet chaos runs).
- */
-const BACKLOG_LOOK_BACK_MS = 2_000;
 
 /** How a fleet's rounds are timed, in milliseconds: from its store's beat interval. */
 export interface FleetTiming {
@@ -105,9 +98,12 @@ export class FleetView {
   /**
    * Told of every new view, once the members changed, with the start of the last successful round before
    * (of this one, for the first view): a member that left or joined since then may have changed who fires
-   * what from then on.
+   * what from then on; and the members that joined (new since the view before) with their last beat, epoch
+   * ms on the store's clock: a joiner fires what it gains from its join's start, a moment before that beat.
    */
-  readonly #onChange: (view: Members, sinceMs: number) => void;
+  readonly #onChange: (view: Members, sinceMs: number, joined: ReadonlyMap<string, number>) => void;
+  /** Told of the store's own resource a beat found deleted and made again. */
+  readonly #onRecreated: (resource: string) => void;
   #view: Members | undefined;
   /** When the last successful round started (its beat), epoch ms. */
   #lastRoundMs: number | undefined;
@@ -117,13 +113,15 @@ export class FleetView {
     fleet: FleetStore,
     workerId: string,
     time: TimeSource,
-    onChange: (view: Members, sinceMs: number) => void,
+    onChange: (view: Members, sinceMs: number, joined: ReadonlyMap<string, number>) => void,
+    onRecreated: (resource: string) => void = () => {},
   ) {
     this.timing = fleetTiming(fleet);
     this.#fleet = fleet;
     this.workerId = workerId;
     this.#time = time;
     this.#onChange = onChange;
+    this.#onRecreated = onRecreated;
   }
 
   /** The live members as last read; `undefined` before the first successful round. */
@@ -140,7 +138,8 @@ export class FleetView {
     const startedMs = this.#time.now();
     let beats: FleetMember[];
     try {
-      await this.#fleet.beat(this.workerId);
+      const beat = await this.#fleet.beat(this.workerId);
+      if (beat?.recreated !== undefined) this.#onRecreated(beat.recreated);
       beats = await this.#fleet.members();
     } catch {
       return false; // cut off from the store: the last view stands (see the module's documentation)
@@ -167,18 +166,20 @@ export class FleetView {
     return await this.refresh();
   }
 
-  /**
-   * Takes the beats a round read as the view; a new view is told to `onChange`. A joiner's first view with
-   * others in it reaches back {@link BACKLOG_LOOK_BACK_MS}: what it gains may sit due but unsent in a former
-   * owner's backlog, which the owner drops once it sees the joiner's beat.
-   */
+  /** Takes the beats a round read as the view; a new view is told to `onChange`. */
   #take(beats: readonly FleetMember[], startedMs: number): void {
     const view = members([...liveMembers(beats, this.timing.memberTtlMs), this.workerId]);
-    const sinceMs = this.#lastRoundMs ?? (view.ids.length > 1 ? startedMs - BACKLOG_LOOK_BACK_MS : startedMs);
+    const sinceMs = this.#lastRoundMs ?? startedMs;
     this.#lastRoundMs = startedMs;
     if (this.#view === undefined || !sameMembers(view, this.#view)) {
+      const before = new Set(this.#view?.ids ?? [this.workerId]);
+      const joined = new Map(
+        beats.filter((beat) => view.ids.includes(beat.id) && !before.has(beat.id)).map((
+          beat,
+        ) => [beat.id, beat.beatMs]),
+      );
       this.#view = view;
-      this.#onChange(view, sinceMs);
+      this.#onChange(view, sinceMs, joined);
     }
   }
 

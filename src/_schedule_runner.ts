@@ -26,6 +26,7 @@ import { MinHeap } from "./_min_heap.ts";
 import { keyHash, type Members, ownerOf } from "./_rendezvous.ts";
 import { ONE_OFF_WINDOW_MS, readableRecord, scheduleOf, type ScheduleRecord } from "./_schedule_record.ts";
 import type { TickReport } from "./clock.ts";
+import { ErrorCode, isWalnatsError } from "./errors.ts";
 import type { Event } from "./event.ts";
 import type { Publisher } from "./publisher.ts";
 import { type BoundedSchedule, dueTicks } from "./schedule.ts";
@@ -92,7 +93,29 @@ export interface RunnerSetup {
   readonly onTick: (report: FireReport) => void;
   /** Told of every change the worker applied: a schedule stored (created, changed, paused, resumed) or deleted. */
   readonly onChange: (change: AppliedChange) => void;
+  /** Told of a resource found missing (the schedules' bucket) or made again (the fleet's). */
+  readonly onResource: (report: ResourceReport) => void;
 }
+
+/** The schedules' bucket as the reports name it: the stream behind it on NATS. */
+const SCHEDULES_RESOURCE = "KV_walnats-schedules";
+/** While the schedules' bucket is missing, how often the worker tries to watch it again, and says it is missing. */
+const MISSING_RETRY_MS = 1_000;
+
+/**
+ * A resource a worker needs, found missing or made again, as `run({ onResource })` tells it.
+ *
+ * - `missing`: the schedules' bucket (`resource`: `KV_walnats-schedules`) was deleted while the worker
+ *   watched it; `error` is a `WalnatsError` `STREAM_NOT_FOUND` naming it. The worker fires nothing (it cannot
+ *   know which schedules still stand) and says so every second until `register()` makes the bucket again,
+ *   which it then reads from its start. It is the user's: the worker does not make it (an empty bucket would
+ *   read as every schedule deleted).
+ * - `recreated`: the fleet's bucket (`resource`: `KV_walnats-workers`), the library's own, was found deleted
+ *   at a beat and made again.
+ */
+export type ResourceReport =
+  | { readonly type: "missing"; readonly resource: string; readonly error: unknown }
+  | { readonly type: "recreated"; readonly resource: string };
 
 /** A change a worker applied, as `run({ onChange })` tells it. */
 export interface AppliedChange {
@@ -142,7 +165,13 @@ export class ScheduleRunner {
   constructor(setup: RunnerSetup) {
     this.#setup = setup;
     this.#loaded = new Promise((resolve) => this.#markLoaded = resolve);
-    this.#fleet = new FleetView(setup.fleet, this.#workerId, setup.time, (view, sinceMs) => this.#share(view, sinceMs));
+    this.#fleet = new FleetView(
+      setup.fleet,
+      this.#workerId,
+      setup.time,
+      (view, sinceMs, joined) => this.#share(view, sinceMs, joined),
+      (resource) => setup.onResource({ type: "recreated", resource }),
+    );
   }
 
   /** Fires until `signal` aborts; rejects when the watch fails or `onTick` throws. */
@@ -211,9 +240,28 @@ export class ScheduleRunner {
     if (this.#failure !== undefined) throw this.#failure.error;
   }
 
-  /** Applies every change the store's watch brings. */
+  /**
+   * Applies every change the store's watch brings. Once loaded, a bucket deleted while watched stops every
+   * schedule, and is said missing every {@link MISSING_RETRY_MS} until a new watch reads it from its start
+   * (made again by `register()`); before, it is the caller's error (never registered).
+   */
   async #follow(signal: AbortSignal): Promise<void> {
-    for await (const change of this.#setup.store.watch(signal)) this.#apply(change);
+    const { store, time, onResource } = this.#setup;
+    while (!signal.aborted) {
+      try {
+        for await (const change of store.watch(signal)) this.#apply(change);
+        return;
+      } catch (error) {
+        if (!this.#ready || !isWalnatsError(error, ErrorCode.StreamNotFound)) throw error;
+        // Stored schedules cannot be told from deleted ones now: none fires, the next watch brings them all.
+        this.#entries.clear();
+        this.#planned = newHeap();
+        onResource({ type: "missing", resource: SCHEDULES_RESOURCE, error });
+        await time.sleep(MISSING_RETRY_MS, signal).catch((error) => {
+          if (!isAbort(error, signal)) throw error;
+        });
+      }
+    }
   }
 
   #apply(change: ScheduleChange): void {
@@ -312,28 +360,38 @@ export class ScheduleRunner {
   /**
    * Takes a new view of the fleet: plans the schedules this worker newly
    * owns from their latest tick since `sinceMs` (catching up, with `catchUp`,
-   * from their last stored fire), and unplans those it no longer owns.
+   * from their last stored fire), and unplans those it no longer owns but
+   * the due fires of a joiner's share up to its beat (see {@link #replan}).
    */
-  #share(view: Members, sinceMs: number): void {
+  #share(view: Members, sinceMs: number, joined: ReadonlyMap<string, number>): void {
     this.#self = view.ids.indexOf(this.#workerId);
     this.#viewed = true;
-    this.#replan(sinceMs);
+    this.#replan(sinceMs, joined);
   }
 
   /**
    * Plans the entries this worker owns and has not planned, from their latest tick since `sinceMs` (see
    * {@link gainedFrom}), and unplans the others, also those due but not yet sent (a backlog): they are
-   * their new owner's now: a joiner plans what it gains from a tick far enough back to cover them (FleetView).
+   * their new owner's now. Except a due fire of a joiner's share whose tick is not after the joiner's beat:
+   * the joiner plans what it gains from its join's start, a moment before that beat, and would not send it
+   * (a join during a burst lost that burst's tick of the joiner's share); this worker sends it, and the ledger
+   * answers `duplicate` to one of the two when both did.
    *
    * @param sinceMs since when the former owners may have stopped firing what this worker gains
+   * @param joined the members new in this view, with their last beat (epoch ms on the store's clock)
    */
-  #replan(sinceMs: number): void {
+  #replan(sinceMs: number, joined: ReadonlyMap<string, number> = new Map()): void {
     const now = this.#setup.time.now();
     // No further back than a takeover: a worker cut off for longer had its share taken over meanwhile.
     const fromMs = Math.min(now, Math.max(sinceMs, now - this.#fleet.timing.takeoverMs));
+    const view = this.#fleet.view;
     for (const entry of this.#entries.values()) {
-      if (!this.#owns(entry)) entry.nextMs = undefined;
-      else if (entry.nextMs === undefined && !this.#firing.has(entry.id)) {
+      if (!this.#owns(entry)) {
+        const joinerBeatMs = view && joined.get(view.ids[ownerOf(entry.hash, view)]!);
+        if (entry.nextMs === undefined || joinerBeatMs === undefined || entry.nextMs > joinerBeatMs) {
+          entry.nextMs = undefined;
+        }
+      } else if (entry.nextMs === undefined && !this.#firing.has(entry.id)) {
         entry.catchUpPending = entry.source.catchUp > 0;
         this.#plan(entry, gainedFrom(entry.source.schedule, fromMs, now));
       }

@@ -67,16 +67,26 @@ Deno.test("a FleetView that cannot beat keeps its last view; its run beats every
 Deno.test("a FleetView tells each new view with the start of the round before: a change may date from then", async () => {
   using time = new FakeTime("2026-12-01T12:00:00Z");
   const fleet = new MemoryFleetStore(time);
-  const told: [string[], number][] = [];
-  const view = new FleetView(fleet, "me", time, (members, sinceMs) => void told.push([[...members.ids], sinceMs]));
+  const told: [string[], number, [string, number][]][] = [];
+  const view = new FleetView(fleet, "me", time, (members, sinceMs, joined) => {
+    told.push([[...members.ids], sinceMs, [...joined]]);
+  });
   const start = time.now();
   assert.ok(await view.refresh()); // the first view: since this round's start
   await time.tickAsync(view.timing.beatIntervalMs);
   assert.ok(await view.refresh()); // no change: nothing told
   await fleet.beat("joiner");
+  const joinerBeat = time.now();
   await time.tickAsync(view.timing.beatIntervalMs);
   assert.ok(await view.refresh()); // the joiner may have beaten just after the round before started
-  assert.deepEqual(told, [[["me"], start], [["joiner", "me"], start + view.timing.beatIntervalMs]]);
+  await fleet.leave("joiner");
+  assert.ok(await view.refresh());
+  const interval = view.timing.beatIntervalMs;
+  assert.deepEqual(told, [
+    [["me"], start, []],
+    [["joiner", "me"], start + interval, [["joiner", joinerBeat]]], // who joined, and when it beat
+    [["me"], start + 2 * interval, []], // a leave: nobody joined
+  ]);
 });
 
 Deno.test("a FleetView joining tells its view (itself among the members) before its first beat lands", async () => {
