@@ -31,7 +31,8 @@ export const CONNECT_ARG_OPTIONS = {
 
 /** The usage lines of the credentials and TLS flags. */
 export const CONNECT_USAGE = `Credentials and TLS, named as the nats command names them; each defaults to
-the environment variable in brackets (after the --config file, if any):
+the environment variable in brackets (deno task run reads its --config file
+first):
   --user NAME        user name, with --password                  [NATS_USER]
   --password SECRET  password, with --user                   [NATS_PASSWORD]
   --token SECRET     authentication token                       [NATS_TOKEN]

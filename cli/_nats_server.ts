@@ -43,7 +43,7 @@ export class NatsServerNotFoundError extends Error {
   constructor(binary: string, options?: ErrorOptions) {
     super(
       `NATS server binary "${binary}" not found on PATH. Install it with ` +
-        "`apt-get install nats-server` (Debian/Ubuntu) or " +
+        "`apt-get install nats-server` (Debian/Ubuntu: it lands in /usr/sbin, which a user's PATH may lack) or " +
         "`brew install nats-server` (macOS), or download a release binary " +
         "from https://github.com/nats-io/nats-server/releases and put it on PATH.",
       options,

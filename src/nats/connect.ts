@@ -164,7 +164,7 @@ async function dial(options: ConnectOptions): Promise<NatsConnection> {
   } catch (error) {
     if (isAuthError(error)) {
       const refused = credentials.kind === "none"
-        ? "the server requires credentials; give user and pass, a token, an nkey or a creds file"
+        ? "the server requires credentials; give a user and password, a token, an nkey or a creds file"
         : `the server refused ${describeCredentials(credentials)}`;
       throw new WalnatsError(
         ErrorCode.AuthenticationFailed,
