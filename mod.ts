@@ -43,6 +43,7 @@ export type {
   FireKind,
   FireReport,
   RecentFire,
+  ResourceReport,
   ScheduleDescription,
   ScheduleInfo,
   ScheduleOptions,

@@ -111,8 +111,13 @@ export interface FleetMember {
  * ```
  */
 export interface FleetStore {
-  /** Records a heartbeat of the worker `id`, at the store's time. */
-  beat(id: string): Promise<void>;
+  /**
+   * Records a heartbeat of the worker `id`, at the store's time.
+   *
+   * @returns `recreated`, the name of the store's own resource this beat found deleted and made again (the
+   *   NATS store's `KV_walnats-workers`), for the worker's `onResource` report; nothing otherwise
+   */
+  beat(id: string): Promise<{ readonly recreated: string } | void>;
   /**
    * Every worker the store still holds, with the time of its last beat (dead ones too, until they expire):
    * at least as recent as the last `beat()` through this store (a read may trail other stores' writes by the

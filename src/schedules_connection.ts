@@ -14,7 +14,7 @@ import {
   scheduleRecord,
   specScheduleOf,
 } from "./_schedule_record.ts";
-import { type AppliedChange, type FireReport, ScheduleRunner } from "./_schedule_runner.ts";
+import { type AppliedChange, type FireReport, type ResourceReport, ScheduleRunner } from "./_schedule_runner.ts";
 import { ErrorCode, WalnatsError } from "./errors.ts";
 import { type Event, streamOf } from "./event.ts";
 import type { EventsConnection } from "./events_connection.ts";
@@ -45,7 +45,7 @@ const RECENT_WIDENING = 16;
 /** After this many windows, `describe()` reads every fire the stream holds for the schedule. */
 const RECENT_WINDOWS = 4;
 
-export type { AppliedChange, FireReport, ScheduleOptions };
+export type { AppliedChange, FireReport, ResourceReport, ScheduleOptions };
 
 /** A stored schedule, as `get()`, `list()` and `describe()` return it. */
 export interface ScheduleInfo {
@@ -171,6 +171,12 @@ export interface SchedulesRunOptions {
    * thrown here stops the worker and rejects `run()`.
    */
   onChange?: (change: AppliedChange) => void;
+  /**
+   * Told when a resource the worker needs is found missing or made again (see {@link ResourceReport}): the
+   * schedules' bucket deleted in use, every second while it is missing (no schedule fires then), and the
+   * fleet's bucket made again. An exception thrown here stops the worker and rejects `run()`.
+   */
+  onResource?: (report: ResourceReport) => void;
   /** Where the worker reads the time and sleeps. Default: the connection's (a `MemoryServer`'s), else the system's. */
   time?: TimeSource;
 }
@@ -530,12 +536,16 @@ export class SchedulesConnection implements AsyncDisposable {
    * worker's schedules over within 6 min 0.2 s (a store's
    * `beatIntervalMs` and `followChanges`).
    *
-   * @param options signal, onTick, time
+   * The schedules' bucket deleted while the worker runs stops every fire
+   * (`onResource` says so every second) until `register()` makes it again;
+   * the fleet's bucket is made again at the next beat.
+   *
+   * @param options signal, onTick, onChange, onResource, time
    * @returns when `signal` aborts
-   * @throws {WalnatsError} when the schedules' bucket cannot be watched (not registered)
+   * @throws {WalnatsError} when the schedules' bucket cannot be watched at the start (not registered)
    */
   async run(options: SchedulesRunOptions = {}): Promise<void> {
-    const { signal, onTick = () => {}, onChange = () => {}, time = this.time } = options;
+    const { signal, onTick = () => {}, onChange = () => {}, onResource = () => {}, time = this.time } = options;
     const runner = new ScheduleRunner({
       publisher: this.#connection,
       store: this.#store,
@@ -545,6 +555,7 @@ export class SchedulesConnection implements AsyncDisposable {
       time,
       onTick,
       onChange,
+      onResource,
     });
     await runner.run(signal);
   }

@@ -9,17 +9,25 @@
  * no request beyond it, where listing the keys made a consumer and read
  * every key at every round, and delayed the fires sent beside it.
  *
+ * The bucket is the library's own: deleted while workers run, it is made
+ * again at the next beat after a failed one, and read from a new watch (the
+ * old one, at the old bucket's revisions, would never see the new one's).
+ *
  * @module
  */
+import { JetStreamApiCodes } from "@nats-io/jetstream";
 import { type KV, Kvm, type KvWatchEntry } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/nats-core";
 import { delay } from "../_async.ts";
 import { ErrorCode, messageOf, WalnatsError } from "../errors.ts";
 import type { FleetMember, FleetStore } from "../schedule_store.ts";
+import { isApiError } from "./_api_errors.ts";
 import type { NatsLink } from "./_link.ts";
 
 /** The bucket of the fleet's heartbeats. */
 export const WORKERS_BUCKET = "walnats-workers";
+/** The stream behind {@link WORKERS_BUCKET}, as the server names it (and the metrics label it). */
+export const WORKERS_STREAM = `KV_${WORKERS_BUCKET}`;
 /** How long an entry outlives its last beat: the bucket's `max_age`. */
 const MEMBER_EXPIRY_MS = 60_000;
 /**
@@ -40,6 +48,10 @@ export class NatsFleetStore implements FleetStore {
   #beats: Promise<BeatsWatch> | undefined;
   /** The bucket's revision of the last beat through this store: a read waits until the watch has seen it. */
   #lastBeat = 0;
+  /** Whether a beat failed since the bucket was opened: a bucket missing at the next opening was deleted in use. */
+  #beatFailed = false;
+  /** Whether an opening made the bucket again since the last beat told it. */
+  #recreated = false;
 
   /**
    * @param link the NATS connection
@@ -50,10 +62,27 @@ export class NatsFleetStore implements FleetStore {
     this.#replicas = replicas;
   }
 
-  async beat(id: string): Promise<void> {
-    const kv = await this.#bucket();
-    // The latest, not the highest: a bucket made again (deleted while workers ran) starts from revision 1.
-    this.#lastBeat = await request(`Cannot record the heartbeat of worker '${id}'`, () => kv.put(id, ""));
+  async beat(id: string): Promise<{ recreated: string } | void> {
+    const opening = this.#bucket();
+    let revision: number;
+    try {
+      const kv = await opening;
+      revision = await request(`Cannot record the heartbeat of worker '${id}'`, () => kv.put(id, ""));
+    } catch (error) {
+      // nats.js's handle of a deleted bucket fails for ever: the next beat opens it again (and makes it again).
+      if (this.#kv === opening) {
+        this.#kv = undefined;
+        this.#beatFailed = true;
+      }
+      throw error;
+    }
+    // Revisions only grow in one bucket: a beat at or below the last one is in a bucket made again, which the
+    // watch, waiting for the old bucket's next revision, would never show. The next read opens a new one.
+    if (revision <= this.#lastBeat) this.#dropWatch();
+    this.#lastBeat = revision;
+    if (!this.#recreated) return;
+    this.#recreated = false;
+    return { recreated: WORKERS_STREAM };
   }
 
   async members(): Promise<FleetMember[]> {
@@ -80,24 +109,49 @@ export class NatsFleetStore implements FleetStore {
 
   async leave(id: string): Promise<void> {
     const kv = await this.#bucket();
-    const beats = this.#beats;
-    this.#beats = undefined; // a worker that leaves reads no more; a later run opens a new watch
-    beats?.then((watch) => watch.stop(), () => {});
+    this.#dropWatch(); // a worker that leaves reads no more; a later run opens a new watch
     await request(`Cannot remove worker '${id}' from the fleet`, () => kv.purge(id));
   }
 
-  /** The bucket, created (or found) once; a failed creation is forgotten, so that the next call tries again. */
-  async #bucket(): Promise<KV> {
+  /** Stops the watch, if any: the next read opens a new one. */
+  #dropWatch(): void {
+    const beats = this.#beats;
+    this.#beats = undefined;
+    beats?.then((watch) => watch.stop(), () => {});
+  }
+
+  /**
+   * The bucket, created (or found) once, and again after a failed beat; a failed creation is forgotten, so that
+   * the next call tries again. Callers at the same time share one opening.
+   */
+  #bucket(): Promise<KV> {
     if (this.#kv === undefined) {
-      const creating = new Kvm(this.#link.js)
-        .create(WORKERS_BUCKET, { history: 1, ttl: MEMBER_EXPIRY_MS, replicas: this.#replicas })
-        .catch((error: unknown) => {
-          if (this.#kv === creating) this.#kv = undefined;
-          throw error;
-        });
+      const creating = this.#open().catch((error: unknown) => {
+        if (this.#kv === creating) this.#kv = undefined;
+        throw new WalnatsError(
+          ErrorCode.RequestFailed,
+          `Cannot open the fleet's bucket '${WORKERS_BUCKET}': ${messageOf(error)}`,
+          { cause: error },
+        );
+      });
       this.#kv = creating;
     }
-    return await request(`Cannot open the fleet's bucket '${WORKERS_BUCKET}'`, () => this.#kv!);
+    return this.#kv;
+  }
+
+  /** Opens the bucket, creating it when missing; one missing after a failed beat is noted as made again. */
+  async #open(): Promise<KV> {
+    // Asked only after a failed beat, to tell a bucket deleted in use (counted) from one that failed otherwise.
+    const missing = this.#beatFailed &&
+      await this.#link.jsm.streams.info(WORKERS_STREAM).then(() => false, (error: unknown) => {
+        if (isApiError(error, JetStreamApiCodes.StreamNotFound)) return true;
+        throw error;
+      });
+    const kv = await new Kvm(this.#link.js)
+      .create(WORKERS_BUCKET, { history: 1, ttl: MEMBER_EXPIRY_MS, replicas: this.#replicas });
+    this.#beatFailed = false;
+    this.#recreated ||= missing;
+    return kv;
   }
 }
 

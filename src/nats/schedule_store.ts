@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { JetStreamApiCodes, type StoredMsg } from "@nats-io/jetstream";
+import { JetStreamApiCodes, type StoredMsg, type StreamInfo } from "@nats-io/jetstream";
 import { type KV, type KvEntry, Kvm, KvWatchInclude, type KvWatchOptions } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/nats-core";
 import { delay } from "../_async.ts";
@@ -141,7 +141,7 @@ export class NatsScheduleStore implements ScheduleStore {
    */
   async *list(): AsyncIterable<StoredSchedule> {
     const what = "Cannot list the schedules";
-    if (await this.#isEmpty(what)) return;
+    if ((await this.#info(what)).state.messages === 0) return;
     const watcher = await this.#watch({ include: KvWatchInclude.LastValue }, what);
     let complete = false;
     try {
@@ -169,14 +169,19 @@ export class NatsScheduleStore implements ScheduleStore {
    * on its own all the same, a new one resumes after the last revision seen. Opening the first one is tried
    * again every `REWATCH_PAUSE_MS` while the bucket cannot answer (`STREAM_UNAVAILABLE`: no leader yet, or no
    * answer in time), so that a worker started during an election or beside a loaded server waits for it.
+   *
+   * @throws {WalnatsError} `STREAM_NOT_FOUND` when the bucket is missing, at the start or later: deleted while
+   *   watched, or deleted and made again (its revisions start again; a watch resuming after the old ones would
+   *   never see the new ones)
    */
   async *watch(signal: AbortSignal): AsyncIterable<ScheduleChange> {
     const what = "Cannot watch the schedules";
     // Only "cannot answer now" is waited out at first: a missing bucket, or a refusal, is the caller's to see.
     const first = await this.#retrying(
       async () => {
-        const ready = await this.#isEmpty(what);
-        return { ready, watcher: await this.#watch({ include: KvWatchInclude.LastValue }, what) };
+        const info = await this.#info(what);
+        const watcher = await this.#watch({ include: KvWatchInclude.LastValue }, what);
+        return { ready: info.state.messages === 0, created: info.created, watcher };
       },
       (error) => isWalnatsError(error, ErrorCode.StreamUnavailable),
       signal,
@@ -184,6 +189,7 @@ export class NatsScheduleStore implements ScheduleStore {
     if (first === undefined) return;
     let { ready, watcher } = first;
     let lastRevision = 0;
+    let gone = false;
     /** Whether this watch resumes an earlier one: its delete markers may be of schedules told already. */
     let resumed = false;
     const stop = () => watcher.stop();
@@ -192,7 +198,11 @@ export class NatsScheduleStore implements ScheduleStore {
       if (ready) yield { kind: "ready" };
       while (!signal.aborted) {
         const watched = new AbortController();
-        const guard = this.#stopWhenStalled(watcher, () => lastRevision, AbortSignal.any([signal, watched.signal]));
+        const guard = this.#stopWhenStalled(
+          watcher,
+          { created: first.created, lastRevision: () => lastRevision, onGone: () => gone = true },
+          AbortSignal.any([signal, watched.signal]),
+        );
         try {
           for await (const entry of watcher) {
             lastRevision = entry.revision;
@@ -210,8 +220,18 @@ export class NatsScheduleStore implements ScheduleStore {
           await guard;
         }
         if (signal.aborted) break;
+        if (gone) {
+          throw new WalnatsError(
+            ErrorCode.StreamNotFound,
+            `${what}: the schedules' bucket '${SCHEDULES_BUCKET}' was deleted while watched; register the schedules`,
+          );
+        }
         resumed ||= lastRevision > 0;
-        const next = await this.#retrying(() => this.#rewatch(lastRevision, what), () => true, signal);
+        const next = await this.#retrying(
+          () => this.#rewatch(lastRevision, what),
+          (error) => !isWalnatsError(error, ErrorCode.StreamNotFound),
+          signal,
+        );
         if (next === undefined) break;
         watcher = next;
       }
@@ -226,13 +246,16 @@ export class NatsScheduleStore implements ScheduleStore {
    * nats.js notices a consumer gone without a word (its server died while the connection stayed up, or it
    * was deleted) only after a minute of missed heartbeats. Every `STALL_CHECK_MS` it reads the bucket's last
    * revision; stalled is a watcher that received nothing since the last check, gave all it received, and
-   * has not given the revision the bucket had at that check. Ends when `signal` aborts.
+   * has not given the revision the bucket had at that check. A bucket missing, or made again since the
+   * watch began (another creation time), is gone: it stops the watcher and calls `onGone`. Ends when `signal`
+   * aborts.
    *
-   * @param lastRevision the revision of the last entry the watcher gave
+   * @param bucket `created`: the bucket's creation time when the watch began; `lastRevision`: the revision of
+   *   the last entry the watcher gave
    */
   async #stopWhenStalled(
     watcher: QueuedIterator<KvEntry>,
-    lastRevision: () => number,
+    bucket: { created: string; lastRevision: () => number; onGone: () => void },
     signal: AbortSignal,
   ): Promise<void> {
     let received = watcher.getReceived();
@@ -240,15 +263,21 @@ export class NatsScheduleStore implements ScheduleStore {
     while (!signal.aborted) {
       if (!await delay(STALL_CHECK_MS, signal).then(() => true, () => false)) return;
       const quiet = watcher.getReceived() === received && watcher.getProcessed() === received;
-      if (quiet && lastRevision() < bucketRevision) {
+      if (quiet && bucket.lastRevision() < bucketRevision) {
         watcher.stop();
         return;
       }
       received = watcher.getReceived();
-      bucketRevision = await this.#link.jsm.streams.info(BUCKET_STREAM).then(
-        (info) => info.state.last_seq,
-        () => 0, // no answer now: the next check tells
+      const now = await this.#link.jsm.streams.info(BUCKET_STREAM).then(
+        (info) => info.created === bucket.created ? info.state.last_seq : undefined,
+        (error) => isApiError(error, JetStreamApiCodes.StreamNotFound) ? undefined : 0, // 0: the next check tells
       );
+      if (now === undefined) {
+        bucket.onGone();
+        watcher.stop();
+        return;
+      }
+      bucketRevision = now;
     }
   }
 
@@ -315,10 +344,10 @@ export class NatsScheduleStore implements ScheduleStore {
     }
   }
 
-  /** Whether the bucket's stream holds no message at all (no schedule was ever written). */
-  async #isEmpty(what: string): Promise<boolean> {
+  /** The bucket's stream's info: whether it holds any message (none: no schedule was ever written), its creation. */
+  async #info(what: string): Promise<StreamInfo> {
     try {
-      return (await this.#link.jsm.streams.info(BUCKET_STREAM)).state.messages === 0;
+      return await this.#link.jsm.streams.info(BUCKET_STREAM);
     } catch (error) {
       throw await this.#failure(error, what);
     }
