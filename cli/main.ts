@@ -27,12 +27,12 @@
 import { parseArgs } from "node:util";
 import { Clock } from "../src/clock.ts";
 import type { TickReport } from "../src/clock.ts";
-import { WalnatsError } from "../src/errors.ts";
+import { messageOf, WalnatsError } from "../src/errors.ts";
 import { Event } from "../src/event.ts";
 import { Events } from "../src/events.ts";
 import { Schedules } from "../src/schedules.ts";
 import { Metrics, type StatusSource } from "../src/metrics.ts";
-import type { FireReport } from "../src/schedules_connection.ts";
+import type { FireReport, ResourceReport } from "../src/schedules_connection.ts";
 import {
   describeCredentials,
   resolveConnectOptions,
@@ -265,7 +265,17 @@ function runSchedules(names: readonly string[], flags: Flags, output: Output, si
         metrics.onFire(report);
         log.fire(report);
       };
-      await conn.run({ signal, onTick, onChange: metrics.onChange });
+      const onResource = (report: ResourceReport) => {
+        metrics.onResource(report);
+        if (report.type === "recreated") {
+          log.info(`The fleet's bucket '${report.resource}' was deleted; made again.`, { resource: report.resource });
+        } else {
+          // Every second while it lasts; /readyz says it too (its check reads the bucket).
+          const code = report.error instanceof WalnatsError ? { code: report.error.code } : {};
+          log.error(`No schedule fires: ${messageOf(report.error)}`, { resource: report.resource, ...code });
+        }
+      };
+      await conn.run({ signal, onTick, onChange: metrics.onChange, onResource });
       health.stopped();
       log.info("Stopped.");
       return 0;

@@ -1,8 +1,8 @@
 /**
  * Prometheus metrics of clocks, schedules workers and actors running in your
  * own process: give {@link Metrics.onTick} to `Clock.run()`,
- * {@link Metrics.onFire} and {@link Metrics.onChange} to a schedules worker's
- * `run()`, {@link Metrics.onEvent} to `listen()`, watch the connections with
+ * {@link Metrics.onFire}, {@link Metrics.onChange} and {@link Metrics.onResource}
+ * to a schedules worker's `run()`, {@link Metrics.onEvent} to `listen()`, watch the connections with
  * {@link Metrics.watch}, and serve {@link Metrics.response} at `/metrics`
  * with `Deno.serve`. The command's `--http` serves the same metrics (for
  * clocks and for `--schedules`). `new Metrics({ runs: ["clocks"] })` serves
@@ -35,7 +35,8 @@
  * | `walnats_job_duration_seconds` | histogram | `actor` | duration of successful handler runs |
  * | `walnats_pull_failures_total` | counter | `actor` | failed pulls of messages from the server |
  * | `walnats_acks_unconfirmed_total` | counter | `actor`, `reply` | acks, naks and terms the server did not confirm before the message's ack wait ran out (it may deliver the message again) |
- * | `walnats_internal_recreated_total` | counter | `resource` | the library's own resources found deleted and made again: `KV_walnats-attempts` (the actors' attempts bucket) |
+ * | `walnats_internal_recreated_total` | counter | `resource` | the library's own resources found deleted and made again: `KV_walnats-attempts` (the actors' attempts bucket), `KV_walnats-workers` (the fleet's) |
+ * | `walnats_resource_missing_total` | counter | `resource` | reports that a resource of the user's is missing: `KV_walnats-schedules`, once a second while a schedules worker finds it deleted |
  *
  * @module
  */
@@ -44,7 +45,7 @@ import { describe } from "./_describe.ts";
 import type { JobEvent } from "./actor.ts";
 import type { MissedReason, TickReport } from "./clock.ts";
 import type { ConnectionStatus } from "./connection_status.ts";
-import type { AppliedChange, FireReport } from "./_schedule_runner.ts";
+import type { AppliedChange, FireReport, ResourceReport } from "./_schedule_runner.ts";
 
 /** Upper bounds of the tick lag buckets, in seconds: milliseconds on a healthy server, up to a minute. */
 const LAG_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -104,10 +105,11 @@ export interface MetricsOptions {
    * What the process runs: only their metric families are served, so that a
    * scrape lists no family that stays empty (default: all three). `clocks`:
    * `walnats_tick*`; `schedules`: `walnats_fire*` and
-   * `walnats_schedule_changes_total`; both: `walnats_last_tick_timestamp_seconds`
-   * and `walnats_publish_attempts_total`; `actors`: `walnats_job*`,
-   * `walnats_pull_failures_total`, `walnats_acks_unconfirmed_total` and
-   * `walnats_internal_recreated_total`. The
+   * `walnats_schedule_changes_total` and `walnats_resource_missing_total`;
+   * both: `walnats_last_tick_timestamp_seconds` and
+   * `walnats_publish_attempts_total`; `actors`: `walnats_job*`,
+   * `walnats_pull_failures_total` and `walnats_acks_unconfirmed_total`;
+   * schedules and actors: `walnats_internal_recreated_total`. The
    * connection families are always served. Reports of something not listed
    * are not served.
    */
@@ -157,7 +159,7 @@ export interface MetricsOptions {
  * await schedules.register();
  * await schedules.upsert("user-42", { event: reminder, period: 60, value: { user: 42 } });
  * const stop = new AbortController();
- * const worker = schedules.run({ signal: stop.signal, onTick: metrics.onFire, onChange: metrics.onChange });
+ * const worker = schedules.run({ signal: stop.signal, onTick: metrics.onFire, onChange: metrics.onChange, onResource: metrics.onResource });
  * await time.tickAsync(120_000);
  * stop.abort();
  * await worker;
@@ -183,6 +185,7 @@ export class Metrics {
   readonly #pullFailures: Counter<"actor">;
   readonly #unconfirmed: Counter<"actor" | "reply">;
   readonly #recreated: Counter<"resource">;
+  readonly #missing: Counter<"resource">;
   readonly #fires: Counter<"event" | "schedule" | "outcome">;
   readonly #firesMissed: Counter<"event" | "schedule" | "reason">;
   readonly #firesLate: Counter<"event" | "schedule">;
@@ -288,7 +291,13 @@ export class Metrics {
       help:
         "The library's own resources (the actors' attempts bucket, the workers bucket) found deleted and made again.",
       labelNames: ["resource"],
-      registers: servedFor("actors"),
+      registers: servedFor("actors", "schedules"),
+    });
+    this.#missing = new Counter({
+      name: "walnats_resource_missing_total",
+      help: "Reports that a resource of the user's is missing (the schedules' bucket: once a second while it lasts).",
+      labelNames: ["resource"],
+      registers: servedFor("schedules"),
     });
     this.#fires = new Counter({
       name: "walnats_fires_total",
@@ -362,6 +371,17 @@ export class Metrics {
   readonly onChange = (change: AppliedChange): void => {
     this.#changes.inc({ kind: change.kind });
     if (change.kind === "delete") this.#forget(change.id);
+  };
+
+  /**
+   * Counts a schedules worker's report of a resource missing or made again: give it as
+   * `schedules.run({ onResource: metrics.onResource })`.
+   *
+   * @param report the report of `run()`'s `onResource`
+   */
+  readonly onResource = (report: ResourceReport): void => {
+    if (report.type === "missing") this.#missing.inc({ resource: report.resource });
+    else this.#recreated.inc({ resource: report.resource });
   };
 
   /**

@@ -1,6 +1,6 @@
 /** `@walnats/clock/metrics`: reports, job events and connection changes as Prometheus metrics. */
 import assert from "node:assert/strict";
-import type { AppliedChange, ConnectionStatus, FireReport, JobEvent, TickReport } from "../mod.ts";
+import type { AppliedChange, ConnectionStatus, FireReport, JobEvent, ResourceReport, TickReport } from "../mod.ts";
 import { Metrics, type MetricsOptions } from "../src/metrics.ts";
 import { HAS_PROMTOOL, promtool } from "./_promtool.ts";
 
@@ -282,9 +282,23 @@ async function fedAll(runs: NonNullable<MetricsOptions["runs"]>): Promise<Metric
   for (const report of FIRES) metrics.onFire(report);
   for (const change of CHANGES) metrics.onChange(change);
   for (const event of JOB_EVENTS) metrics.onEvent(event);
+  for (const report of RESOURCES) metrics.onResource(report);
   await metrics.watch(statusSource([]), "clocks");
   return metrics;
 }
+
+/** A schedules worker's resource reports: the schedules' bucket missing twice, the fleet's made again. */
+const RESOURCES: ResourceReport[] = [
+  { type: "missing", resource: "KV_walnats-schedules", error: new Error("gone") },
+  { type: "missing", resource: "KV_walnats-schedules", error: new Error("gone") },
+  { type: "recreated", resource: "KV_walnats-workers" },
+];
+
+Deno.test("Metrics counts a schedules worker's reports of a missing bucket and of one made again", async () => {
+  const values = samples(await (await fedAll(["schedules"])).text());
+  assert.equal(values.get('walnats_resource_missing_total{resource="KV_walnats-schedules"}'), 2);
+  assert.equal(values.get('walnats_internal_recreated_total{resource="KV_walnats-workers"}'), 1);
+});
 
 /** The metric families `text` lists (its `# TYPE` lines), sorted. */
 function families(text: string): string[] {
@@ -299,23 +313,28 @@ const SCHEDULE_FAMILIES = [
   "walnats_fires_late_total",
   "walnats_fires_missed_total",
   "walnats_fires_total",
+  "walnats_resource_missing_total",
   "walnats_schedule_changes_total",
 ];
 const ACTOR_FAMILIES = [
   "walnats_acks_unconfirmed_total",
   "walnats_job_duration_seconds",
   "walnats_jobs_total",
-  "walnats_internal_recreated_total",
   "walnats_pull_failures_total",
 ];
+/** Served by schedules workers and actors alike. */
+const RECREATED_FAMILIES = ["walnats_internal_recreated_total"];
 
 Deno.test("Metrics({ runs }) serves the families of what the process runs and the connections', whatever it is fed", async () => {
   const expected = (...groups: string[][]) => [...CONNECTION_FAMILIES, ...groups.flat()].toSorted();
   assert.deepEqual(families(await (await fedAll(["clocks"])).text()), expected(CLOCK_FAMILIES, SHARED_FAMILIES));
-  assert.deepEqual(families(await (await fedAll(["schedules"])).text()), expected(SCHEDULE_FAMILIES, SHARED_FAMILIES));
-  assert.deepEqual(families(await (await fedAll(["actors"])).text()), expected(ACTOR_FAMILIES));
+  assert.deepEqual(
+    families(await (await fedAll(["schedules"])).text()),
+    expected(SCHEDULE_FAMILIES, SHARED_FAMILIES, RECREATED_FAMILIES),
+  );
+  assert.deepEqual(families(await (await fedAll(["actors"])).text()), expected(ACTOR_FAMILIES, RECREATED_FAMILIES));
   assert.deepEqual(families(await (await fedAll([])).text()), expected());
-  const all = expected(CLOCK_FAMILIES, SHARED_FAMILIES, SCHEDULE_FAMILIES, ACTOR_FAMILIES);
+  const all = expected(CLOCK_FAMILIES, SHARED_FAMILIES, SCHEDULE_FAMILIES, ACTOR_FAMILIES, RECREATED_FAMILIES);
   assert.deepEqual(families(await (await fedAll(["clocks", "schedules", "actors"])).text()), all);
   assert.deepEqual(families(await new Metrics().text()), all);
   // What is served is counted as before.
