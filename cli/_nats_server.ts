@@ -91,6 +91,8 @@ export interface NatsServerRestartOptions {
    * one's start: an outage of at least this long. Default: 0.
    */
   downMs?: number;
+  /** Whether the server starts again with an empty store (what it stored is gone, as on a new machine). Default: false. */
+  emptyStore?: boolean;
 }
 
 /** One running `nats-server` process and its output drains. */
@@ -224,12 +226,17 @@ class NatsServerProcess implements NatsServer {
     if (this.#closed) {
       return Promise.reject(new Error("NATS server was stopped"));
     }
-    const { signal = "SIGTERM", downMs = 0 } = options;
+    const { signal = "SIGTERM", downMs = 0, emptyStore = false } = options;
     if (!(Number.isFinite(downMs) && downMs >= 0)) {
       return Promise.reject(new RangeError(`'downMs' must be a finite number >= 0, got ${downMs}`));
     }
     return this.#serial(async () => {
       await this.#terminate(signal);
+      const { storeDir } = this.#config;
+      if (emptyStore && storeDir !== undefined) {
+        await Deno.remove(storeDir, { recursive: true });
+        await Deno.mkdir(storeDir);
+      }
       if (downMs > 0) await delay(downMs);
       await this.#spawnAndWaitReady();
     });

@@ -431,3 +431,72 @@ Deno.test("a stream squatting the attempts bucket's name is reported as STREAM_C
   assert.equal(running.done(), 0);
   await running.stop();
 });
+
+Deno.test("a server restarted with an empty store: a clock, an actor and a schedules worker say so until register(), then run again", async () => {
+  await using server = await startNatsServer();
+  const url = server.url;
+  const tick = new Event("emptied-tick", Date);
+  const jobs = new Event("emptied-jobs", String);
+  const reminder = new Event("emptied-reminder", Date);
+  const clock = new Clock({ event: tick, period: 0.2 });
+  const actor = new Actor("emptied-worker", jobs, () => {}, { retryDelay: 0.5 });
+  await using events = await new Events(tick, jobs).connect({ servers: url });
+  await using actors = await new Actors(actor).connect({ servers: url });
+  await using schedules = await new Schedules(reminder).connect({ servers: url });
+  const registerAll = async () => {
+    await events.register();
+    await actors.register();
+    await schedules.register();
+  };
+  await registerAll();
+  await schedules.upsert("before", { event: reminder, period: 0.2 });
+  const ticks: TickReport[] = [];
+  const recorder = jobRecorder();
+  const stop = new AbortController();
+  const clockRun = clock.run(events, { signal: stop.signal, onTick: (report) => void ticks.push(report) });
+  const listening = actors.listen({ signal: stop.signal, onEvent: recorder.onEvent });
+  const worker = scheduleWorker(schedules);
+  const seen = () =>
+    `ticks: ${JSON.stringify(ticks.slice(-2).map((r) => ({ ...r, error: String(r.error) })))}; ${recorder.seen()}; ${
+      schedulesSeen(worker.fires, worker.resources)
+    }`;
+  const what = (text: string) => ({ what: text, details: seen, timeoutMs: BOUND_STOP_MS });
+  const emitted = () => ticks.filter((r) => r.outcome === "emitted").length;
+  const handled = () => recorder.count((e) => e.type === "success");
+  const fired = (schedule: string) => worker.fires.filter((f) => f.outcome === "emitted" && f.schedule === schedule);
+  try {
+    await events.emit(jobs, "before", { delay: 0.2 });
+    await waitUntil(() => emitted() > 0 && handled() === 1 && fired("before").length > 0, what("everything running"));
+
+    await server.restart({ emptyStore: true });
+    // Loud while missing, each with its code, report after report.
+    const loud = {
+      clock: () =>
+        ticks.filter((r) => r.outcome === "missed" && isWalnatsError(r.error, ErrorCode.StreamNotFound)).length,
+      actor: () =>
+        recorder.count((e) => e.type === "pull-failure" && isWalnatsError(e.error, ErrorCode.ConsumerNotFound)),
+      schedules: () =>
+        worker.resources.filter((r) => r.type === "missing" && isWalnatsError(r.error, ErrorCode.StreamNotFound))
+          .length,
+    };
+    await waitUntil(
+      () => loud.clock() >= 3 && loud.actor() >= 3 && loud.schedules() >= 3,
+      what("3 reports each of the clock's stream, the actor's consumer and the schedules' bucket missing"),
+    );
+
+    const emittedBefore = emitted();
+    await registerAll();
+    await schedules.upsert("after", { event: reminder, period: 0.2 });
+    await events.emit(jobs, "after", { delay: 0.2 });
+    await waitUntil(
+      () => emitted() > emittedBefore && handled() === 2 && fired("after").length > 0,
+      what("ticks, the delayed message and the new schedule after register()"),
+    );
+  } finally {
+    stop.abort();
+    await Promise.allSettled([clockRun, listening]);
+    await worker[Symbol.asyncDispose]();
+  }
+  await clockRun;
+  await listening;
+});
