@@ -142,16 +142,19 @@ Deno.test("deno task run --schedules --http: fires and applied changes in /metri
   assert.equal(await sample(base, 'walnats_connected{connection="schedules"}'), 1);
   const metrics = await (await fetch(new URL("/metrics", base))).text();
   assert.match(metrics, /^walnats_fire_lag_seconds_count\{event="cli-http-fires"\} [1-9]/m);
-  // A schedules worker serves its fires, its changes and its connection: no family of clock ticks or jobs.
+  // A schedules worker serves its fires, its changes, its buckets' losses and its connection: no family of clock
+  // ticks or jobs.
   assert.deepEqual(await families(base), [
     "walnats_connected",
     "walnats_fire_lag_seconds",
     "walnats_fires_late_total",
     "walnats_fires_missed_total",
     "walnats_fires_total",
+    "walnats_internal_recreated_total",
     "walnats_last_tick_timestamp_seconds",
     "walnats_publish_attempts_total",
     "walnats_reconnects_total",
+    "walnats_resource_missing_total",
     "walnats_schedule_changes_total",
   ]);
 
