@@ -149,6 +149,8 @@ export class NatsFleetStore implements FleetStore {
       });
     const kv = await new Kvm(this.#link.js)
       .create(WORKERS_BUCKET, { history: 1, ttl: MEMBER_EXPIRY_MS, replicas: this.#replicas });
+    // After a failed beat the watch may be of a bucket deleted since: read from a new one (a failure's cost only).
+    if (this.#beatFailed) this.#dropWatch();
     this.#beatFailed = false;
     this.#recreated ||= missing;
     return kv;
