@@ -525,7 +525,7 @@ Deno.test("Clock.run() gives each publish attempt at most 1 s and never past the
   }
 });
 
-Deno.test("Clock.run() gives a short period's publish the whole window to its next tick, less nothing fixed", async () => {
+Deno.test("Clock.run() gives a short period's publish attempt the whole window to its next tick (the adapter's share: tests/nats/slow_answer_test.ts)", async () => {
   for (const [periodMs, windowMs] of [[10, 10], [50, 50], [1_000, 1_000], [1_500, 1_000]] as const) {
     const first = Math.ceil(T0 / periodMs) * periodMs;
     using time = new FakeTime(first - 1);

@@ -148,8 +148,9 @@ export class AckReplies {
     });
   }
 
-  /** Gives up the acks still waiting (as timeouts), and stops listening for answers. */
+  /** Gives up the acks still waiting (as timeouts), also those not written yet, and stops listening for answers. */
   close(): void {
+    this.#outbox = []; // given up below: an ack told as unconfirmed is not sent after all
     this.#sweep(Infinity);
     this.#subscription?.unsubscribe();
     this.#subscription = undefined;

@@ -223,8 +223,11 @@ export class NatsActorsConnection implements ActorsConnection {
           givenUp.abort(CANCELLED);
           replies.close(); // rejects the acks still waiting for an answer: each is then told as unconfirmed
         }
-        await confirmations.idle();
-        replies.close();
+        try {
+          await confirmations.idle();
+        } finally {
+          replies.close(); // also when a job's report threw: the inbox subscription ends with the listener
+        }
       }
     }
   }

@@ -113,8 +113,9 @@ export class NatsEventsConnection implements EventsConnection {
 
   /**
    * Reads the stream's recorded payload kind; records the event's on a stream of an older version (its
-   * description gets the kind, no other setting changes). Two processes adopting one stream with different
-   * kinds at the same moment are not told apart (a stream update has no compare-and-set): the last one wins.
+   * description gets the kind, no other setting changes), then reads it back: a process that adopted it with
+   * another kind meanwhile wins, and this one is refused. A stream update has no compare-and-set, so two
+   * adoptions whose read-update-read rounds interleave exactly can still both pass: the last kind stays.
    */
   async recordPayloadKind(event: Event, what: string): Promise<void> {
     const existing = await this.#streamConfig(event.stream);
@@ -124,6 +125,10 @@ export class NatsEventsConnection implements EventsConnection {
     if (stored !== undefined) throw payloadKindMismatch(what, event.name, stored, event.payloadKind);
     const description = withKind(existing.description, event.payloadKind);
     await request(what, () => this.#jsm.streams.update(event.stream, { ...existing, description }));
+    const adopted = recordedKind((await this.#streamConfig(event.stream))?.description);
+    if (adopted !== undefined && adopted !== event.payloadKind) {
+      throw payloadKindMismatch(what, event.name, adopted, event.payloadKind);
+    }
   }
 
   /**
