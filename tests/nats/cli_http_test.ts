@@ -3,6 +3,8 @@
  * nats-server that goes down and comes back.
  */
 import assert from "node:assert/strict";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "../../cli/_nats_server.ts";
 import { Event, Schedules } from "../../mod.ts";
 import { readUntil, rest, spawnCli } from "../_cli.ts";
@@ -13,6 +15,12 @@ async function statusOf(base: string, path: string): Promise<number> {
   const response = await fetch(new URL(path, base));
   await response.body?.cancel();
   return response.status;
+}
+
+/** GET `path`: its status code and body. */
+async function get(base: string, path: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(new URL(path, base));
+  return { status: response.status, body: await response.text() };
 }
 
 /** The value of one sample of the metrics, or undefined. */
@@ -183,4 +191,44 @@ Deno.test("deno task run --schedules --http: fires and applied changes in /metri
     Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(base).port) }),
     Deno.errors.ConnectionRefused,
   );
+});
+
+Deno.test("deno task run --schedules --http: the schedules' bucket deleted in use makes /readyz 503 naming it, a missing count and an error line with the code, until register()", async () => {
+  await using server = await startNatsServer();
+  const event = new Event("cli-http-gone", Object);
+  await using schedules = await new Schedules(event).connect({ servers: server.url });
+  await schedules.register();
+  await schedules.upsert("every-second", { event, period: 1, value: {} });
+  const args = ["--schedules", "--server", server.url, "--http", "127.0.0.1:0", "--log-format", "json"];
+  const { child, lines, stderr } = spawnCli(args, { NATS_URL: "" });
+  const log = await readUntil(lines, /"outcome":"emitted"/, 1);
+  const base: string = log.map((line) => JSON.parse(line)).find((line) => line.url !== undefined)?.url;
+  await waitUntil(async () => (await get(base, "/readyz")).status === 200, { what: "/readyz 200" });
+
+  const nc = await connect({ servers: server.url });
+  try {
+    await (await jetstreamManager(nc)).streams.delete("KV_walnats-schedules");
+  } finally {
+    await nc.close();
+  }
+  const missing = 'walnats_resource_missing_total{resource="KV_walnats-schedules"}';
+  await waitUntil(async () => (await sample(base, missing) ?? 0) >= 1, { what: "the bucket counted missing" });
+  const readyz = await get(base, "/readyz");
+  assert.equal(readyz.status, 503, readyz.body);
+  assert.match(readyz.body, /walnats-schedules/);
+  await schedules.register();
+  await waitUntil(async () => (await get(base, "/readyz")).status === 200, { what: "/readyz 200 after register()" });
+
+  child.kill("SIGTERM");
+  await rest(lines);
+  const errors = await stderr;
+  assert.equal((await child.status).code, 0, errors);
+  // Error lines go to stderr: the first of those said while the bucket was missing.
+  const said = errors.split("\n").filter((line) => line.includes("No schedule fires")).map((line) => JSON.parse(line));
+  assert.ok(said.length >= 1, errors);
+  assert.deepEqual([said[0].level, said[0].code, said[0].resource], [
+    "error",
+    "STREAM_NOT_FOUND",
+    "KV_walnats-schedules",
+  ]);
 });
