@@ -14,29 +14,29 @@
  *
  * @module
  */
-export { Actor } from "./src/actor.ts";
+export { Actor } from "./src/actors/actor.ts";
 export { Actors } from "./src/actors.ts";
-export { Clock } from "./src/clock.ts";
+export { Clock } from "./src/clock/clock.ts";
 export { ConsumerConflictError, ErrorCode, isWalnatsError, StreamConflictError, WalnatsError } from "./src/errors.ts";
-export { Event } from "./src/event.ts";
+export { Event } from "./src/events/event.ts";
 export { Events } from "./src/events.ts";
-export { filterTime } from "./src/filter_time.ts";
-export { formatInstant } from "./src/serializer.ts";
+export { filterTime } from "./src/core/filter_time.ts";
+export { formatInstant } from "./src/events/serializer.ts";
 export { Schedules } from "./src/schedules.ts";
-export { SchedulesConnection } from "./src/schedules_connection.ts";
-export { systemTime } from "./src/time_source.ts";
+export { SchedulesConnection } from "./src/schedules/schedules_connection.ts";
+export { systemTime } from "./src/core/time_source.ts";
 
-export type { ActorOptions, Handler, JobContext, JobEvent } from "./src/actor.ts";
-export type { ActorsConnection, ListenOptions } from "./src/actors_connection.ts";
+export type { ActorOptions, Handler, JobContext, JobEvent } from "./src/actors/actor.ts";
+export type { ActorsConnection, ListenOptions } from "./src/actors/actors_connection.ts";
 export type { Backend } from "./src/backend.ts";
-export type { ClockOptions, MissedReason, RunOptions, TickReport } from "./src/clock.ts";
-export type { ConnectionStatus } from "./src/connection_status.ts";
-export type { EventOptions, Limits } from "./src/event.ts";
-export type { TimeFilter } from "./src/filter_time.ts";
+export type { ClockOptions, MissedReason, RunOptions, TickReport } from "./src/clock/clock.ts";
+export type { ConnectionStatus } from "./src/events/connection_status.ts";
+export type { EventOptions, Limits } from "./src/events/event.ts";
+export type { TimeFilter } from "./src/core/filter_time.ts";
 export type { ConnectOptions, NatsClient, TlsOptions } from "./src/nats/connect.ts";
-export type { EmitOptions, EventsConnection } from "./src/events_connection.ts";
-export type { Publisher, PublishResult, TickMessage } from "./src/publisher.ts";
-export type { Payload, Schema, Serializer } from "./src/serializer.ts";
+export type { EmitOptions, EventsConnection } from "./src/events/events_connection.ts";
+export type { Publisher, PublishResult, TickMessage } from "./src/events/publisher.ts";
+export type { Payload, Schema, Serializer } from "./src/events/serializer.ts";
 export type {
   AppliedChange,
   BackfillResult,
@@ -49,7 +49,7 @@ export type {
   ScheduleOptions,
   SchedulesRunOptions,
   TriggeredFire,
-} from "./src/schedules_connection.ts";
+} from "./src/schedules/schedules_connection.ts";
 export type {
   FireLog,
   FleetMember,
@@ -60,5 +60,5 @@ export type {
   ScheduleStore,
   StoredFire,
   StoredSchedule,
-} from "./src/schedule_store.ts";
-export type { TimeSource } from "./src/time_source.ts";
+} from "./src/schedules/stores.ts";
+export type { TimeSource } from "./src/core/time_source.ts";

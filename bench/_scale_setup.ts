@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { encodeRecord, type ScheduleOptions, scheduleRecord } from "../src/_schedule_record.ts";
-import type { ScheduleStore } from "../src/schedule_store.ts";
+import { encodeRecord, type ScheduleOptions, scheduleRecord } from "../src/schedules/_schedule_record.ts";
+import type { ScheduleStore } from "../src/schedules/stores.ts";
 import { Clock, Event, Events } from "../mod.ts";
 import { preciseNow } from "./_stats.ts";
 

@@ -10,7 +10,7 @@
 import { startNatsServer } from "../cli/_nats_server.ts";
 import { dialOrAdopt } from "../src/nats/connect.ts";
 import { connectNatsSchedules } from "../src/nats/schedule_store.ts";
-import type { ScheduleStore } from "../src/schedule_store.ts";
+import type { ScheduleStore } from "../src/schedules/stores.ts";
 import { round, type Spread, spreadOf } from "./_stats.ts";
 
 const RESULTS = new URL("./results/schedule_store.json", import.meta.url);

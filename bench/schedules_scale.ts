@@ -33,7 +33,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "../cli/_nats_server.ts";
 import { Schedules } from "../mod.ts";
-import { fireSubject } from "../src/_fire.ts";
+import { fireSubject } from "../src/schedules/_fire.ts";
 import { dialOrAdopt } from "../src/nats/connect.ts";
 import { connectNatsSchedules } from "../src/nats/schedule_store.ts";
 import { atLeast, atMost, type CaseResult } from "./_case.ts";

@@ -8,10 +8,10 @@
  */
 import { Ajv, type ErrorObject } from "ajv";
 import { readFile } from "node:fs/promises";
-import { Clock, type ClockOptions } from "../src/clock.ts";
+import { Clock, type ClockOptions } from "../src/clock/clock.ts";
 import { describe } from "../src/_describe.ts";
 import { messageOf } from "../src/errors.ts";
-import { Event } from "../src/event.ts";
+import { Event } from "../src/events/event.ts";
 import { type HttpAddress, parseHttpAddress } from "./_http.ts";
 import { parseInstant } from "./_instant.ts";
 import type { LogFormat } from "./_log.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ConnectionStatus } from "../src/connection_status.ts";
+import type { ConnectionStatus } from "../src/events/connection_status.ts";
 import { messageOf } from "../src/errors.ts";
 
 /** Whether the worker can emit ticks now, and why not. */

@@ -5,12 +5,12 @@
  *
  * @module
  */
-import type { TickReport } from "../src/clock.ts";
-import type { FireReport } from "../src/schedules_connection.ts";
-import type { ConnectionStatus } from "../src/connection_status.ts";
+import type { TickReport } from "../src/clock/clock.ts";
+import type { FireReport } from "../src/schedules/schedules_connection.ts";
+import type { ConnectionStatus } from "../src/events/connection_status.ts";
 import { messageOf } from "../src/errors.ts";
 import { redact } from "../src/nats/_connect_options.ts";
-import { formatInstant } from "../src/serializer.ts";
+import { formatInstant } from "../src/events/serializer.ts";
 
 /** The formats of `--log-format`. */
 export const LOG_FORMATS = ["text", "json"] as const;

@@ -25,14 +25,14 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { Clock } from "../src/clock.ts";
-import type { TickReport } from "../src/clock.ts";
+import { Clock } from "../src/clock/clock.ts";
+import type { TickReport } from "../src/clock/clock.ts";
 import { messageOf, WalnatsError } from "../src/errors.ts";
-import { Event } from "../src/event.ts";
+import { Event } from "../src/events/event.ts";
 import { Events } from "../src/events.ts";
 import { Schedules } from "../src/schedules.ts";
 import { Metrics, type StatusSource } from "../src/metrics.ts";
-import type { FireReport, ResourceReport } from "../src/schedules_connection.ts";
+import type { FireReport, ResourceReport } from "../src/schedules/schedules_connection.ts";
 import {
   describeCredentials,
   resolveConnectOptions,

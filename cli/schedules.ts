@@ -22,7 +22,7 @@
  */
 import { parseArgs } from "node:util";
 import { messageOf, WalnatsError } from "../src/errors.ts";
-import { Event } from "../src/event.ts";
+import { Event } from "../src/events/event.ts";
 import { redact, resolveConnectOptions } from "../src/nats/_connect_options.ts";
 import type { ConnectOptions } from "../src/nats/connect.ts";
 import { Schedules } from "../src/schedules.ts";
@@ -33,8 +33,8 @@ import type {
   ScheduleInfo,
   ScheduleOptions,
   SchedulesConnection,
-} from "../src/schedules_connection.ts";
-import { formatInstant } from "../src/serializer.ts";
+} from "../src/schedules/schedules_connection.ts";
+import { formatInstant } from "../src/events/serializer.ts";
 import { CONNECT_ARG_OPTIONS, CONNECT_USAGE, connectOptions, metaOf, number, serversOf } from "./_connect_flags.ts";
 import { flagErrorText } from "./_flag_errors.ts";
 import { parseInstant } from "./_instant.ts";

@@ -1,8 +1,8 @@
-import type { Actor } from "./actor.ts";
-import type { ActorsConnection } from "./actors_connection.ts";
-import type { Event } from "./event.ts";
-import type { EventsConnection } from "./events_connection.ts";
-import type { SchedulesBackendConnection } from "./schedule_store.ts";
+import type { Actor } from "./actors/actor.ts";
+import type { ActorsConnection } from "./actors/actors_connection.ts";
+import type { Event } from "./events/event.ts";
+import type { EventsConnection } from "./events/events_connection.ts";
+import type { SchedulesBackendConnection } from "./schedules/stores.ts";
 
 /**
  * A server reached without a network: `MemoryServer` of

@@ -1,9 +1,9 @@
 import { describe } from "./_describe.ts";
 import { type Backend, isBackend } from "./backend.ts";
-import { Event } from "./event.ts";
+import { Event } from "./events/event.ts";
 import { type ConnectOptions, dialOrAdopt, type NatsClient } from "./nats/connect.ts";
 import { NatsEventsConnection } from "./nats/events_connection.ts";
-import type { EventsConnection } from "./events_connection.ts";
+import type { EventsConnection } from "./events/events_connection.ts";
 
 /**
  * The events an application uses. Connect it to a NATS server to register

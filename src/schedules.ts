@@ -1,9 +1,9 @@
 import { type Backend, isBackend } from "./backend.ts";
-import type { Event } from "./event.ts";
+import type { Event } from "./events/event.ts";
 import { checkedEvents } from "./events.ts";
 import { type ConnectOptions, dialOrAdopt, type NatsClient } from "./nats/connect.ts";
 import { connectNatsSchedules } from "./nats/schedule_store.ts";
-import { SchedulesConnection } from "./schedules_connection.ts";
+import { SchedulesConnection } from "./schedules/schedules_connection.ts";
 
 /**
  * The events whose schedules an application keeps as data. Connect it to

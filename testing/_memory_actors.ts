@@ -1,11 +1,11 @@
 import { CANCELLED, isAbort, promiseTry } from "../src/_async.ts";
-import { type AttemptNotes, handleDelivery } from "../src/_delivery.ts";
-import { Jobs } from "../src/_jobs.ts";
+import { type AttemptNotes, handleDelivery } from "../src/actors/_delivery.ts";
+import { Jobs } from "../src/actors/_jobs.ts";
 import { checkListenOptions } from "../src/_listen_options.ts";
-import type { Actor } from "../src/actor.ts";
-import type { ActorsConnection, ListenOptions } from "../src/actors_connection.ts";
+import type { Actor } from "../src/actors/actor.ts";
+import type { ActorsConnection, ListenOptions } from "../src/actors/actors_connection.ts";
 import { actorStreamNotFound, consumerNotFound } from "../src/errors.ts";
-import type { TimeSource } from "../src/time_source.ts";
+import type { TimeSource } from "../src/core/time_source.ts";
 import { MemoryConsumer } from "./_memory_consumer.ts";
 import type { MemoryStream } from "./_memory_stream.ts";
 

@@ -1,5 +1,5 @@
-import type { Delivery } from "../src/_delivery.ts";
-import type { TimeSource } from "../src/time_source.ts";
+import type { Delivery } from "../src/actors/_delivery.ts";
+import type { TimeSource } from "../src/core/time_source.ts";
 import type { StoredMessage } from "./_memory_stream.ts";
 
 /** A message waiting for, or held by, the actor. */

@@ -1,5 +1,5 @@
 import { promiseTry } from "../src/_async.ts";
-import { emitHeaders, emitPayload } from "../src/_emit_options.ts";
+import { emitHeaders, emitPayload } from "../src/events/_emit_options.ts";
 import {
   eventNotRegistered,
   noStreamStores,
@@ -7,11 +7,11 @@ import {
   StreamConflictError,
   streamNotFound,
 } from "../src/errors.ts";
-import { DEFAULT_DUPLICATE_WINDOW_S, type Event } from "../src/event.ts";
-import type { EmitOptions, EventsConnection } from "../src/events_connection.ts";
-import type { PublishResult, TickMessage } from "../src/publisher.ts";
-import type { Payload, Schema } from "../src/serializer.ts";
-import type { TimeSource } from "../src/time_source.ts";
+import { DEFAULT_DUPLICATE_WINDOW_S, type Event } from "../src/events/event.ts";
+import type { EmitOptions, EventsConnection } from "../src/events/events_connection.ts";
+import type { PublishResult, TickMessage } from "../src/events/publisher.ts";
+import type { Payload, Schema } from "../src/events/serializer.ts";
+import type { TimeSource } from "../src/core/time_source.ts";
 import { MemoryStream } from "./_memory_stream.ts";
 
 /** An {@link EventsConnection} to the streams of a `MemoryServer`. */

@@ -1,5 +1,5 @@
 import { promiseTry } from "../src/_async.ts";
-import { LATE_HEADER, TICK_HEADER } from "../src/tick.ts";
+import { LATE_HEADER, TICK_HEADER } from "../src/events/tick.ts";
 import { ErrorCode, streamNotFound, WalnatsError } from "../src/errors.ts";
 import type {
   FireLog,
@@ -10,11 +10,11 @@ import type {
   ScheduleStore,
   StoredFire,
   StoredSchedule,
-} from "../src/schedule_store.ts";
-import type { PublishResult, TickMessage } from "../src/publisher.ts";
-import type { TimeSource } from "../src/time_source.ts";
-import { scheduleFireSubjects } from "../src/_fire.ts";
-import { fleetTiming } from "../src/_fleet.ts";
+} from "../src/schedules/stores.ts";
+import type { PublishResult, TickMessage } from "../src/events/publisher.ts";
+import type { TimeSource } from "../src/core/time_source.ts";
+import { scheduleFireSubjects } from "../src/schedules/_fire.ts";
+import { fleetTiming } from "../src/schedules/_fleet.ts";
 import type { MemoryStream } from "./_memory_stream.ts";
 
 /**

@@ -1,7 +1,7 @@
-import type { PublishResult, TickMessage } from "../src/publisher.ts";
-import type { TimeSource } from "../src/time_source.ts";
+import type { PublishResult, TickMessage } from "../src/events/publisher.ts";
+import type { TimeSource } from "../src/core/time_source.ts";
 import type { MemoryConsumer } from "./_memory_consumer.ts";
-import { coveredTick, EMPTY_LEDGER, type LedgerEntry, ledgerEntry, ledgerTick } from "../src/_tick_ledger.ts";
+import { coveredTick, EMPTY_LEDGER, type LedgerEntry, ledgerEntry, ledgerTick } from "../src/events/_tick_ledger.ts";
 
 /** A message as the in-memory server stores it. */
 export interface StoredMessage {

@@ -2,7 +2,7 @@
 import FakeTimers from "@sinonjs/fake-timers";
 import { delay, type Timers } from "../src/_async.ts";
 import { describe } from "../src/_describe.ts";
-import type { TimeSource } from "../src/time_source.ts";
+import type { TimeSource } from "../src/core/time_source.ts";
 
 /** The globals `install: true` replaces. */
 const INSTALLED_GLOBALS: FakeTimers.FakeMethod[] = [

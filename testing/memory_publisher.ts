@@ -1,5 +1,5 @@
-import type { Publisher, PublishResult, TickMessage } from "../src/publisher.ts";
-import { coveredTick, EMPTY_LEDGER, type LedgerEntry, ledgerEntry, ledgerTick } from "../src/_tick_ledger.ts";
+import type { Publisher, PublishResult, TickMessage } from "../src/events/publisher.ts";
+import { coveredTick, EMPTY_LEDGER, type LedgerEntry, ledgerEntry, ledgerTick } from "../src/events/_tick_ledger.ts";
 
 /**
  * An in-memory stand-in for the event streams of a NATS server, with the

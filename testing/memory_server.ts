@@ -1,15 +1,15 @@
-import type { AttemptNotes } from "../src/_delivery.ts";
+import type { AttemptNotes } from "../src/actors/_delivery.ts";
 import { describe } from "../src/_describe.ts";
-import type { Actor } from "../src/actor.ts";
-import type { ActorsConnection } from "../src/actors_connection.ts";
+import type { Actor } from "../src/actors/actor.ts";
+import type { ActorsConnection } from "../src/actors/actors_connection.ts";
 import type { Backend } from "../src/backend.ts";
-import type { Event } from "../src/event.ts";
-import type { EventsConnection } from "../src/events_connection.ts";
-import { systemTime, type TimeSource } from "../src/time_source.ts";
+import type { Event } from "../src/events/event.ts";
+import type { EventsConnection } from "../src/events/events_connection.ts";
+import { systemTime, type TimeSource } from "../src/core/time_source.ts";
 import { MemoryActorsConnection } from "./_memory_actors.ts";
 import { MemoryEventsConnection } from "./_memory_events.ts";
 import { MemoryFireLog, MemoryFleetStore, MemoryScheduleBucket, MemoryScheduleStore } from "./_memory_schedules.ts";
-import type { SchedulesBackendConnection } from "../src/schedule_store.ts";
+import type { SchedulesBackendConnection } from "../src/schedules/stores.ts";
 import type { MemoryStream, StoredMessage } from "./_memory_stream.ts";
 
 export type { StoredMessage } from "./_memory_stream.ts";

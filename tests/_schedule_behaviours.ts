@@ -20,8 +20,8 @@ import {
   Schedules,
   SchedulesConnection,
 } from "../mod.ts";
-import { fireMessage } from "../src/_fire.ts";
-import { fleetTiming } from "../src/_fleet.ts";
+import { fireMessage } from "../src/schedules/_fire.ts";
+import { fleetTiming } from "../src/schedules/_fleet.ts";
 import type { Behaviour, TestBackend } from "./_backends.ts";
 import { waitUntil } from "./_wait.ts";
 

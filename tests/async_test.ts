@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { delay, isAbort, promiseTry } from "../src/_async.ts";
-import { systemTime } from "../src/time_source.ts";
+import { systemTime } from "../src/core/time_source.ts";
 
 Deno.test("delay() rejects with the signal's reason on abort and clears its timer", async () => {
   const controller = new AbortController();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { Clock, type TickReport } from "../src/clock.ts";
-import type { Publisher, TickMessage } from "../src/publisher.ts";
-import { tickMessage } from "../src/tick.ts";
+import { Clock, type TickReport } from "../src/clock/clock.ts";
+import type { Publisher, TickMessage } from "../src/events/publisher.ts";
+import { tickMessage } from "../src/events/tick.ts";
 import { FakeTime } from "../testing/fake_time.ts";
 import { MemoryPublisher } from "../testing/memory_publisher.ts";
 

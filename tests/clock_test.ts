@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { Clock, type RunOptions, type TickReport } from "../src/clock.ts";
-import { Event } from "../src/event.ts";
+import { Clock, type RunOptions, type TickReport } from "../src/clock/clock.ts";
+import { Event } from "../src/events/event.ts";
 import { ErrorCode, WalnatsError } from "../src/errors.ts";
-import type { Publisher, PublishResult, TickMessage } from "../src/publisher.ts";
-import type { TimeSource } from "../src/time_source.ts";
+import type { Publisher, PublishResult, TickMessage } from "../src/events/publisher.ts";
+import type { TimeSource } from "../src/core/time_source.ts";
 import { FakeTime } from "../testing/fake_time.ts";
 import { MemoryPublisher } from "../testing/memory_publisher.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CronSchedule } from "../src/cron_schedule.ts";
+import { CronSchedule } from "../src/core/cron_schedule.ts";
 
 // The 2026 transitions these tests are built on (checked against the zone data in the first test):
 // - Europe/Berlin: 2026-03-29 01:00Z, 02:00 CET (+1) jumps to 03:00 CEST (+2);

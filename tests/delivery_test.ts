@@ -1,12 +1,12 @@
 /**
- * The delay rule of one delivery (src/_delivery.ts), which the NATS actors
+ * The delay rule of one delivery (src/actors/_delivery.ts), which the NATS actors
  * and the in-memory ones share: our `Walnats-Not-Before` (epoch ms) and
  * Python walnats' `Walnats-Delay` (epoch seconds, a float), on hand-built
  * headers. tests/nats/walnats_delay_test.ts publishes the same headers into
  * a real stream.
  */
 import assert from "node:assert/strict";
-import { type Delivery, handleDelivery } from "../src/_delivery.ts";
+import { type Delivery, handleDelivery } from "../src/actors/_delivery.ts";
 import { Actor, Event, type JobEvent } from "../mod.ts";
 import { FakeTime } from "../testing/mod.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { Event, type Limits } from "../src/event.ts";
-import type { Schema, Serializer } from "../src/serializer.ts";
+import { Event, type Limits } from "../src/events/event.ts";
+import type { Schema, Serializer } from "../src/events/serializer.ts";
 
 const T0 = Date.parse("2026-11-26T16:15:00Z");
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Clock } from "../src/clock.ts";
+import { Clock } from "../src/clock/clock.ts";
 import { FakeTime } from "../testing/fake_time.ts";
 import { MemoryPublisher } from "../testing/memory_publisher.ts";
 
@@ -290,7 +290,7 @@ Deno.test("A second FakeTime with install, while one is installed, is refused; o
 
 Deno.test("FakeTime can stand in for a TimeSource", async () => {
   using time = new FakeTime(LONG_AGO);
-  const source: import("../src/time_source.ts").TimeSource = time;
+  const source: import("../src/core/time_source.ts").TimeSource = time;
   const sleeping = source.sleep(10);
   await time.tickAsync(10);
   await sleeping;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { filterTime, type TimeFilter } from "../src/filter_time.ts";
+import { filterTime, type TimeFilter } from "../src/core/filter_time.ts";
 
 // Europe/Berlin in 2026 is CET (UTC+1) in winter and CEST (UTC+2) in summer; the EU switches at
 // 01:00 UTC on the last Sunday of March and of October (2026-03-29 and 2026-10-25, checked in the

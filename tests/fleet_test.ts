@@ -1,7 +1,7 @@
-/** A worker's view of its fleet (src/_fleet.ts), and the fleet of workers on the in-memory server, on fake time. */
+/** A worker's view of its fleet (src/schedules/_fleet.ts), and the fleet of workers on the in-memory server, on fake time. */
 import assert from "node:assert/strict";
-import { fleetTiming, FleetView, liveMembers } from "../src/_fleet.ts";
-import type { Members } from "../src/_rendezvous.ts";
+import { fleetTiming, FleetView, liveMembers } from "../src/schedules/_fleet.ts";
+import type { Members } from "../src/schedules/_rendezvous.ts";
 import { Event, type FireReport, type FleetStore, SchedulesConnection } from "../mod.ts";
 import { MemoryFleetStore } from "../testing/_memory_schedules.ts";
 import { FakeTime, MemoryServer } from "../testing/mod.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { validateMeta } from "../src/_headers.ts";
+import { validateMeta } from "../src/events/_headers.ts";
 
 const WHERE = "Cannot create Thing";
 

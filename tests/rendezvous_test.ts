@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { keyHash, members, ownerOf, sameMembers } from "../src/_rendezvous.ts";
+import { keyHash, members, ownerOf, sameMembers } from "../src/schedules/_rendezvous.ts";
 
 const ids = Array.from({ length: 3_000 }, (_, i) => `schedule-${i}`);
 const hashes = ids.map(keyHash);

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { decodeRecord, encodeRecord, recordPayload, scheduleOf, scheduleRecord } from "../src/_schedule_record.ts";
+import {
+  decodeRecord,
+  encodeRecord,
+  recordPayload,
+  scheduleOf,
+  scheduleRecord,
+} from "../src/schedules/_schedule_record.ts";
 import { Event } from "../mod.ts";
 
 const reminder = new Event("reminder", Object);

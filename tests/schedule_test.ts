@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BoundedSchedule, catchUpTicks, dueTicks, PeriodSchedule, tickId } from "../src/schedule.ts";
+import { BoundedSchedule, catchUpTicks, dueTicks, PeriodSchedule, tickId } from "../src/core/schedule.ts";
 
 const T0 = Date.parse("2026-11-26T16:15:00Z");
 /** Instants that hit, straddle and miss tick boundaries for the periods below. */

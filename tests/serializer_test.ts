@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatInstant, type Serializer, serializerOf } from "../src/serializer.ts";
+import { formatInstant, type Serializer, serializerOf } from "../src/events/serializer.ts";
 
 const T0 = Date.parse("2026-11-26T16:15:00Z");
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);

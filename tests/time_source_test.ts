@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { systemTime } from "../src/time_source.ts";
+import { systemTime } from "../src/core/time_source.ts";
 
 Deno.test("systemTime.sleep() never resolves before Date.now() has moved on by the time asked for", async () => {
   for (const ms of [0, 0.5, 1, 1.5, 2, 3, 7, 20]) {

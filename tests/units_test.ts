@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { wholeMs } from "../src/_units.ts";
+import { wholeMs } from "../src/core/_units.ts";
 
 Deno.test("wholeMs() converts seconds to whole milliseconds", () => {
   assert.equal(wholeMs(60), 60_000);

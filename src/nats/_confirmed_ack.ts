@@ -20,7 +20,7 @@ import { setImmediate } from "node:timers";
 import { createInbox, errors, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 import { delay } from "../_async.ts";
 import { ErrorCode, isWalnatsError } from "../errors.ts";
-import { systemTime, type TimeSource } from "../time_source.ts";
+import { systemTime, type TimeSource } from "../core/time_source.ts";
 import { isNoResponders, isTimeout } from "./_api_errors.ts";
 import type { ConnectionWatch } from "./_connection_watch.ts";
 

@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection, Status } from "@nats-io/nats-core";
-import type { ConnectionStatus } from "../connection_status.ts";
+import type { ConnectionStatus } from "../events/connection_status.ts";
 import { connectionStatus, natsStatus } from "./_status.ts";
 
 /**

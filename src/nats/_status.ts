@@ -1,5 +1,5 @@
 import type { NatsConnection, QueuedIterator, Status } from "@nats-io/nats-core";
-import type { ConnectionStatus } from "../connection_status.ts";
+import type { ConnectionStatus } from "../events/connection_status.ts";
 
 /**
  * The disconnects and reconnects of `nc`, as {@link ConnectionStatus}, until

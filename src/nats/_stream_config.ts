@@ -1,7 +1,7 @@
 import type { StreamConfig } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
-import { DEFAULT_DUPLICATE_WINDOW_S, type Event } from "../event.ts";
-import { fireSubjects } from "../_fire.ts";
+import { DEFAULT_DUPLICATE_WINDOW_S, type Event } from "../events/event.ts";
+import { fireSubjects } from "../schedules/_fire.ts";
 
 /** The settings of an event's stream that this library manages. */
 type ManagedConfig =

@@ -6,7 +6,7 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { errors, headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
-import { emitHeaders, emitPayload } from "../_emit_options.ts";
+import { emitHeaders, emitPayload } from "../events/_emit_options.ts";
 import { CANCELLED, delay } from "../_async.ts";
 import {
   ErrorCode,
@@ -21,13 +21,13 @@ import {
   streamUnavailable,
   WalnatsError,
 } from "../errors.ts";
-import type { Event } from "../event.ts";
-import type { EmitOptions, EventsConnection } from "../events_connection.ts";
-import type { PublishResult, TickMessage } from "../publisher.ts";
-import type { Payload, Schema } from "../serializer.ts";
-import { coveredTick, EMPTY_LEDGER, type LedgerEntry, ledgerEntry, ledgerTick } from "../_tick_ledger.ts";
-import { systemTime } from "../time_source.ts";
-import type { ConnectionStatus } from "../connection_status.ts";
+import type { Event } from "../events/event.ts";
+import type { EmitOptions, EventsConnection } from "../events/events_connection.ts";
+import type { PublishResult, TickMessage } from "../events/publisher.ts";
+import type { Payload, Schema } from "../events/serializer.ts";
+import { coveredTick, EMPTY_LEDGER, type LedgerEntry, ledgerEntry, ledgerTick } from "../events/_tick_ledger.ts";
+import { systemTime } from "../core/time_source.ts";
+import type { ConnectionStatus } from "../events/connection_status.ts";
 import type { NatsLink } from "./_link.ts";
 import { askInfo, infoVerdict, isApiError, isStreamMissing, isTimeout, streamFailure } from "./_api_errors.ts";
 import { ConnectionWatch } from "./_connection_watch.ts";

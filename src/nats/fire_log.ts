@@ -8,11 +8,11 @@
  */
 import { AckPolicy, type Consumer, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders, millis, nanos } from "@nats-io/nats-core";
-import { scheduleFireSubjects } from "../_fire.ts";
+import { scheduleFireSubjects } from "../schedules/_fire.ts";
 import { ErrorCode, messageOf, streamNotFound, streamTimedOut, streamUnavailable, WalnatsError } from "../errors.ts";
-import type { PublishResult, TickMessage } from "../publisher.ts";
-import type { FireLog, StoredFire } from "../schedule_store.ts";
-import { LATE_HEADER, TICK_HEADER } from "../tick.ts";
+import type { PublishResult, TickMessage } from "../events/publisher.ts";
+import type { FireLog, StoredFire } from "../schedules/stores.ts";
+import { LATE_HEADER, TICK_HEADER } from "../events/tick.ts";
 import type { NatsLink } from "./_link.ts";
 import { streamFailure } from "./_api_errors.ts";
 

@@ -20,7 +20,7 @@ import { type KV, Kvm, type KvWatchEntry } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/nats-core";
 import { delay } from "../_async.ts";
 import { ErrorCode, messageOf, WalnatsError } from "../errors.ts";
-import type { FleetMember, FleetStore } from "../schedule_store.ts";
+import type { FleetMember, FleetStore } from "../schedules/stores.ts";
 import { isApiError } from "./_api_errors.ts";
 import type { NatsLink } from "./_link.ts";
 

@@ -18,15 +18,15 @@ import {
   streamUnavailable,
   WalnatsError,
 } from "../errors.ts";
-import type { Event } from "../event.ts";
+import type { Event } from "../events/event.ts";
 import type {
   LastFire,
   ScheduleChange,
   SchedulesBackendConnection,
   ScheduleStore,
   StoredSchedule,
-} from "../schedule_store.ts";
-import { LATE_HEADER, TICK_HEADER } from "../tick.ts";
+} from "../schedules/stores.ts";
+import { LATE_HEADER, TICK_HEADER } from "../events/tick.ts";
 import type { NatsLink } from "./_link.ts";
 import { askInfo, infoVerdict, isApiError, streamFailure } from "./_api_errors.ts";
 import { NatsEventsConnection } from "./events_connection.ts";

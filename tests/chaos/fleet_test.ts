@@ -14,7 +14,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "../../cli/_nats_server.ts";
 import { delay } from "../../src/_async.ts";
-import { TAKEOVER_MS } from "../../src/_fleet.ts";
+import { TAKEOVER_MS } from "../../src/schedules/_fleet.ts";
 import { Event, Schedules } from "../../mod.ts";
 import { waitUntil } from "../_wait.ts";
 import { unexplainedFires } from "./_chaos.ts";

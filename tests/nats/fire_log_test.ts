@@ -7,10 +7,10 @@
 import assert from "node:assert/strict";
 import { startNatsServer } from "../../cli/_nats_server.ts";
 import { ErrorCode, Event, isWalnatsError } from "../../mod.ts";
-import { fireMessage, manualFireMessage } from "../../src/_fire.ts";
+import { fireMessage, manualFireMessage } from "../../src/schedules/_fire.ts";
 import { dialOrAdopt } from "../../src/nats/connect.ts";
 import { connectNatsSchedules } from "../../src/nats/schedule_store.ts";
-import type { FireLog, StoredFire } from "../../src/schedule_store.ts";
+import type { FireLog, StoredFire } from "../../src/schedules/stores.ts";
 
 const reminder = new Event("reminder", Object);
 const template = { id: "r", event: "reminder", stream: "reminder", payload: new Uint8Array([123, 125]), meta: {} };

@@ -11,7 +11,7 @@ import { dialOrAdopt } from "../../src/nats/connect.ts";
 import { deleteTheConsumer } from "./_stream.ts";
 import { WORKERS_BUCKET } from "../../src/nats/fleet_store.ts";
 import { connectNatsSchedules } from "../../src/nats/schedule_store.ts";
-import type { FleetMember, SchedulesBackendConnection } from "../../src/schedule_store.ts";
+import type { FleetMember, SchedulesBackendConnection } from "../../src/schedules/stores.ts";
 
 async function open(servers: string): Promise<SchedulesBackendConnection & AsyncDisposable> {
   const conn = connectNatsSchedules(await dialOrAdopt({ servers }), []);

@@ -19,7 +19,7 @@ import {
   StreamConflictError,
 } from "../../mod.ts";
 import { streamConfig } from "../../src/nats/_stream_config.ts";
-import { tickMessage } from "../../src/tick.ts";
+import { tickMessage } from "../../src/events/tick.ts";
 import { isoTick, readStream } from "./_stream.ts";
 
 /** A tick instant on a whole second (2026-11-26T16:15:00Z) and the next ones, 1 s apart. */

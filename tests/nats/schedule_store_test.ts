@@ -12,7 +12,7 @@ import { ErrorCode, Event, isWalnatsError } from "../../mod.ts";
 import { dialOrAdopt } from "../../src/nats/connect.ts";
 import { deleteTheConsumer } from "./_stream.ts";
 import { connectNatsSchedules, SCHEDULES_BUCKET } from "../../src/nats/schedule_store.ts";
-import type { ScheduleChange, SchedulesBackendConnection, ScheduleStore } from "../../src/schedule_store.ts";
+import type { ScheduleChange, SchedulesBackendConnection, ScheduleStore } from "../../src/schedules/stores.ts";
 import { waitUntil } from "../_wait.ts";
 import { startCluster } from "./_cluster.ts";
 

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { startNatsServer } from "../../cli/_nats_server.ts";
-import { tickMessage } from "../../src/tick.ts";
+import { tickMessage } from "../../src/events/tick.ts";
 import { ErrorCode, Event, Events, isWalnatsError } from "../../mod.ts";
 import { startSlowProxy } from "./_slow_proxy.ts";
 

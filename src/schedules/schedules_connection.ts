@@ -1,4 +1,4 @@
-import { describe } from "./_describe.ts";
+import { describe } from "../_describe.ts";
 import { fireSubject, fireTemplate, manualFireMessage, MAX_CLOCK_SKEW_MS } from "./_fire.ts";
 import {
   checkScheduleId,
@@ -15,14 +15,14 @@ import {
   specScheduleOf,
 } from "./_schedule_record.ts";
 import { type AppliedChange, type FireReport, type ResourceReport, ScheduleRunner } from "./_schedule_runner.ts";
-import { ErrorCode, WalnatsError } from "./errors.ts";
-import { type Event, streamOf } from "./event.ts";
-import type { EventsConnection } from "./events_connection.ts";
-import type { FireLog, FleetStore, ScheduleStore, StoredFire } from "./schedule_store.ts";
-import { instantOf } from "./_units.ts";
-import type { BoundedSchedule } from "./schedule.ts";
-import type { Schema } from "./serializer.ts";
-import { systemTime, type TimeSource } from "./time_source.ts";
+import { ErrorCode, WalnatsError } from "../errors.ts";
+import { type Event, streamOf } from "../events/event.ts";
+import type { EventsConnection } from "../events/events_connection.ts";
+import type { FireLog, FleetStore, ScheduleStore, StoredFire } from "./stores.ts";
+import { instantOf } from "../core/_units.ts";
+import type { BoundedSchedule } from "../core/schedule.ts";
+import type { Schema } from "../events/serializer.ts";
+import { systemTime, type TimeSource } from "../core/time_source.ts";
 
 /** How often a change is tried again when another writer changed the schedule between its read and its write. */
 const MAX_WRITE_ROUNDS = 20;
@@ -575,7 +575,7 @@ export class SchedulesConnection implements AsyncDisposable {
    * `Metrics.watch()` and health checks: its events connection's; none on
    * the in-memory server.
    */
-  async *status(): AsyncIterable<import("./connection_status.ts").ConnectionStatus> {
+  async *status(): AsyncIterable<import("../events/connection_status.ts").ConnectionStatus> {
     yield* this.#connection.status?.() ?? [];
   }
 

@@ -1,6 +1,6 @@
-import { CANCELLED, isAbort } from "./_async.ts";
-import { ErrorCode, isWalnatsError } from "./errors.ts";
-import type { TimeSource } from "./time_source.ts";
+import { CANCELLED, isAbort } from "../_async.ts";
+import { ErrorCode, isWalnatsError } from "../errors.ts";
+import type { TimeSource } from "../core/time_source.ts";
 
 /** Longest wait for one attempt's answer. */
 const ATTEMPT_TIMEOUT_MS = 1_000;

@@ -1,14 +1,14 @@
-import { describe } from "./_describe.ts";
-import { validateMeta } from "./_headers.ts";
-import { isAbort } from "./_async.ts";
+import { describe } from "../_describe.ts";
+import { validateMeta } from "../events/_headers.ts";
+import { isAbort } from "../_async.ts";
 import { emitDue, type TickSource } from "./_emit_due.ts";
-import { CronSchedule } from "./cron_schedule.ts";
-import { instantOf, wholeMs } from "./_units.ts";
-import { DEFAULT_DUPLICATE_WINDOW_S, Event } from "./event.ts";
-import type { Publisher } from "./publisher.ts";
-import { BoundedSchedule, dueTicks, PeriodSchedule } from "./schedule.ts";
-import { tickMessage } from "./tick.ts";
-import { systemTime, type TimeSource } from "./time_source.ts";
+import { CronSchedule } from "../core/cron_schedule.ts";
+import { instantOf, wholeMs } from "../core/_units.ts";
+import { DEFAULT_DUPLICATE_WINDOW_S, Event } from "../events/event.ts";
+import type { Publisher } from "../events/publisher.ts";
+import { BoundedSchedule, dueTicks, PeriodSchedule } from "../core/schedule.ts";
+import { tickMessage } from "../events/tick.ts";
+import { systemTime, type TimeSource } from "../core/time_source.ts";
 
 /** Longest single sleep: after it the clock reads the time again. */
 const MAX_SLEEP_MS = 30_000;

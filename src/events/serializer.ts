@@ -67,7 +67,7 @@ export type Payload<S extends Schema> = S extends DateConstructor ? Date
   : S extends ObjectConstructor ? unknown
   : never;
 
-import { describe } from "./_describe.ts";
+import { describe } from "../_describe.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });

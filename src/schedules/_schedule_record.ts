@@ -4,14 +4,14 @@
  * them, and read back into the schedule of its ticks. Pure: the time of
  * the call is an argument.
  */
-import { describe } from "./_describe.ts";
-import { validateMeta } from "./_headers.ts";
-import { instantOf, wholeMs } from "./_units.ts";
-import { CronSchedule } from "./cron_schedule.ts";
-import { Event } from "./event.ts";
-import { messageOf } from "./errors.ts";
-import { BoundedSchedule, PeriodSchedule, type Schedule } from "./schedule.ts";
-import type { Payload, Schema } from "./serializer.ts";
+import { describe } from "../_describe.ts";
+import { validateMeta } from "../events/_headers.ts";
+import { instantOf, wholeMs } from "../core/_units.ts";
+import { CronSchedule } from "../core/cron_schedule.ts";
+import { Event } from "../events/event.ts";
+import { messageOf } from "../errors.ts";
+import { BoundedSchedule, PeriodSchedule, type Schedule } from "../core/schedule.ts";
+import type { Payload, Schema } from "../events/serializer.ts";
 
 /** A schedule's id: 1 to 128 letters, digits, `-` or `_` (it is a token of a NATS subject and a KV key). */
 const ID_RULE = /^[A-Za-z0-9_-]{1,128}$/;

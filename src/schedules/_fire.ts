@@ -4,10 +4,10 @@
  * event's stream, whose last message is the schedule's tick ledger.
  */
 import { recordPayload, type ScheduleRecord } from "./_schedule_record.ts";
-import { streamOf } from "./event.ts";
-import type { TickMessage } from "./publisher.ts";
-import { formatInstant } from "./serializer.ts";
-import { CLOCK_HEADER, LATE_HEADER, TICK_HEADER } from "./tick.ts";
+import { streamOf } from "../events/event.ts";
+import type { TickMessage } from "../events/publisher.ts";
+import { formatInstant } from "../events/serializer.ts";
+import { CLOCK_HEADER, LATE_HEADER, TICK_HEADER } from "../events/tick.ts";
 
 /** The first token of every schedule's subject. */
 const FIRE_PREFIX = "walnats-schedule";

@@ -1,5 +1,5 @@
 import type { JobEvent } from "./actor.ts";
-import type { ConnectionStatus } from "./connection_status.ts";
+import type { ConnectionStatus } from "../events/connection_status.ts";
 
 /** Options of {@link ActorsConnection.listen}. */
 export interface ListenOptions {

@@ -1,4 +1,4 @@
-import type { TimeSource } from "./time_source.ts";
+import type { TimeSource } from "../core/time_source.ts";
 
 /**
  * One tick as it goes on the wire. Built by the clock, sent by a

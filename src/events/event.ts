@@ -1,5 +1,5 @@
-import { describe } from "./_describe.ts";
-import { wholeMs } from "./_units.ts";
+import { describe } from "../_describe.ts";
+import { wholeMs } from "../core/_units.ts";
 import { type Payload, payloadKindOf, type Schema, type Serializer, serializerOf } from "./serializer.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { describe } from "./_describe.ts";
+import { describe } from "../_describe.ts";
 
 /**
  * A duration in seconds as whole milliseconds, or `undefined` when it is not

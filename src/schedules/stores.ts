@@ -1,5 +1,5 @@
-import type { EventsConnection } from "./events_connection.ts";
-import type { PublishResult, TickMessage } from "./publisher.ts";
+import type { EventsConnection } from "../events/events_connection.ts";
+import type { PublishResult, TickMessage } from "../events/publisher.ts";
 
 /**
  * One schedule as its store keeps it: the record's bytes (JSON, the

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { describe } from "./_describe.ts";
+import { describe } from "../_describe.ts";
 
 /**
  * The wall-clock fields a tick must have, in {@link TimeFilter.timezone}. Each field is a

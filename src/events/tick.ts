@@ -1,6 +1,6 @@
 import type { Event } from "./event.ts";
 import type { TickMessage } from "./publisher.ts";
-import { tickId } from "./schedule.ts";
+import { tickId } from "../core/schedule.ts";
 
 /** The header that carries a tick's scheduled instant in epoch milliseconds. */
 export const TICK_HEADER = "Walnats-Tick";

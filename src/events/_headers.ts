@@ -1,4 +1,4 @@
-import { describe } from "./_describe.ts";
+import { describe } from "../_describe.ts";
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const RESERVED = /^(nats|walnats)-/i;

@@ -1,7 +1,7 @@
-import { describe } from "./_describe.ts";
-import { wholeMs } from "./_units.ts";
-import { Event } from "./event.ts";
-import type { Payload, Schema } from "./serializer.ts";
+import { describe } from "../_describe.ts";
+import { wholeMs } from "../core/_units.ts";
+import { Event } from "../events/event.ts";
+import type { Payload, Schema } from "../events/serializer.ts";
 
 /** What a handler gets besides the payload. */
 export interface JobContext {

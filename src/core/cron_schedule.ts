@@ -22,8 +22,8 @@
  */
 
 import { Cron } from "croner";
-import { describe } from "./_describe.ts";
-import { messageOf } from "./errors.ts";
+import { describe } from "../_describe.ts";
+import { messageOf } from "../errors.ts";
 import type { Schedule } from "./schedule.ts";
 
 /**

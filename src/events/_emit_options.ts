@@ -1,6 +1,6 @@
-import { describe } from "./_describe.ts";
+import { describe } from "../_describe.ts";
 import { NOT_BEFORE_HEADER, validateMeta } from "./_headers.ts";
-import { messageOf } from "./errors.ts";
+import { messageOf } from "../errors.ts";
 import { Event } from "./event.ts";
 import type { EmitOptions } from "./events_connection.ts";
 import type { Payload, Schema } from "./serializer.ts";

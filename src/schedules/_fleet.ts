@@ -17,11 +17,11 @@
  *
  * @module
  */
-import { CANCELLED, isAbort } from "./_async.ts";
-import { describe } from "./_describe.ts";
+import { CANCELLED, isAbort } from "../_async.ts";
+import { describe } from "../_describe.ts";
 import { type Members, members, sameMembers } from "./_rendezvous.ts";
-import type { FleetMember, FleetStore } from "./schedule_store.ts";
-import type { TimeSource } from "./time_source.ts";
+import type { FleetMember, FleetStore } from "./stores.ts";
+import type { TimeSource } from "../core/time_source.ts";
 
 /** How often a worker beats and reads the members, in milliseconds, in a store that names no interval (NATS). */
 const BEAT_INTERVAL_MS = 300;

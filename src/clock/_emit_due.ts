@@ -5,9 +5,9 @@
  * current tick is tried until its deadline, every tick gets a report.
  */
 import { type Retried, retryUntil } from "./_retry_until.ts";
-import type { Publisher, PublishResult, TickMessage } from "./publisher.ts";
-import { type BoundedSchedule, catchUpTicks, type DueTicks } from "./schedule.ts";
-import type { TimeSource } from "./time_source.ts";
+import type { Publisher, PublishResult, TickMessage } from "../events/publisher.ts";
+import { type BoundedSchedule, catchUpTicks, type DueTicks } from "../core/schedule.ts";
+import type { TimeSource } from "../core/time_source.ts";
 import type { TickReport } from "./clock.ts";
 
 /** What the ticks go out for: a clock, or one schedule of a worker. */

@@ -18,20 +18,20 @@
  * view (paused, cut off) may fire a schedule another one owns now: the
  * ledger answers `duplicate`, and the fire is stored once.
  */
-import { CANCELLED, isAbort } from "./_async.ts";
-import { emitDue, type TickSource } from "./_emit_due.ts";
+import { CANCELLED, isAbort } from "../_async.ts";
+import { emitDue, type TickSource } from "../clock/_emit_due.ts";
 import { fireMessage, fireSubject, fireTemplate, manualFireSubject, MAX_CLOCK_SKEW_MS } from "./_fire.ts";
 import { FleetView } from "./_fleet.ts";
 import { MinHeap } from "./_min_heap.ts";
 import { keyHash, type Members, ownerOf } from "./_rendezvous.ts";
 import { ONE_OFF_WINDOW_MS, readableRecord, scheduleOf, type ScheduleRecord } from "./_schedule_record.ts";
-import type { TickReport } from "./clock.ts";
-import { ErrorCode, isWalnatsError } from "./errors.ts";
-import type { Event } from "./event.ts";
-import type { Publisher } from "./publisher.ts";
-import { type BoundedSchedule, dueTicks } from "./schedule.ts";
-import type { FireLog, FleetStore, ScheduleChange, ScheduleStore } from "./schedule_store.ts";
-import type { TimeSource } from "./time_source.ts";
+import type { TickReport } from "../clock/clock.ts";
+import { ErrorCode, isWalnatsError } from "../errors.ts";
+import type { Event } from "../events/event.ts";
+import type { Publisher } from "../events/publisher.ts";
+import { type BoundedSchedule, dueTicks } from "../core/schedule.ts";
+import type { FireLog, FleetStore, ScheduleChange, ScheduleStore } from "./stores.ts";
+import type { TimeSource } from "../core/time_source.ts";
 
 /** How many stale items the heap may hold beyond twice the schedules before a membership change rebuilds it. */
 const MIN_HEAP_GARBAGE = 1_024;
