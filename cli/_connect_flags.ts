@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { ConnectOptions, TlsOptions } from "../src/nats/connect.ts";
+import type { ConnectOptions, TlsOptions } from "../src/nats/connect_options.ts";
 import type { WorkerConfig } from "./_config.ts";
 
 /** The credential flags, named as the `nats` command names them. */

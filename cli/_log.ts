@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { TickReport } from "../src/clock/clock.ts";
+import type { TickReport } from "../src/clock/tick_report.ts";
 import type { FireReport } from "../src/schedules/schedules_connection.ts";
 import type { ConnectionStatus } from "../src/events/connection_status.ts";
 import { messageOf } from "../src/errors.ts";

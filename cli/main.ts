@@ -26,7 +26,7 @@
  */
 import { parseArgs } from "node:util";
 import { Clock } from "../src/clock/clock.ts";
-import type { TickReport } from "../src/clock/clock.ts";
+import type { TickReport } from "../src/clock/tick_report.ts";
 import { messageOf, WalnatsError } from "../src/errors.ts";
 import { Event } from "../src/events/event.ts";
 import { Events } from "../src/events.ts";
@@ -38,7 +38,7 @@ import {
   resolveConnectOptions,
   type ResolvedConnectOptions,
 } from "../src/nats/_connect_options.ts";
-import type { ConnectOptions } from "../src/nats/connect.ts";
+import type { ConnectOptions } from "../src/nats/connect_options.ts";
 import {
   CONNECT_ARG_OPTIONS,
   CONNECT_USAGE,

@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 import { messageOf, WalnatsError } from "../src/errors.ts";
 import { Event } from "../src/events/event.ts";
 import { redact, resolveConnectOptions } from "../src/nats/_connect_options.ts";
-import type { ConnectOptions } from "../src/nats/connect.ts";
+import type { ConnectOptions } from "../src/nats/connect_options.ts";
 import { Schedules } from "../src/schedules.ts";
 import type {
   BackfillResult,

@@ -1,6 +1,7 @@
 import { describe } from "./_describe.ts";
 import { Actor } from "./actors/actor.ts";
-import { type ConnectOptions, dialOrAdopt, type NatsClient } from "./nats/connect.ts";
+import { dialOrAdopt, type NatsClient } from "./nats/connect.ts";
+import type { ConnectOptions } from "./nats/connect_options.ts";
 import type { ActorsConnection } from "./actors/actors_connection.ts";
 import { type Backend, isBackend } from "./backend.ts";
 import { NatsActorsConnection } from "./nats/actors_connection.ts";

@@ -1,7 +1,8 @@
 import { describe } from "./_describe.ts";
 import { type Backend, isBackend } from "./backend.ts";
 import { Event } from "./events/event.ts";
-import { type ConnectOptions, dialOrAdopt, type NatsClient } from "./nats/connect.ts";
+import { dialOrAdopt, type NatsClient } from "./nats/connect.ts";
+import type { ConnectOptions } from "./nats/connect_options.ts";
 import { NatsEventsConnection } from "./nats/events_connection.ts";
 import type { EventsConnection } from "./events/events_connection.ts";
 

@@ -43,7 +43,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { describe } from "./_describe.ts";
 import type { JobEvent } from "./actors/actor.ts";
-import type { MissedReason, TickReport } from "./clock/clock.ts";
+import type { MissedReason, TickReport } from "./clock/tick_report.ts";
 import type { ConnectionStatus } from "./events/connection_status.ts";
 import type { AppliedChange, FireReport, ResourceReport } from "./schedules/_schedule_runner.ts";
 

@@ -1,7 +1,8 @@
 import { type Backend, isBackend } from "./backend.ts";
 import type { Event } from "./events/event.ts";
 import { checkedEvents } from "./events.ts";
-import { type ConnectOptions, dialOrAdopt, type NatsClient } from "./nats/connect.ts";
+import { dialOrAdopt, type NatsClient } from "./nats/connect.ts";
+import type { ConnectOptions } from "./nats/connect_options.ts";
 import { connectNatsSchedules } from "./nats/schedule_store.ts";
 import { SchedulesConnection } from "./schedules/schedules_connection.ts";
 

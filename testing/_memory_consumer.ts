@@ -1,6 +1,6 @@
 import type { Delivery } from "../src/actors/_delivery.ts";
 import type { TimeSource } from "../src/core/time_source.ts";
-import type { StoredMessage } from "./_memory_stream.ts";
+import type { StoredMessage } from "./stored_message.ts";
 
 /** A message waiting for, or held by, the actor. */
 interface Pending {

@@ -1,5 +1,5 @@
 import { promiseTry } from "../src/_async.ts";
-import { LATE_HEADER, TICK_HEADER } from "../src/events/tick.ts";
+import { LATE_HEADER, TICK_HEADER } from "../src/events/_headers.ts";
 import { ErrorCode, streamNotFound, WalnatsError } from "../src/errors.ts";
 import type {
   FireLog,

@@ -2,20 +2,7 @@ import type { PublishResult, TickMessage } from "../src/events/publisher.ts";
 import type { TimeSource } from "../src/core/time_source.ts";
 import type { MemoryConsumer } from "./_memory_consumer.ts";
 import { coveredTick, EMPTY_LEDGER, type LedgerEntry, ledgerEntry, ledgerTick } from "../src/events/_tick_ledger.ts";
-
-/** A message as the in-memory server stores it. */
-export interface StoredMessage {
-  /** The stream sequence, from 1. */
-  readonly seq: number;
-  /** The subject: the event's name, or a schedule's subject for its fires. */
-  readonly subject: string;
-  /** The payload's bytes. */
-  readonly data: Uint8Array;
-  /** The headers. */
-  readonly headers: Readonly<Record<string, string>>;
-  /** When it was stored, epoch ms of the server's time. */
-  readonly storedMs: number;
-}
+import type { StoredMessage } from "./stored_message.ts";
 
 /**
  * One event's stream in memory: messages numbered from 1, ids dropped as

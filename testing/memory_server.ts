@@ -10,9 +10,10 @@ import { MemoryActorsConnection } from "./_memory_actors.ts";
 import { MemoryEventsConnection } from "./_memory_events.ts";
 import { MemoryFireLog, MemoryFleetStore, MemoryScheduleBucket, MemoryScheduleStore } from "./_memory_schedules.ts";
 import type { SchedulesBackendConnection } from "../src/schedules/stores.ts";
-import type { MemoryStream, StoredMessage } from "./_memory_stream.ts";
+import type { MemoryStream } from "./_memory_stream.ts";
+import type { StoredMessage } from "./stored_message.ts";
 
-export type { StoredMessage } from "./_memory_stream.ts";
+export type { StoredMessage } from "./stored_message.ts";
 
 /**
  * A NATS server with JetStream, in memory, for tests: pass it to

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { Clock, type TickReport } from "../src/clock/clock.ts";
+import { Clock } from "../src/clock/clock.ts";
+import type { TickReport } from "../src/clock/tick_report.ts";
 import { Event } from "../src/events/event.ts";
 import { FakeTime } from "../testing/fake_time.ts";
 import { MemoryPublisher } from "../testing/memory_publisher.ts";

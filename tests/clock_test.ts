@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { Clock, type RunOptions, type TickReport } from "../src/clock/clock.ts";
+import { Clock, type RunOptions } from "../src/clock/clock.ts";
+import type { TickReport } from "../src/clock/tick_report.ts";
 import { Event } from "../src/events/event.ts";
 import { ErrorCode, WalnatsError } from "../src/errors.ts";
 import type { Publisher, PublishResult, TickMessage } from "../src/events/publisher.ts";

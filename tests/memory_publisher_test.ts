@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { TickMessage } from "../src/events/publisher.ts";
-import { CLOCK_HEADER, TICK_HEADER } from "../src/events/tick.ts";
+import { CLOCK_HEADER, TICK_HEADER } from "../src/events/_headers.ts";
 import { MemoryPublisher } from "../testing/memory_publisher.ts";
 
 const T0 = Date.parse("2026-11-26T16:15:00Z");

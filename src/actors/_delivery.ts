@@ -6,12 +6,10 @@
  * @module
  */
 import { CANCELLED } from "../_async.ts";
-import { DELAY_HEADER, NOT_BEFORE_HEADER } from "../events/_headers.ts";
+import { DELAY_HEADER, NOT_BEFORE_HEADER, SCHEDULE_HEADER, TICK_HEADER } from "../events/_headers.ts";
 import type { Actor, JobContext, JobEvent } from "./actor.ts";
 import type { TimeSource } from "../core/time_source.ts";
 import { messageOf } from "../errors.ts";
-import { SCHEDULE_HEADER } from "../schedules/_fire.ts";
-import { TICK_HEADER } from "../events/tick.ts";
 
 /** The longest nak of a message that is not due yet; it is checked again then. */
 const MAX_DELAY_NAK_MS = 3600_000;

@@ -8,7 +8,7 @@ import { type Retried, retryUntil } from "./_retry_until.ts";
 import type { Publisher, PublishResult, TickMessage } from "../events/publisher.ts";
 import { type BoundedSchedule, catchUpTicks, type DueTicks } from "../core/schedule.ts";
 import type { TimeSource } from "../core/time_source.ts";
-import type { TickReport } from "./clock.ts";
+import type { TickReport } from "./tick_report.ts";
 
 /** What the ticks go out for: a clock, or one schedule of a worker. */
 export interface TickSource {

@@ -32,6 +32,14 @@ export function validateMeta(
   return Object.freeze({ ...meta });
 }
 
+/** The header that carries a tick's (or a fire's) scheduled instant in epoch milliseconds. */
+export const TICK_HEADER = "Walnats-Tick";
+/** The header that names the clock run (or the schedules worker) that stored a tick. */
+export const CLOCK_HEADER = "Walnats-Clock";
+/** The header, `true`, of a tick emitted late, when a clock caught up after an outage (or a backfilled fire). */
+export const LATE_HEADER = "Walnats-Late";
+/** The header naming the schedule a fire belongs to. */
+export const SCHEDULE_HEADER = "Walnats-Schedule";
 /** The header of a delayed event: the epoch ms before which no actor handles it. */
 export const NOT_BEFORE_HEADER = "Walnats-Not-Before";
 /**

@@ -4,7 +4,7 @@
  * message's tick is not stored again.
  */
 import type { PublishResult, TickMessage } from "./publisher.ts";
-import { CLOCK_HEADER, TICK_HEADER } from "./tick.ts";
+import { CLOCK_HEADER, TICK_HEADER } from "./_headers.ts";
 
 /** The last message stored on a subject, as the tick ledger reads it. */
 export interface LedgerEntry {

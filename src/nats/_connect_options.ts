@@ -8,7 +8,7 @@
  * @module
  */
 import { describe } from "../_describe.ts";
-import type { ConnectOptions, TlsOptions } from "./connect.ts";
+import type { ConnectOptions, TlsOptions } from "./connect_options.ts";
 
 /** Milliseconds to wait for the first connection when `timeoutMs` is not given. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;

@@ -12,7 +12,7 @@ import { scheduleFireSubjects } from "../schedules/_fire.ts";
 import { ErrorCode, messageOf, streamNotFound, streamTimedOut, streamUnavailable, WalnatsError } from "../errors.ts";
 import type { PublishResult, TickMessage } from "../events/publisher.ts";
 import type { FireLog, StoredFire } from "../schedules/stores.ts";
-import { LATE_HEADER, TICK_HEADER } from "../events/tick.ts";
+import { LATE_HEADER, TICK_HEADER } from "../events/_headers.ts";
 import type { NatsLink } from "./_link.ts";
 import { streamFailure } from "./_api_errors.ts";
 

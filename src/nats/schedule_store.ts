@@ -26,7 +26,7 @@ import type {
   ScheduleStore,
   StoredSchedule,
 } from "../schedules/stores.ts";
-import { LATE_HEADER, TICK_HEADER } from "../events/tick.ts";
+import { LATE_HEADER, TICK_HEADER } from "../events/_headers.ts";
 import type { NatsLink } from "./_link.ts";
 import { askInfo, infoVerdict, isApiError, streamFailure } from "./_api_errors.ts";
 import { NatsEventsConnection } from "./events_connection.ts";

@@ -7,7 +7,7 @@ import { recordPayload, type ScheduleRecord } from "./_schedule_record.ts";
 import { streamOf } from "../events/event.ts";
 import type { TickMessage } from "../events/publisher.ts";
 import { formatInstant } from "../events/serializer.ts";
-import { CLOCK_HEADER, LATE_HEADER, TICK_HEADER } from "../events/tick.ts";
+import { CLOCK_HEADER, LATE_HEADER, SCHEDULE_HEADER, TICK_HEADER } from "../events/_headers.ts";
 
 /** The first token of every schedule's subject. */
 const FIRE_PREFIX = "walnats-schedule";
@@ -17,8 +17,6 @@ const FIRE_PREFIX = "walnats-schedule";
  * `from`, a catch-up from the last scheduled fire).
  */
 export const MAX_CLOCK_SKEW_MS = 60_000;
-/** The header naming the schedule a fire belongs to. */
-export const SCHEDULE_HEADER = "Walnats-Schedule";
 
 /**
  * The subject of a schedule's scheduled fires: `walnats-schedule.<stream>.<id>.tick`.

@@ -25,7 +25,7 @@ import { FleetView } from "./_fleet.ts";
 import { MinHeap } from "./_min_heap.ts";
 import { keyHash, type Members, ownerOf } from "./_rendezvous.ts";
 import { ONE_OFF_WINDOW_MS, readableRecord, scheduleOf, type ScheduleRecord } from "./_schedule_record.ts";
-import type { TickReport } from "../clock/clock.ts";
+import type { TickReport } from "../clock/tick_report.ts";
 import { ErrorCode, isWalnatsError } from "../errors.ts";
 import type { Event } from "../events/event.ts";
 import type { Publisher } from "../events/publisher.ts";
