@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { encodeRecord, type ScheduleOptions, scheduleRecord } from "../src/schedules/_schedule_record.ts";
+import { encodeRecord, scheduleRecord } from "../src/schedules/_schedule_record.ts";
+import type { ScheduleOptions } from "../src/schedules/schedule_types.ts";
 import type { ScheduleStore } from "../src/schedules/stores.ts";
 import { Clock, Event, Events } from "../mod.ts";
 import { preciseNow } from "./_stats.ts";

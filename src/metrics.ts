@@ -45,7 +45,7 @@ import { describe } from "./_describe.ts";
 import type { JobEvent } from "./actors/actor.ts";
 import type { MissedReason, TickReport } from "./clock/tick_report.ts";
 import type { ConnectionStatus } from "./events/connection_status.ts";
-import type { AppliedChange, FireReport, ResourceReport } from "./schedules/_schedule_runner.ts";
+import type { AppliedChange, FireReport, ResourceReport } from "./schedules/schedule_types.ts";
 
 /** Upper bounds of the tick lag buckets, in seconds: milliseconds on a healthy server, up to a minute. */
 const LAG_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];

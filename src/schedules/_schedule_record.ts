@@ -11,7 +11,7 @@ import { CronSchedule } from "../core/cron_schedule.ts";
 import { Event } from "../events/event.ts";
 import { messageOf } from "../errors.ts";
 import { BoundedSchedule, PeriodSchedule, type Schedule } from "../core/schedule.ts";
-import type { Payload, Schema } from "../events/serializer.ts";
+import type { ScheduleOptions } from "./schedule_types.ts";
 
 /** A schedule's id: 1 to 128 letters, digits, `-` or `_` (it is a token of a NATS subject and a KV key). */
 const ID_RULE = /^[A-Za-z0-9_-]{1,128}$/;
@@ -28,32 +28,6 @@ const VERSION = 1 as const;
  * schedule, as it would without sharing).
  */
 const MAX_SHARED = 1_000;
-
-/** The options of a schedule: see `SchedulesConnection.upsert()`. */
-export interface ScheduleOptions<S extends Schema = Schema> {
-  /** The event every fire is a message of; one of the events given to `Schedules`. */
-  event: Event<S>;
-  /** Seconds between fires (ms resolution), at the instants `k * period` since the epoch. One of `period`, `cron`, `at`. */
-  period?: number;
-  /** A cron expression (5 fields, or 6 with seconds first). One of `period`, `cron`, `at`. */
-  cron?: string;
-  /** The IANA time zone of `cron`, default `UTC`. */
-  timezone?: string;
-  /** One fire at this instant, which must not be past. One of `period`, `cron`, `at`. */
-  at?: Date;
-  /** The payload of every fire; not for a `Date` event, whose payload is the fire's instant. */
-  value?: Payload<S>;
-  /** No fire before this instant. */
-  startAt?: Date;
-  /** No fire after this instant. */
-  stopAt?: Date;
-  /** The schedule ends after this many ticks, counted from `startAt` or from the upsert (missed ones count). */
-  maxTicks?: number;
-  /** After an outage or a pause, fire up to this many of the most recent missed ticks, late. Default 0. */
-  catchUp?: number;
-  /** Headers of every fire, copied verbatim. Names must not start with `Nats-` or `Walnats-`. */
-  meta?: Record<string, string>;
-}
 
 /** The record of one schedule, as stored (instants as ISO 8601 text). */
 export interface ScheduleRecord {

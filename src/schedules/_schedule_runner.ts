@@ -25,7 +25,7 @@ import { FleetView } from "./_fleet.ts";
 import { MinHeap } from "./_min_heap.ts";
 import { keyHash, type Members, ownerOf } from "./_rendezvous.ts";
 import { ONE_OFF_WINDOW_MS, readableRecord, scheduleOf, type ScheduleRecord } from "./_schedule_record.ts";
-import type { TickReport } from "../clock/tick_report.ts";
+import type { AppliedChange, FireReport, ResourceReport } from "./schedule_types.ts";
 import { ErrorCode, isWalnatsError } from "../errors.ts";
 import type { Event } from "../events/event.ts";
 import type { Publisher } from "../events/publisher.ts";
@@ -46,12 +46,6 @@ const MAX_SLEEP_MS = 30_000;
  * pipelined publishes.
  */
 const MAX_FIRES_IN_FLIGHT = 256;
-
-/** The outcome of one fire a worker attempted: a clock's {@link TickReport} and the schedule's id. */
-export interface FireReport extends TickReport {
-  /** The schedule's id. */
-  schedule: string;
-}
 
 /** One schedule the worker knows. */
 interface Entry {
@@ -101,31 +95,6 @@ export interface RunnerSetup {
 const SCHEDULES_RESOURCE = "KV_walnats-schedules";
 /** While the schedules' bucket is missing, how often the worker tries to watch it again, and says it is missing. */
 const MISSING_RETRY_MS = 1_000;
-
-/**
- * A resource a worker needs, found missing or made again, as `run({ onResource })` tells it.
- *
- * - `missing`: the schedules' bucket (`resource`: `KV_walnats-schedules`) was deleted while the worker
- *   watched it; `error` is a `WalnatsError` `STREAM_NOT_FOUND` naming it. The worker fires nothing (it cannot
- *   know which schedules still stand) and says so every second until `register()` makes the bucket again,
- *   which it then reads from its start. It is the user's: the worker does not make it (an empty bucket would
- *   read as every schedule deleted).
- * - `recreated`: the fleet's bucket (`resource`: `KV_walnats-workers`), the library's own, was found deleted
- *   at a beat and made again.
- */
-export type ResourceReport =
-  | { readonly type: "missing"; readonly resource: string; readonly error: unknown }
-  | { readonly type: "recreated"; readonly resource: string };
-
-/** A change a worker applied, as `run({ onChange })` tells it. */
-export interface AppliedChange {
-  /** The schedule's id. */
-  readonly id: string;
-  /** `put`: created, changed, paused or resumed; `delete`: deleted. */
-  readonly kind: "put" | "delete";
-  /** The store's revision of the schedule after the change; 0 for a delete. */
-  readonly revision: number;
-}
 
 /** One run of a worker; see the module's documentation. */
 export class ScheduleRunner {

@@ -9,12 +9,12 @@ import {
   readableRecord,
   recordPayload,
   scheduleOf,
-  type ScheduleOptions,
   type ScheduleRecord,
   scheduleRecord,
   specScheduleOf,
 } from "./_schedule_record.ts";
-import { type AppliedChange, type FireReport, type ResourceReport, ScheduleRunner } from "./_schedule_runner.ts";
+import { ScheduleRunner } from "./_schedule_runner.ts";
+import type { AppliedChange, FireReport, ResourceReport, ScheduleOptions } from "./schedule_types.ts";
 import { ErrorCode, WalnatsError } from "../errors.ts";
 import { type Event, streamOf } from "../events/event.ts";
 import type { EventsConnection } from "../events/events_connection.ts";

@@ -1,0 +1,66 @@
+/**
+ * The public types of schedules as data that more than one module of `src/schedules/` uses: a schedule's
+ * options, and what a worker's `run()` tells. The connection (`schedules_connection.ts`) holds the others.
+ *
+ * @module
+ */
+import type { TickReport } from "../clock/tick_report.ts";
+import type { Event } from "../events/event.ts";
+import type { Payload, Schema } from "../events/serializer.ts";
+
+/** The options of a schedule: see `SchedulesConnection.upsert()`. */
+export interface ScheduleOptions<S extends Schema = Schema> {
+  /** The event every fire is a message of; one of the events given to `Schedules`. */
+  event: Event<S>;
+  /** Seconds between fires (ms resolution), at the instants `k * period` since the epoch. One of `period`, `cron`, `at`. */
+  period?: number;
+  /** A cron expression (5 fields, or 6 with seconds first). One of `period`, `cron`, `at`. */
+  cron?: string;
+  /** The IANA time zone of `cron`, default `UTC`. */
+  timezone?: string;
+  /** One fire at this instant, which must not be past. One of `period`, `cron`, `at`. */
+  at?: Date;
+  /** The payload of every fire; not for a `Date` event, whose payload is the fire's instant. */
+  value?: Payload<S>;
+  /** No fire before this instant. */
+  startAt?: Date;
+  /** No fire after this instant. */
+  stopAt?: Date;
+  /** The schedule ends after this many ticks, counted from `startAt` or from the upsert (missed ones count). */
+  maxTicks?: number;
+  /** After an outage or a pause, fire up to this many of the most recent missed ticks, late. Default 0. */
+  catchUp?: number;
+  /** Headers of every fire, copied verbatim. Names must not start with `Nats-` or `Walnats-`. */
+  meta?: Record<string, string>;
+}
+
+/** The outcome of one fire a worker attempted: a clock's {@link TickReport} and the schedule's id. */
+export interface FireReport extends TickReport {
+  /** The schedule's id. */
+  schedule: string;
+}
+
+/**
+ * A resource a worker needs, found missing or made again, as `run({ onResource })` tells it.
+ *
+ * - `missing`: the schedules' bucket (`resource`: `KV_walnats-schedules`) was deleted while the worker
+ *   watched it; `error` is a `WalnatsError` `STREAM_NOT_FOUND` naming it. The worker fires nothing (it cannot
+ *   know which schedules still stand) and says so every second until `register()` makes the bucket again,
+ *   which it then reads from its start. It is the user's: the worker does not make it (an empty bucket would
+ *   read as every schedule deleted).
+ * - `recreated`: the fleet's bucket (`resource`: `KV_walnats-workers`), the library's own, was found deleted
+ *   at a beat and made again.
+ */
+export type ResourceReport =
+  | { readonly type: "missing"; readonly resource: string; readonly error: unknown }
+  | { readonly type: "recreated"; readonly resource: string };
+
+/** A change a worker applied, as `run({ onChange })` tells it. */
+export interface AppliedChange {
+  /** The schedule's id. */
+  readonly id: string;
+  /** `put`: created, changed, paused or resumed; `delete`: deleted. */
+  readonly kind: "put" | "delete";
+  /** The store's revision of the schedule after the change; 0 for a delete. */
+  readonly revision: number;
+}
