@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { FakeTime, MemoryServer } from "../testing/mod.ts";
 import { main as runMain } from "../cli/main.ts";
-import { main, parseSchedulesArgs, type SchedulesConnector } from "../cli/schedules.ts";
+import { parseSchedulesArgs } from "../cli/_schedules_args.ts";
+import { main, type SchedulesConnector } from "../cli/schedules.ts";
 import { runToEnd, SCHEDULES_CLI } from "./_cli.ts";
 
 const SERVER = ["--server", "nats://127.0.0.1:4222"];
