@@ -1,6 +1,7 @@
 /**
  * Starts a throwaway `nats-server` child process: the CLI's embedded server
- * (when the user gives no server URL) and the integration tests' server.
+ * (when the user gives no server URL). The integration tests' server extends
+ * it with restarts and kills (tests/_nats_server_supervisor.ts).
  *
  * Internal module (leading underscore): not part of the published API.
  *
@@ -79,22 +80,6 @@ export interface NatsServerOptions {
   detached?: boolean;
 }
 
-/** Signals accepted by {@linkcode NatsServer.restart}. */
-export type NatsServerRestartSignal = "SIGTERM" | "SIGKILL";
-
-/** Options for {@linkcode NatsServer.restart}. */
-export interface NatsServerRestartOptions {
-  /** How to stop the running process. Default: `"SIGTERM"` (then SIGKILL after 5 s). */
-  signal?: NatsServerRestartSignal;
-  /**
-   * Milliseconds to stay down between the old process's exit and the new
-   * one's start: an outage of at least this long. Default: 0.
-   */
-  downMs?: number;
-  /** Whether the server starts again with an empty store (what it stored is gone, as on a new machine). Default: false. */
-  emptyStore?: boolean;
-}
-
 /** One running `nats-server` process and its output drains. */
 interface Proc {
   child: Deno.ChildProcess;
@@ -106,7 +91,8 @@ interface Proc {
   exited: boolean;
 }
 
-interface Config {
+/** What {@linkcode NatsServerProcess} runs: {@linkcode NatsServerOptions} with their defaults. */
+export interface NatsServerConfig {
   binary: string;
   port: number;
   jetstream: boolean;
@@ -127,10 +113,10 @@ interface Config {
 export interface NatsServer extends AsyncDisposable {
   /** Client URL, `nats://127.0.0.1:PORT`. */
   readonly url: string;
-  /** TCP port for clients on 127.0.0.1 (unchanged by restarts). */
+  /** TCP port for clients on 127.0.0.1 (unchanged by a test's restarts). */
   readonly port: number;
   /**
-   * JetStream store directory (unchanged by restarts); `undefined` when
+   * JetStream store directory (unchanged by a test's restarts); `undefined` when
    * JetStream is off.
    */
   readonly storeDir: string | undefined;
@@ -147,25 +133,16 @@ export interface NatsServer extends AsyncDisposable {
    * {@linkcode startNatsServer} created it. Idempotent.
    */
   stop(): Promise<void>;
-  /**
-   * Stops the process with `signal` (default `"SIGTERM"`, then SIGKILL
-   * after 5 s), waits `downMs` (default 0), and starts it again on the same
-   * port with the same store directory; resolves once it accepts clients
-   * again (at most 10 s after the start). Rejects after
-   * {@linkcode NatsServer.stop}.
-   */
-  restart(options?: NatsServerRestartOptions): Promise<void>;
-  /**
-   * Sends `signal` (default `"SIGTERM"`) to the current process; does not
-   * wait or restart. Throws if no process is running.
-   */
-  kill(signal?: Deno.Signal): void;
   /** Same as {@linkcode NatsServer.stop}. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-class NatsServerProcess implements NatsServer {
-  #config: Config;
+/**
+ * The process behind a {@linkcode NatsServer}; tests extend it with restarts
+ * and kills, so the steps they are made of are protected.
+ */
+export class NatsServerProcess implements NatsServer {
+  protected readonly config: NatsServerConfig;
   #proc: Proc | undefined;
   #pid = 0;
   #outputHead: string[] = [];
@@ -173,17 +150,17 @@ class NatsServerProcess implements NatsServer {
   #outputSkipped = 0;
   #closed = false;
   #stopped: Promise<void> | undefined;
-  /** Serializes stop/restart. */
+  /** Serializes stop and a test's restarts. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(config: Config) {
-    this.#config = config;
+  constructor(config: NatsServerConfig) {
+    this.config = config;
   }
 
   /** Spawns the first process; removes an owned store dir on failure. */
   async start(): Promise<void> {
     try {
-      await this.#spawnAndWaitReady();
+      await this.spawnAndWaitReady();
     } catch (error) {
       await this.#removeOwnedStoreDir();
       throw error;
@@ -191,15 +168,15 @@ class NatsServerProcess implements NatsServer {
   }
 
   get url(): string {
-    return `nats://127.0.0.1:${this.#config.port}`;
+    return `nats://127.0.0.1:${this.config.port}`;
   }
 
   get port(): number {
-    return this.#config.port;
+    return this.config.port;
   }
 
   get storeDir(): string | undefined {
-    return this.#config.storeDir;
+    return this.config.storeDir;
   }
 
   get pid(): number {
@@ -216,45 +193,29 @@ class NatsServerProcess implements NatsServer {
 
   stop(): Promise<void> {
     this.#closed = true;
-    return this.#stopped ??= this.#serial(async () => {
-      await this.#terminate("SIGTERM");
+    return this.#stopped ??= this.serial(async () => {
+      await this.terminate("SIGTERM");
       await this.#removeOwnedStoreDir();
     });
   }
 
-  restart(options: NatsServerRestartOptions = {}): Promise<void> {
-    if (this.#closed) {
-      return Promise.reject(new Error("NATS server was stopped"));
-    }
-    const { signal = "SIGTERM", downMs = 0, emptyStore = false } = options;
-    if (!(Number.isFinite(downMs) && downMs >= 0)) {
-      return Promise.reject(new RangeError(`'downMs' must be a finite number >= 0, got ${downMs}`));
-    }
-    return this.#serial(async () => {
-      await this.#terminate(signal);
-      const { storeDir } = this.#config;
-      if (emptyStore && storeDir !== undefined) {
-        await Deno.remove(storeDir, { recursive: true });
-        await Deno.mkdir(storeDir);
-      }
-      if (downMs > 0) await delay(downMs);
-      await this.#spawnAndWaitReady();
-    });
+  /** Whether {@linkcode NatsServer.stop} was called. */
+  protected get closed(): boolean {
+    return this.#closed;
   }
 
-  kill(signal: Deno.Signal = "SIGTERM"): void {
+  /** The current process, `undefined` when none is running. */
+  protected get running(): Deno.ChildProcess | undefined {
     const proc = this.#proc;
-    if (proc === undefined || proc.exited) {
-      throw new Error("NATS server process is not running");
-    }
-    proc.child.kill(signal);
+    return proc === undefined || proc.exited ? undefined : proc.child;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
 
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` after every stop or restart queued before it. */
+  protected serial<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.#queue.then(fn);
     this.#queue = result.catch(() => {});
     return result;
@@ -273,7 +234,7 @@ class NatsServerProcess implements NatsServer {
   }
 
   #spawn(): Proc {
-    const c = this.#config;
+    const c = this.config;
     const args = ["-a", "127.0.0.1", "-p", String(c.port), "-n", c.serverName];
     if (c.jetstream && c.storeDir !== undefined) {
       args.push("-js", "-sd", c.storeDir);
@@ -322,7 +283,8 @@ class NatsServerProcess implements NatsServer {
     }
   }
 
-  async #spawnAndWaitReady(): Promise<void> {
+  /** Starts a process and waits until it accepts clients (at most 10 s). */
+  protected async spawnAndWaitReady(): Promise<void> {
     this.#outputHead = [];
     this.#output = [];
     this.#outputSkipped = 0;
@@ -331,20 +293,20 @@ class NatsServerProcess implements NatsServer {
     while (true) {
       if (proc.exited) {
         const { code, signal } = await proc.status;
-        await this.#terminate("SIGKILL");
+        await this.terminate("SIGKILL");
         throw this.#startError(
           `exited before becoming ready (code ${code}${signal ? `, signal ${signal}` : ""})`,
         );
       }
       const left = deadline - Date.now();
       if (left <= 0) {
-        await this.#terminate("SIGKILL");
+        await this.terminate("SIGKILL");
         throw this.#startError(
           `was not ready after ${READY_TIMEOUT_MS} ms`,
         );
       }
       const info = await probeInfo(
-        this.#config.port,
+        this.config.port,
         Math.min(left, PROBE_READ_TIMEOUT_MS),
       );
       if (info !== undefined && this.#isOurs(info)) return;
@@ -363,14 +325,14 @@ class NatsServerProcess implements NatsServer {
    * server name check rejects some other process that holds the port.
    */
   #isOurs(info: Record<string, unknown>): boolean {
-    const c = this.#config;
+    const c = this.config;
     if (c.checkName && info["server_name"] !== c.serverName) return false;
     if (c.jetstream && info["jetstream"] !== true) return false;
     return true;
   }
 
   #startError(what: string): Error {
-    const c = this.#config;
+    const c = this.config;
     const output = this.output;
     const tail = output.length > 0 ? `\nOutput:\n${output.join("\n")}` : "\n(no output)";
     return new Error(
@@ -379,7 +341,7 @@ class NatsServerProcess implements NatsServer {
   }
 
   /** Signals the current process, waits for exit and for its output. */
-  async #terminate(signal: NatsServerRestartSignal): Promise<void> {
+  protected async terminate(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
     const proc = this.#proc;
     if (proc === undefined) return;
     // The watchdog goes first: it must never signal the server's pid once that may belong to another process.
@@ -408,7 +370,7 @@ class NatsServerProcess implements NatsServer {
   }
 
   async #removeOwnedStoreDir(): Promise<void> {
-    const c = this.#config;
+    const c = this.config;
     if (!c.ownsStoreDir || c.storeDir === undefined) return;
     try {
       await Deno.remove(c.storeDir, { recursive: true });
@@ -429,6 +391,13 @@ class NatsServerProcess implements NatsServer {
 export async function startNatsServer(
   options: NatsServerOptions = {},
 ): Promise<NatsServer> {
+  const server = new NatsServerProcess(await natsServerConfig(options));
+  await server.start();
+  return server;
+}
+
+/** The configuration of `options`: a free port and a new store directory unless given. */
+export async function natsServerConfig(options: NatsServerOptions): Promise<NatsServerConfig> {
   const jetstream = options.jetstream ?? true;
   const args = options.args ?? [];
   const port = options.port ?? freeLoopbackPort();
@@ -438,7 +407,7 @@ export async function startNatsServer(
     storeDir = await Deno.makeTempDir({ prefix: "walnats-clock-nats-" });
     ownsStoreDir = true;
   }
-  const server = new NatsServerProcess({
+  return {
     binary: options.binary ?? "nats-server",
     port,
     jetstream,
@@ -448,9 +417,7 @@ export async function startNatsServer(
     checkName: !args.some((a) => /^--?(n|name|server_name)(=|$)/.test(a)),
     args,
     detached: options.detached ?? false,
-  });
-  await server.start();
-  return server;
+  };
 }
 
 /**

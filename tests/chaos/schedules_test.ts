@@ -8,7 +8,7 @@
  * (`chaos:`), for the README.
  */
 import assert from "node:assert/strict";
-import { startNatsServer } from "../../cli/_nats_server.ts";
+import { startNatsServer } from "../_nats_server_supervisor.ts";
 import { delay } from "../../src/_async.ts";
 import { Event, Schedules } from "../../mod.ts";
 import { waitUntil } from "../_wait.ts";

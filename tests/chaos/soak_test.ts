@@ -10,7 +10,7 @@
  * one line of figures (`chaos:`), for the README.
  */
 import assert from "node:assert/strict";
-import { startNatsServer } from "../../cli/_nats_server.ts";
+import { startNatsServer } from "../_nats_server_supervisor.ts";
 import { delay } from "../../src/_async.ts";
 import { settled, waitUntil } from "../_wait.ts";
 import { allReady, type ClockProcess, killAll, startClock, stopClock, untilPhase } from "../nats/_clocks.ts";

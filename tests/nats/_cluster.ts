@@ -6,7 +6,7 @@
  */
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { type NatsServer, startNatsServer } from "../../cli/_nats_server.ts";
+import { type NatsServer, startNatsServer } from "../_nats_server_supervisor.ts";
 import { waitUntil } from "../_wait.ts";
 
 /** The three servers, by server name (`n1`, `n2`, `n3`); stopped by `await using`. */

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
-import { startNatsServer } from "../../cli/_nats_server.ts";
+import { startNatsServer } from "../_nats_server_supervisor.ts";
 import { delay } from "../../src/_async.ts";
 import { Actor, Actors, Event, Events, type JobEvent } from "../../mod.ts";
 import { waitUntil } from "../_wait.ts";

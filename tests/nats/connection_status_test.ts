@@ -1,7 +1,7 @@
 /** `status()` of the NATS connections: disconnects and reconnects while a real nats-server restarts. */
 import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
-import { startNatsServer } from "../../cli/_nats_server.ts";
+import { startNatsServer } from "../_nats_server_supervisor.ts";
 import { Actors, type ConnectionStatus, Events } from "../../mod.ts";
 import { settled, waitUntil } from "../_wait.ts";
 

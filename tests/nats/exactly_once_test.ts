@@ -7,7 +7,7 @@
  * every message of the event's stream by sequence.
  */
 import assert from "node:assert/strict";
-import { startNatsServer } from "../../cli/_nats_server.ts";
+import { startNatsServer } from "../_nats_server_supervisor.ts";
 import { delay } from "../../src/_async.ts";
 import { Event, Events, type EventsConnection } from "../../mod.ts";
 import {

@@ -4,7 +4,7 @@
  * the beat times the server stamped.
  */
 import assert from "node:assert/strict";
-import { startNatsServer } from "../../cli/_nats_server.ts";
+import { startNatsServer } from "../_nats_server_supervisor.ts";
 import { delay } from "../../src/_async.ts";
 import { waitUntil } from "../_wait.ts";
 import { dialOrAdopt } from "../../src/nats/connect.ts";

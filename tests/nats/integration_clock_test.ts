@@ -3,7 +3,7 @@
  * a server outage across a tick, stopping, and burst.
  */
 import assert from "node:assert/strict";
-import { startNatsServer } from "../../cli/_nats_server.ts";
+import { startNatsServer } from "../_nats_server_supervisor.ts";
 import { delay } from "../../src/_async.ts";
 import { Clock, Event, Events, systemTime, type TickReport, type TimeSource } from "../../mod.ts";
 import { settled, waitUntil } from "../_wait.ts";

@@ -7,7 +7,7 @@ import { delay } from "../../src/_async.ts";
 import { jetstream, jetstreamManager, StorageType, type StreamConfig } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { type NatsServer, startNatsServer } from "../../cli/_nats_server.ts";
+import { type NatsServer, startNatsServer } from "../_nats_server_supervisor.ts";
 import { Kvm } from "@nats-io/kv";
 import {
   ErrorCode,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startNatsServer } from "../../cli/_nats_server.ts";
+import { startNatsServer } from "../_nats_server_supervisor.ts";
 import { waitUntil } from "../_wait.ts";
 import { processesWith } from "./_processes.ts";
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { jetstream } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { startNatsServer } from "../../cli/_nats_server.ts";
+import { startNatsServer } from "../_nats_server_supervisor.ts";
 import { tickMessage } from "../../src/events/tick.ts";
 import { delay } from "../../src/_async.ts";
 import { Clock, ErrorCode, Event, Events, isWalnatsError, type TickReport } from "../../mod.ts";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { type NatsServer, startNatsServer } from "../../cli/_nats_server.ts";
+import { type NatsServer, startNatsServer } from "../_nats_server_supervisor.ts";
 import { ErrorCode, Event, isWalnatsError } from "../../mod.ts";
 import { dialOrAdopt } from "../../src/nats/connect.ts";
 import { deleteTheConsumer } from "./_stream.ts";
