@@ -3,7 +3,7 @@ import type { TickMessage } from "./publisher.ts";
 import { tickId } from "../core/schedule.ts";
 import { CLOCK_HEADER, LATE_HEADER, TICK_HEADER } from "./_headers.ts";
 
-/** Builds the message of one tick, as DESIGN.md's wire format says. */
+/** Builds the message of one tick, as README's "The tick on the wire" says. */
 export function tickMessage(
   event: Event<DateConstructor>,
   tickMs: number,
