@@ -15,14 +15,14 @@
  * @module
  */
 export { Actor } from "./src/actors/actor.ts";
-export { Actors } from "./src/actors.ts";
+export { Actors } from "./src/connect.ts";
 export { Clock } from "./src/clock/clock.ts";
 export { ConsumerConflictError, ErrorCode, isWalnatsError, StreamConflictError, WalnatsError } from "./src/errors.ts";
 export { Event } from "./src/events/event.ts";
-export { Events } from "./src/events.ts";
+export { Events } from "./src/connect.ts";
 export { filterTime } from "./src/core/filter_time.ts";
 export { formatInstant } from "./src/events/serializer.ts";
-export { Schedules } from "./src/schedules.ts";
+export { Schedules } from "./src/connect.ts";
 export { SchedulesConnection } from "./src/schedules/schedules_connection.ts";
 export { systemTime } from "./src/core/time_source.ts";
 

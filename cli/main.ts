@@ -29,8 +29,8 @@ import { Clock } from "../src/clock/clock.ts";
 import type { TickReport } from "../src/clock/tick_report.ts";
 import { messageOf, WalnatsError } from "../src/errors.ts";
 import { Event } from "../src/events/event.ts";
-import { Events } from "../src/events.ts";
-import { Schedules } from "../src/schedules.ts";
+import { Events } from "../src/connect.ts";
+import { Schedules } from "../src/connect.ts";
 import { Metrics, type StatusSource } from "../src/metrics.ts";
 import type { FireReport, ResourceReport } from "../src/schedules/schedules_connection.ts";
 import {

@@ -24,7 +24,7 @@ import { WalnatsError } from "../src/errors.ts";
 import { Event } from "../src/events/event.ts";
 import { redact, resolveConnectOptions } from "../src/nats/_connect_options.ts";
 import type { ConnectOptions } from "../src/nats/connect_options.ts";
-import { Schedules } from "../src/schedules.ts";
+import { Schedules } from "../src/connect.ts";
 import type { ScheduleDescription, SchedulesConnection } from "../src/schedules/schedules_connection.ts";
 import { formatInstant } from "../src/events/serializer.ts";
 import { flagErrorText } from "./_flag_errors.ts";
