@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { BoundedSchedule, catchUpTicks, dueTicks, PeriodSchedule, tickId } from "../src/core/schedule.ts";
+import {
+  BoundedSchedule,
+  catchUpTicks,
+  dueTicks,
+  gainedFrom,
+  PeriodSchedule,
+  planFrom,
+  tickId,
+} from "../src/core/schedule.ts";
+import { CronSchedule } from "../src/core/cron_schedule.ts";
 
 const T0 = Date.parse("2026-11-26T16:15:00Z");
 /** Instants that hit, straddle and miss tick boundaries for the periods below. */
@@ -73,6 +82,45 @@ Deno.test("BoundedSchedule.next() starts at startAt and ends after stopAt; deadl
   assert.equal(bounded.next(T0 + 60_000), T0 + 120_000, "a tick at stopAt itself counts");
   assert.equal(bounded.next(T0 + 120_000), undefined);
   assert.equal(bounded.deadline(T0 + 120_000), T0 + 180_000);
+});
+
+Deno.test("BoundedSchedule.ticks() walks the ticks after an instant in order and ends at stopAt", () => {
+  const bounded = new BoundedSchedule(new PeriodSchedule(60_000), T0, T0 + 120_000);
+  assert.deepEqual([...bounded.ticks(-Infinity)], [T0, T0 + 60_000, T0 + 120_000]);
+  assert.deepEqual([...bounded.ticks(T0)], [T0 + 60_000, T0 + 120_000], "strictly after the instant");
+  assert.deepEqual([...bounded.ticks(T0 + 120_000)], []);
+  // An endless schedule: the walk goes as far as it is taken, and each step is next() of the one before.
+  const daily = new BoundedSchedule(new CronSchedule("30 2 * * *", "Europe/Berlin"));
+  const taken: number[] = [];
+  for (const tick of daily.ticks(Date.parse("2026-03-27T12:00:00Z"))) if (taken.push(tick) === 3) break;
+  assert.deepEqual(taken.map((tick) => new Date(tick).toISOString()), [
+    "2026-03-28T01:30:00.000Z",
+    "2026-03-29T01:00:00.000Z", // 02:30 does not exist on the spring-forward day: just after the gap (03:00 CEST)
+    "2026-03-30T00:30:00.000Z",
+  ]);
+});
+
+Deno.test("planFrom() plans a live upsert from the upsert while its first tick is due and in its window, else from now", () => {
+  const upsert = T0 - 10_000;
+  assert.equal(planFrom(MINUTE, upsert, T0 + 1_000), upsert, "the first tick (T0) came 1 s before the change arrived");
+  assert.equal(planFrom(MINUTE, upsert, T0 - 5_000), T0 - 5_000, "no tick due yet: from now");
+  assert.equal(planFrom(MINUTE, upsert, T0 + 60_000), T0 + 60_000, "T0's window closed: from now");
+});
+
+Deno.test("gainedFrom() plans a gained schedule so that its next fire is its latest tick since then, or its next tick", () => {
+  const firstFire = (schedule: BoundedSchedule, sinceMs: number, nowMs: number) =>
+    schedule.next(gainedFrom(schedule, sinceMs, nowMs));
+  // The latest tick in (since, now] is T0 + 60 s: it goes out at once, within its window.
+  assert.equal(firstFire(MINUTE, T0 - 1, T0 + 90_000), T0 + 60_000);
+  // However far back `since` is: the ticks before the latest were the former owner's.
+  assert.equal(firstFire(MINUTE, T0 - 3_600_000, T0 + 90_000), T0 + 60_000);
+  // No tick in (since, now]: its next tick after now.
+  assert.equal(firstFire(MINUTE, T0 + 1, T0 + 30_000), T0 + 60_000);
+  // A cron schedule: the same, walking its ticks.
+  const hourly = new BoundedSchedule(new CronSchedule("0 * * * *"));
+  const hour = Date.parse("2026-11-26T16:00:00Z");
+  assert.equal(firstFire(hourly, hour - 7_200_000 - 1, hour + 60_000), hour);
+  assert.equal(firstFire(hourly, hour + 1, hour + 60_000), hour + 3_600_000);
 });
 
 Deno.test("dueTicks() on time: only the planned tick, given up at the next one", () => {

@@ -185,12 +185,8 @@ export class Clock {
     }
     const fromMs = instantOf(from, "from", "Cannot preview ticks");
     const ticks: Date[] = [];
-    for (
-      let tick = this.#schedule.next(fromMs ?? NaN);
-      tick !== undefined && ticks.length < count;
-      tick = this.#schedule.next(tick)
-    ) {
-      ticks.push(new Date(tick));
+    for (const tick of this.#schedule.ticks(fromMs ?? NaN)) {
+      if (ticks.push(new Date(tick)) === count) break;
     }
     return ticks;
   }

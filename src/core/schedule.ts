@@ -63,6 +63,14 @@ export class BoundedSchedule {
     return tick > this.#stopMs ? undefined : tick;
   }
 
+  /**
+   * The ticks strictly after `afterMs` within the bounds, in order, until `stopAt`: the one walk over a
+   * schedule's ticks (a cron schedule can have no end; stop taking when you have what you need).
+   */
+  *ticks(afterMs: number): Generator<number, void, undefined> {
+    for (let tick = this.next(afterMs); tick !== undefined; tick = this.next(tick)) yield tick;
+  }
+
   /** The period of a periodic schedule, in milliseconds; `undefined` for any other. */
   get periodMs(): number | undefined {
     return this.#schedule instanceof PeriodSchedule ? this.#schedule.periodMs : undefined;
@@ -92,7 +100,8 @@ export interface DueTicks {
 export function dueTicks(schedule: BoundedSchedule, planned: number, nowMs: number): DueTicks {
   const overslept: number[] = [];
   let current = planned;
-  for (let due = schedule.next(current); due !== undefined && due <= nowMs; due = schedule.next(due)) {
+  for (const due of schedule.ticks(planned)) {
+    if (due > nowMs) break;
     overslept.push(current);
     current = due;
   }
@@ -115,9 +124,39 @@ export function catchUpTicks(
   // A periodic schedule starts the walk `max` ticks back: a 1 ms period idle for a month has billions of ticks.
   const periodMs = schedule.periodMs;
   const from = periodMs === undefined ? lastMs : Math.max(lastMs, currentMs - (max + 1) * periodMs);
-  for (let tick = schedule.next(from); tick !== undefined && tick < currentMs; tick = schedule.next(tick)) {
+  for (const tick of schedule.ticks(from)) {
+    if (tick >= currentMs) break;
     missed.push(tick);
     if (missed.length > max) missed.shift();
   }
   return missed;
+}
+
+/**
+ * Where a worker plans a schedule from after a live upsert: the upsert itself when its first tick is due and
+ * still in its window (the change reached the worker a little after that tick), so that the tick is fired,
+ * not skipped; else `nowMs`. (A tick already stored under the previous spec is a duplicate.)
+ */
+export function planFrom(schedule: BoundedSchedule, upsertMs: number, nowMs: number): number {
+  const first = schedule.next(upsertMs);
+  return first !== undefined && first <= nowMs && schedule.deadline(first) > nowMs ? upsertMs : nowMs;
+}
+
+/**
+ * Where a worker plans a schedule it gains from (the instant its next tick comes after): its latest tick in
+ * (`sinceMs`, `nowMs`], which the former owner may have dropped, goes out at once, within its window; the
+ * ticks before that one were the former owner's to fire or report. Its next tick after `nowMs` when it has
+ * none there.
+ */
+export function gainedFrom(schedule: BoundedSchedule, sinceMs: number, nowMs: number): number {
+  const periodMs = schedule.periodMs;
+  const from = periodMs === undefined ? sinceMs : Math.max(sinceMs, nowMs - periodMs);
+  let beforeLatest = from;
+  let latest: number | undefined;
+  for (const tick of schedule.ticks(from)) {
+    if (tick > nowMs) break;
+    if (latest !== undefined) beforeLatest = latest;
+    latest = tick;
+  }
+  return beforeLatest;
 }

@@ -311,13 +311,16 @@ class OneOffSchedule implements Schedule {
  * periodic one is counted in one step, a cron one tick by tick.
  */
 function lastTick(schedule: BoundedSchedule, count: number, periodMs: number | undefined): number | undefined {
-  let tick = schedule.next(-Infinity);
-  if (tick !== undefined && periodMs !== undefined) {
-    const last = tick + (count - 1) * periodMs;
+  const first = schedule.next(-Infinity);
+  if (first !== undefined && periodMs !== undefined) {
+    const last = first + (count - 1) * periodMs;
     return schedule.next(last - 1) === last ? last : undefined;
   }
-  for (let n = 1; tick !== undefined && n < count; n++) tick = schedule.next(tick);
-  return tick;
+  let n = 0;
+  for (const counted of schedule.ticks(-Infinity)) {
+    if (++n === count) return counted;
+  }
+  return undefined;
 }
 
 /** The payload of every fire, encoded by the event; none for a `Date` event. */

@@ -29,7 +29,7 @@ import type { AppliedChange, FireReport, ResourceReport } from "./schedule_types
 import { ErrorCode, isWalnatsError } from "../errors.ts";
 import type { Event } from "../events/event.ts";
 import type { Publisher } from "../events/publisher.ts";
-import { type BoundedSchedule, dueTicks } from "../core/schedule.ts";
+import { dueTicks, gainedFrom, planFrom } from "../core/schedule.ts";
 import type { FireLog, FleetStore, ScheduleChange, ScheduleStore } from "./stores.ts";
 import type { TimeSource } from "../core/time_source.ts";
 
@@ -443,34 +443,6 @@ async function manualTicks(
     if (fire.subject === subject && fire.tickMs !== undefined) ticks.add(fire.tickMs);
   }
   return ticks;
-}
-
-/**
- * Where a live upsert is planned from: the upsert itself when its first
- * tick is due and still in its window (the change reached this worker a
- * little after that tick), so that the tick is fired, not skipped; else
- * `nowMs`. (A tick already stored under the previous spec is a duplicate.)
- */
-function planFrom(schedule: BoundedSchedule, upsertMs: number, nowMs: number): number {
-  const first = schedule.next(upsertMs);
-  return first !== undefined && first <= nowMs && schedule.deadline(first) > nowMs ? upsertMs : nowMs;
-}
-
-/**
- * Where a worker plans a schedule it gains from (the instant its next tick comes after): its latest tick in
- * (`sinceMs`, `nowMs`], which the former owner may have dropped, goes out at once, within its window; the
- * ticks before that one were the former owner's to fire or report. Its next tick after `nowMs` when it has
- * none there.
- */
-function gainedFrom(schedule: BoundedSchedule, sinceMs: number, nowMs: number): number {
-  const periodMs = schedule.periodMs;
-  let from = periodMs === undefined ? sinceMs : Math.max(sinceMs, nowMs - periodMs);
-  for (let tick = schedule.next(from); tick !== undefined && tick <= nowMs; tick = schedule.next(tick)) {
-    const following = schedule.next(tick);
-    if (following === undefined || following > nowMs) break;
-    from = tick;
-  }
-  return from;
 }
 
 /** An empty heap of planned fires, the earliest first. */

@@ -678,8 +678,9 @@ export class SchedulesConnection implements AsyncDisposable {
 /** The first `count` ticks of `schedule` after `afterMs`. */
 function ticksAfter(schedule: BoundedSchedule, afterMs: number, count: number): number[] {
   const ticks: number[] = [];
-  for (let tick = schedule.next(afterMs); tick !== undefined && ticks.length < count; tick = schedule.next(tick)) {
-    ticks.push(tick);
+  if (count < 1) return ticks;
+  for (const tick of schedule.ticks(afterMs)) {
+    if (ticks.push(tick) === count) break;
   }
   return ticks;
 }
@@ -687,12 +688,8 @@ function ticksAfter(schedule: BoundedSchedule, afterMs: number, count: number): 
 /** The ticks of `schedule` from `fromMs` to `toMs`, both included; at most `limit + 1` of them. */
 function ticksBetween(schedule: BoundedSchedule, fromMs: number, toMs: number, limit: number): number[] {
   const ticks: number[] = [];
-  for (
-    let tick = schedule.next(fromMs - 1);
-    tick !== undefined && tick <= toMs && ticks.length <= limit;
-    tick = schedule.next(tick)
-  ) {
-    ticks.push(tick);
+  for (const tick of schedule.ticks(fromMs - 1)) {
+    if (tick > toMs || ticks.push(tick) > limit) break;
   }
   return ticks;
 }
