@@ -7,21 +7,32 @@
  */
 import assert from "node:assert/strict";
 import { type Delivery, handleDelivery } from "../src/actors/_delivery.ts";
-import { Actor, Event, type JobEvent } from "../mod.ts";
+import { Actor, type ActorOptions, Event, type JobContext, type JobEvent } from "../mod.ts";
 import { FakeTime } from "../testing/mod.ts";
 
 const NOW = Date.parse("2026-12-07T12:00:00Z");
 
-/** What one delivery with `headers` did: the replies it sent, the job events told, the attempts the handler ran. */
-async function deliver(headers: Record<string, string>, deliveryCount = 1) {
+/**
+ * What one delivery with `headers` did: the replies it sent, the job events told, the attempts the handler
+ * ran. `options` make the handler throw, set the actor's options, or replace the payload.
+ */
+async function deliver(
+  headers: Record<string, string>,
+  deliveryCount = 1,
+  options: { fail?: boolean; actor?: ActorOptions; data?: Uint8Array; contexts?: JobContext[] } = {},
+) {
   using time = new FakeTime(NOW);
   const replies: string[] = [];
   const events: JobEvent[] = [];
   const attempts: number[] = [];
-  const actor = new Actor("remind", new Event("reminder", String), (_text, { attempt }) => void attempts.push(attempt));
+  const actor = new Actor("remind", new Event("reminder", String), (_text, context) => {
+    attempts.push(context.attempt);
+    options.contexts?.push(context);
+    if (options.fail) throw new Error("no phone");
+  }, options.actor);
   const delivery: Delivery = {
     seq: 7,
-    data: new TextEncoder().encode('"call Ada"'),
+    data: options.data ?? new TextEncoder().encode('"call Ada"'),
     headers,
     deliveryCount,
     ack: () => Promise.resolve(void replies.push("ack")),
@@ -69,4 +80,66 @@ Deno.test("a delay header that is not a number counts as absent, and is reported
   // A good one beside a bad one still delays.
   const { replies, events } = await deliver({ "Walnats-Not-Before": "later", "Walnats-Delay": walnatsDelay(5) });
   assert.deepEqual([replies, events], [["nak 5000"], ["bad-header", "delayed"]]);
+});
+
+// --- the rest of a delivery's rules: retries, termination, undecodable payloads, origin -------------------
+
+Deno.test("a failed attempt is given back after the retry delay of its attempt, the last delay repeating", async () => {
+  const actor = { retryDelay: [1, 5], maxAttempts: 10 };
+  const naks = [];
+  for (const count of [1, 2, 3, 9]) {
+    const { replies, all, attempts } = await deliver({}, count, { fail: true, actor });
+    assert.deepEqual(attempts, [count]);
+    const failure = all.find((event) => event.type === "failure");
+    assert.deepEqual([failure?.type === "failure" && failure.retryInMs, failure?.attempt], [
+      Number(replies[0]!.slice(4)),
+      count,
+    ]);
+    naks.push(...replies);
+  }
+  assert.deepEqual(naks, ["nak 1000", "nak 5000", "nak 5000", "nak 5000"]);
+});
+
+Deno.test("the attempt at maxAttempts that fails terminates the message instead of a retry", async () => {
+  const actor = { retryDelay: 2, maxAttempts: 3 };
+  const below = await deliver({}, 2, { fail: true, actor });
+  assert.deepEqual([below.replies, below.events], [["nak 2000"], ["start", "failure"]]);
+  const last = await deliver({}, 3, { fail: true, actor });
+  assert.deepEqual([last.replies, last.events], [["term"], ["start", "terminated"]]);
+  const terminated = last.all[1]!;
+  assert.ok(terminated.type === "terminated");
+  assert.deepEqual([terminated.attempt, terminated.reason, String(terminated.error)], [
+    3,
+    "attempts",
+    "Error: no phone",
+  ]);
+});
+
+/** Bytes a text payload cannot decode from. */
+const NOT_UTF8 = new Uint8Array([0xff, 0xfe]);
+
+Deno.test("an undecodable payload is terminated unhandled, with an error naming the seq, stream, schedule and kind", async () => {
+  const { replies, all, attempts } = await deliver({ "Walnats-Schedule": "daily-call" }, 1, { data: NOT_UTF8 });
+  assert.deepEqual([replies, attempts, all.map(({ type }) => type)], [["term"], [], ["terminated"]]);
+  const terminated = all[0]!;
+  assert.ok(terminated.type === "terminated");
+  assert.equal(terminated.reason, "decode");
+  assert.ok(terminated.error instanceof TypeError);
+  assert.match(
+    terminated.error.message,
+    /^Cannot decode message 7 of stream '[^']+' \(fired by schedule 'daily-call'\) as payload kind '[^']+': /,
+  );
+  const plain = await deliver({}, 1, { data: NOT_UTF8 });
+  const error = plain.all[0]!.type === "terminated" ? plain.all[0]!.error : undefined;
+  assert.doesNotMatch(String(error), /fired by schedule/, "no schedule named when the message has none");
+});
+
+Deno.test("the job context carries the tick and schedule a message was sent for, and nothing for a plain message", async () => {
+  const contexts: JobContext[] = [];
+  await deliver({ "Walnats-Tick": String(NOW), "Walnats-Schedule": "daily-call" }, 1, { contexts });
+  await deliver({}, 1, { contexts });
+  assert.deepEqual(contexts.map(({ tick, schedule, seq }) => [tick, schedule, seq]), [
+    [new Date(NOW), "daily-call", 7],
+    [undefined, undefined, 7],
+  ]);
 });
