@@ -62,3 +62,14 @@ export async function deleteTheConsumer(servers: string, stream: string): Promis
     await nc.close();
   }
 }
+
+/** The consumer's pending and unacknowledged counts, read with a connection of its own. */
+export async function consumerCounts(servers: string, stream: string, name: string) {
+  const nc = await connect({ servers });
+  try {
+    const info = await (await jetstreamManager(nc)).consumers.info(stream, name);
+    return { pending: info.num_pending, ackPending: info.num_ack_pending };
+  } finally {
+    await nc.close();
+  }
+}

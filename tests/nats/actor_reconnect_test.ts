@@ -7,11 +7,10 @@
  * the ack wait (measured on nats-server 2.9.10: see README, "Through restarts").
  */
 import assert from "node:assert/strict";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "../_nats_server_supervisor.ts";
 import { Actor, Actors, Event, Events, type JobEvent } from "../../mod.ts";
 import { settled, waitUntil } from "../_wait.ts";
+import { consumerCounts } from "./_stream.ts";
 
 /** Messages in flight across the restart: every one held by a running handler. */
 const MESSAGES = 20;
@@ -23,17 +22,6 @@ function gate(): { opened: Promise<void>; open: () => void } {
   let open = () => {};
   const opened = new Promise<void>((resolve) => open = resolve);
   return { opened, open };
-}
-
-/** The consumer's pending and unacknowledged counts, read with a connection of its own. */
-async function consumerCounts(servers: string, stream: string, name: string) {
-  const nc = await connect({ servers });
-  try {
-    const info = await (await jetstreamManager(nc)).consumers.info(stream, name);
-    return { pending: info.num_pending, ackPending: info.num_ack_pending };
-  } finally {
-    await nc.close();
-  }
 }
 
 Deno.test("handlers finishing during a server restart (half just before it, half while the server is down): each message handled once, its ack confirmed after the reconnect", async () => {

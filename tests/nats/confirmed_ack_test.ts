@@ -7,7 +7,6 @@
  * standing for a server slow to confirm, or one whose answers are lost.
  */
 import assert from "node:assert/strict";
-import { jetstreamManager } from "@nats-io/jetstream";
 import { errors, type NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "../../cli/_nats_server.ts";
@@ -15,6 +14,7 @@ import { delay } from "../../src/_async.ts";
 import { AckReplies } from "../../src/nats/_confirmed_ack.ts";
 import { Actor, Actors, Event, Events, type JobEvent } from "../../mod.ts";
 import { settled, waitUntil } from "../_wait.ts";
+import { consumerCounts } from "./_stream.ts";
 
 /** Where an ack, nak or term of a JetStream message goes. */
 const ACK_PREFIX = "$JS.ACK.";
@@ -31,17 +31,6 @@ function withAcks(nc: NatsConnection, ack: (send: () => void) => void): NatsConn
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-}
-
-/** The consumer's pending and unacknowledged counts, read with a connection of its own. */
-async function consumerCounts(servers: string, stream: string, name: string) {
-  const nc = await connect({ servers });
-  try {
-    const info = await (await jetstreamManager(nc)).consumers.info(stream, name);
-    return { pending: info.num_pending, ackPending: info.num_ack_pending };
-  } finally {
-    await nc.close();
-  }
 }
 
 Deno.test("an actor with maxJobs 1 handles every message while the server has confirmed none of their acks; a burst listen() ends only once they are confirmed", async () => {
