@@ -355,11 +355,12 @@ export class ScheduleRunner {
     const fromMs = Math.min(now, Math.max(sinceMs, now - this.#fleet.timing.takeoverMs));
     const view = this.#fleet.view;
     for (const entry of this.#entries.values()) {
-      if (!this.#owns(entry)) {
-        const joinerBeatMs = view && joined.get(view.ids[ownerOf(entry.hash, view)]!);
-        if (entry.nextMs === undefined || joinerBeatMs === undefined || entry.nextMs > joinerBeatMs) {
-          entry.nextMs = undefined;
-        }
+      const owner = view === undefined ? this.#self : ownerOf(entry.hash, view);
+      if (owner !== this.#self) {
+        const joinerBeatMs = entry.nextMs === undefined || joined.size === 0
+          ? undefined
+          : joined.get(view!.ids[owner]!);
+        if (joinerBeatMs === undefined || entry.nextMs! > joinerBeatMs) entry.nextMs = undefined;
       } else if (entry.nextMs === undefined && !this.#firing.has(entry.id)) {
         entry.catchUpPending = entry.source.catchUp > 0;
         this.#plan(entry, gainedFrom(entry.source.schedule, fromMs, now));
