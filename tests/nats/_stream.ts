@@ -63,13 +63,18 @@ export async function deleteTheConsumer(servers: string, stream: string): Promis
   }
 }
 
-/** The consumer's pending and unacknowledged counts, read with a connection of its own. */
-export async function consumerCounts(servers: string, stream: string, name: string) {
+/** A consumer's info, read with a connection of its own. */
+export async function consumerInfo(servers: string, stream: string, name: string) {
   const nc = await connect({ servers });
   try {
-    const info = await (await jetstreamManager(nc)).consumers.info(stream, name);
-    return { pending: info.num_pending, ackPending: info.num_ack_pending };
+    return await (await jetstreamManager(nc)).consumers.info(stream, name);
   } finally {
     await nc.close();
   }
+}
+
+/** The consumer's pending and unacknowledged counts, read with a connection of its own. */
+export async function consumerCounts(servers: string, stream: string, name: string) {
+  const info = await consumerInfo(servers, stream, name);
+  return { pending: info.num_pending, ackPending: info.num_ack_pending };
 }

@@ -23,6 +23,7 @@ import {
   isWalnatsError,
   type JobEvent,
 } from "../../mod.ts";
+import { consumerInfo } from "./_stream.ts";
 
 /** Tolerance for timer granularity when an interval must be at least some length, in milliseconds. */
 const TIMER_MARGIN_MS = 5;
@@ -77,16 +78,6 @@ function listen(sub: ActorsConnection, recorder: Recorder): AsyncDisposable & {
     await done;
   };
   return { done, resolved: () => resolved, stop, [Symbol.asyncDispose]: stop };
-}
-
-/** The stream's consumer as the server reports it, read with a connection of its own. */
-async function consumerInfo(servers: string, stream: string, name: string) {
-  const nc = await connect({ servers });
-  try {
-    return await (await jetstreamManager(nc)).consumers.info(stream, name);
-  } finally {
-    await nc.close();
-  }
 }
 
 /** A job event as `[type, attempt]`, with `retryInMs` for failures and `reason` for terminations. */

@@ -5,22 +5,11 @@
  * redelivered though it waits longer than the ack wait.
  */
 import assert from "node:assert/strict";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "../../cli/_nats_server.ts";
 import { delay } from "../../src/_async.ts";
 import { Actor, Actors, Event, Events, type JobEvent } from "../../mod.ts";
 import { settled, waitUntil } from "../_wait.ts";
-
-/** The actor's consumer as the server reports it, read with a connection of its own. */
-async function consumerInfo(servers: string, stream: string, name: string) {
-  const nc = await connect({ servers });
-  try {
-    return await (await jetstreamManager(nc)).consumers.info(stream, name);
-  } finally {
-    await nc.close();
-  }
-}
+import { consumerInfo } from "./_stream.ts";
 
 Deno.test("after a quick job a listener of maxJobs 2 holds 2 messages more than it runs, kept past the ack wait, each handled once as attempt 1", async () => {
   await using server = await startNatsServer();
