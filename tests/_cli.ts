@@ -1,5 +1,5 @@
 /**
- * The commands (cli/main.ts, cli/schedules.ts) as real processes, for tests/cli_test.ts
+ * The commands (cli/main.ts, cli/schedules.ts) as real processes, for tests/cli/main_test.ts
  * and tests/nats/cli_test.ts.
  *
  * @module

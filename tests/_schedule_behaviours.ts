@@ -1,6 +1,6 @@
 /**
  * What schedules as data guarantee, as one set of test bodies run on both
- * backends: the in-memory server on fake time (tests/schedules_behaviour_test.ts)
+ * backends: the in-memory server on fake time (tests/schedules/behaviour_test.ts)
  * and a real nats-server (tests/nats/schedules_behaviour_test.ts). Periods
  * are 1 s so that the real server's runs stay short.
  *

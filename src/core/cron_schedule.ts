@@ -15,7 +15,7 @@
  *   fall-back day, and no 02:30 on a spring-forward day.
  *
  * croner is asked with `fixedTimeRule: "single-value"` so that this split stays pinned.
- * tests/cron_schedule_test.ts checks the instants at the 2026 transitions of Europe/Berlin and
+ * tests/core/cron_schedule_test.ts checks the instants at the 2026 transitions of Europe/Berlin and
  * America/New_York, so a croner release that changes its DST rules fails there.
  *
  * @module

@@ -1,4 +1,4 @@
-/** The clock command with a configuration file, on a real nats-server; tests/cli_config_test.ts checks the file. */
+/** The clock command with a configuration file, on a real nats-server; tests/cli/config_test.ts checks the file. */
 import assert from "node:assert/strict";
 import { startNatsServer } from "../../cli/_nats_server.ts";
 import { readUntil, rest, spawnCli } from "../_cli.ts";

@@ -1,6 +1,6 @@
 /**
  * deno task schedules and deno task run --schedules as real processes on a
- * real nats-server; tests/cli_schedules_test.ts checks their flags and output.
+ * real nats-server; tests/cli/schedules_test.ts checks their flags and output.
  */
 import assert from "node:assert/strict";
 import { startNatsServer } from "../../cli/_nats_server.ts";

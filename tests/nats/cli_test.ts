@@ -1,4 +1,4 @@
-/** The clock command on a real nats-server, its own or one it starts; tests/cli_test.ts checks its arguments. */
+/** The clock command on a real nats-server, its own or one it starts; tests/cli/main_test.ts checks its arguments. */
 import assert from "node:assert/strict";
 import { startNatsServer } from "../../cli/_nats_server.ts";
 import { readUntil, rest, spawnCli } from "../_cli.ts";

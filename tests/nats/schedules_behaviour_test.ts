@@ -1,6 +1,6 @@
 /**
  * The shared schedule behaviours (tests/_schedule_behaviours.ts) on a real
- * nats-server; tests/schedules_behaviour_test.ts runs the same bodies on the
+ * nats-server; tests/schedules/behaviour_test.ts runs the same bodies on the
  * in-memory server.
  */
 import { testBehaviours } from "../_backends.ts";

@@ -2,7 +2,7 @@
  * Python walnats' delayed messages on a real nats-server: a message published
  * straight into the stream with the `Walnats-Delay` header walnats writes
  * (epoch seconds, a float) is handled once that instant has passed, not at
- * once. tests/delivery_test.ts has the rule itself.
+ * once. tests/actors/delivery_test.ts has the rule itself.
  */
 import assert from "node:assert/strict";
 import { jetstream } from "@nats-io/jetstream";
