@@ -1,7 +1,7 @@
 import { CANCELLED, isAbort, promiseTry } from "../src/_async.ts";
 import { type AttemptNotes, handleDelivery } from "../src/actors/_delivery.ts";
 import { Jobs } from "../src/actors/_jobs.ts";
-import { checkListenOptions } from "../src/_listen_options.ts";
+import { checkListenOptions } from "../src/actors/_listen_options.ts";
 import type { Actor } from "../src/actors/actor.ts";
 import type { ActorsConnection, ListenOptions } from "../src/actors/actors_connection.ts";
 import { actorStreamNotFound, consumerNotFound } from "../src/errors.ts";

@@ -9,7 +9,7 @@ import {
 import { type KV, Kvm } from "@nats-io/kv";
 import { nanos } from "@nats-io/nats-core";
 import { CANCELLED, delay } from "../_async.ts";
-import { checkListenOptions } from "../_listen_options.ts";
+import { checkListenOptions } from "../actors/_listen_options.ts";
 import { type AttemptNotes, type Delivery, handleDelivery } from "../actors/_delivery.ts";
 import { Jobs } from "../actors/_jobs.ts";
 import type { Actor } from "../actors/actor.ts";

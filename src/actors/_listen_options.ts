@@ -1,5 +1,5 @@
-import { describe } from "./_describe.ts";
-import type { ListenOptions } from "./actors/actors_connection.ts";
+import { describe } from "../_describe.ts";
+import type { ListenOptions } from "./actors_connection.ts";
 
 /**
  * Checks the options of `listen()`: an object whose `signal` is an
