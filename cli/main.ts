@@ -32,7 +32,7 @@ import { Event } from "../src/events/event.ts";
 import { Events } from "../src/connect.ts";
 import { Schedules } from "../src/connect.ts";
 import { Metrics, type StatusSource } from "../src/metrics.ts";
-import type { FireReport, ResourceReport } from "../src/schedules/schedules_connection.ts";
+import type { AppliedChange, FireReport, ResourceReport } from "../src/schedules/schedules_connection.ts";
 import {
   describeCredentials,
   resolveConnectOptions,
@@ -275,7 +275,13 @@ function runSchedules(names: readonly string[], flags: Flags, output: Output, si
           log.error(`No schedule fires: ${messageOf(report.error)}`, { resource: report.resource, ...code });
         }
       };
-      await conn.run({ signal, onTick, onChange: metrics.onChange, onResource });
+      const onChange = (change: AppliedChange) => {
+        metrics.onChange(change);
+        if (change.kind === "refused") {
+          log.error(`Schedule '${change.id}' does not fire: ${change.reason}`, { schedule: change.id });
+        }
+      };
+      await conn.run({ signal, onTick, onChange, onResource });
       health.stopped();
       log.info("Stopped.");
       return 0;

@@ -28,7 +28,7 @@
  * | `walnats_fires_missed_total` | counter | `event`, `schedule`, `reason` | missed fires by reason: `late`, `unacknowledged`, `stopped` |
  * | `walnats_fires_late_total` | counter | `event`, `schedule` | fires this worker stored late (caught up after an outage or a pause) |
  * | `walnats_fire_lag_seconds` | histogram | `event` | from a fire's instant to the stream's answer, acknowledged fires |
- * | `walnats_schedule_changes_total` | counter | `kind` | schedule changes the worker applied: `put` (created, changed, paused, resumed), `delete` |
+ * | `walnats_schedule_changes_total` | counter | `kind` | schedule changes the worker applied: `put` (created, changed, paused, resumed), `delete`, `refused` (a record it cannot read, e.g. a newer version's policy: never fired) |
  * | `walnats_connected` | gauge | `connection` | 1 while connected to NATS, 0 while reconnecting |
  * | `walnats_reconnects_total` | counter | `connection` | reconnects after a lost connection |
  * | `walnats_jobs_total` | counter | `actor`, `outcome` | handler runs: `success`, `failure` (retried), `terminated` |
@@ -326,7 +326,9 @@ export class Metrics {
     });
     this.#changes = new Counter({
       name: "walnats_schedule_changes_total",
-      help: "Schedule changes a schedules worker applied: put (created, changed, paused, resumed), delete.",
+      help:
+        "Schedule changes a schedules worker applied: put (created, changed, paused, resumed), delete, refused (a " +
+        "record it cannot read, such as a newer version's policy: the schedule does not fire).",
       labelNames: ["kind"],
       registers: servedFor("schedules"),
     });

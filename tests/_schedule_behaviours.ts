@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import {
   Actor,
   Actors,
+  type AppliedChange,
   ErrorCode,
   Event,
   Events,
@@ -909,5 +910,46 @@ behaviour(
         ["p", ["value", undefined]], // a value of a kind not recorded agrees with json
       ]),
     );
+  },
+);
+
+behaviour(
+  "a record of a newer version, or with a field the worker does not know, is refused with a report and never " +
+    "fired; the others fire",
+  async (backend) => {
+    await using schedules = await connected(backend);
+    await schedules.upsert("plain", { event: reminder, period: 1, value: {} });
+    const { events, store } = await backend.connectSchedules([reminder]);
+    await using _closed = events;
+    const record = (id: string, fields: Record<string, unknown>) =>
+      new TextEncoder().encode(JSON.stringify({
+        id,
+        event: reminder.name,
+        period: 1,
+        catchUp: 0,
+        meta: {},
+        payload: btoa("{}"),
+        updatedAt: new Date(backend.time.now()).toISOString(),
+        ...fields,
+      }));
+    assert.ok(await store.write("newer", record("newer", { v: 3, jitter: 0.5 }), 0));
+    assert.ok(await store.write("unknown", record("unknown", { v: 1, overlapKey: "tenant" }), 0));
+    const changes: AppliedChange[] = [];
+    const stop = new AbortController();
+    const run = schedules.run({ signal: stop.signal, onChange: (change) => void changes.push(change) });
+    try {
+      await waitForFires(backend, reminder, "plain", 3);
+    } finally {
+      stop.abort();
+      await run;
+    }
+    assert.deepEqual(await fires(backend, reminder, "newer"), []);
+    assert.deepEqual(await fires(backend, reminder, "unknown"), []);
+    const refused = changes.filter((change) => change.kind === "refused").sort((a, b) => a.id.localeCompare(b.id));
+    assert.deepEqual(refused.map(({ id }) => id), ["newer", "unknown"]);
+    assert.match(refused[0]!.reason!, /'newer': its record is version 3, .* reads versions up to 2/);
+    assert.match(refused[1]!.reason!, /'unknown': its record has a field .* does not know \('overlapKey'\)/);
+    assert.ok(changes.some((change) => change.id === "plain" && change.kind === "put"));
+    await assert.rejects(schedules.describe("newer"), { name: "TypeError", message: /version 3/ });
   },
 );

@@ -19,8 +19,37 @@ const ID_RULE = /^[A-Za-z0-9_-]{1,128}$/;
 const MAX_CRON_TICKS = 10_000;
 /** How long a one-off fire (`at`) is tried after its instant before it is given up, in milliseconds. */
 export const ONE_OFF_WINDOW_MS = 60_000;
-/** The record format's version. */
-const VERSION = 1 as const;
+/**
+ * The record format's versions: 1, the format without policies (every record written before policies, and
+ * every record without one still: older workers keep firing it); 2, a record that uses a policy
+ * ({@link POLICY_FIELDS}), which a worker of version 1 refuses rather than fire it without its policy.
+ */
+const PLAIN_VERSION = 1;
+/** The newest record version this code reads; a record of a later one is refused ({@link decodeRecord}). */
+export const RECORD_VERSION = 2;
+/** The fields that make a record version 2: a worker that does not know them must not fire the schedule. */
+const POLICY_FIELDS = ["jitter", "dst", "pauseOnFailure"] as const;
+/** Every field a record of a known version may have: a record with another one is refused. */
+const RECORD_FIELDS: ReadonlySet<string> = new Set([
+  "v",
+  "id",
+  "event",
+  "kind",
+  "period",
+  "cron",
+  "timezone",
+  "at",
+  "startAt",
+  "stopAt",
+  "maxTicks",
+  "lastTickAt",
+  "catchUp",
+  "meta",
+  "payload",
+  "updatedAt",
+  "paused",
+  ...POLICY_FIELDS,
+]);
 /**
  * How many distinct specs, payloads and metas the records read in this
  * process share at the most: past that, the shared ones are forgotten and
@@ -31,7 +60,8 @@ const MAX_SHARED = 1_000;
 
 /** The record of one schedule, as stored (instants as ISO 8601 text). */
 export interface ScheduleRecord {
-  readonly v: typeof VERSION;
+  /** The format's version: 1 without policies (absent in a record read as such), 2 with one. */
+  readonly v: number;
   readonly id: string;
   readonly event: string;
   /** The event's payload kind at the upsert; absent in the records of versions before kinds were recorded. */
@@ -132,7 +162,7 @@ export function scheduleRecord(
   const meta = validateMeta(options.meta, where);
   const payload = payloadOf(event, options, where);
   const spec: ScheduleRecord = {
-    v: VERSION,
+    v: PLAIN_VERSION,
     id,
     event: event.name,
     kind: event.payloadKind,
@@ -147,9 +177,14 @@ export function scheduleRecord(
     ...(payload === undefined ? {} : { payload: toBase64(payload) }),
     updatedAt: iso(nowMs),
   };
-  if (maxTicks === undefined) return spec;
+  if (maxTicks === undefined) return versioned(spec);
   const last = lastTick(scheduleOf(spec), maxTicks, period === undefined ? undefined : wholeMs(period));
-  return last === undefined ? spec : { ...spec, lastTickAt: iso(last) };
+  return versioned(last === undefined ? spec : { ...spec, lastTickAt: iso(last) });
+}
+
+/** The record with the version its fields need: 2 when it uses a policy, else as it is (1). */
+function versioned(record: ScheduleRecord): ScheduleRecord {
+  return POLICY_FIELDS.some((field) => Object.hasOwn(record, field)) ? { ...record, v: RECORD_VERSION } : record;
 }
 
 /** The ticks of a record: its schedule, from its `startAt` or its upsert, to its `stopAt` or last tick. */
@@ -211,9 +246,12 @@ export function encodeRecord(record: ScheduleRecord): Uint8Array {
 }
 
 /**
- * Reads a stored record.
+ * Reads a stored record: one of a version up to {@link RECORD_VERSION} (`v` absent reads as 1) with only the
+ * fields this code knows. A record of a later version, or with a field it does not know (a policy of a newer
+ * version), is refused: firing it without its policy would do what its writer did not ask for.
  *
- * @throws {TypeError} when the bytes are not a record of this version (written by something else)
+ * @throws {TypeError} when the bytes are not JSON, not a schedule record, of a later version, or have a field
+ *   this version does not know; the message says which
  */
 export function decodeRecord(data: Uint8Array): ScheduleRecord {
   let record: unknown;
@@ -223,8 +261,26 @@ export function decodeRecord(data: Uint8Array): ScheduleRecord {
     throw new TypeError(`Cannot read a schedule: not JSON (${messageOf(cause)})`, { cause });
   }
   const candidate = record as Partial<ScheduleRecord> | null;
-  if (candidate?.v !== VERSION || typeof candidate.id !== "string" || typeof candidate.event !== "string") {
-    throw new TypeError(`Cannot read a schedule: not a version ${VERSION} schedule record, got ${describe(record)}`);
+  if (typeof candidate?.id !== "string" || typeof candidate.event !== "string") {
+    throw new TypeError(`Cannot read a schedule: not a schedule record, got ${describe(record)}`);
+  }
+  const where = `Cannot read schedule ${describe(candidate.id)}`;
+  const { v = PLAIN_VERSION } = candidate;
+  if (!(Number.isSafeInteger(v) && v >= PLAIN_VERSION)) {
+    throw new TypeError(`${where}: 'v' must be a whole number >= 1, got ${describe(v)}`);
+  }
+  if (v > RECORD_VERSION) {
+    throw new TypeError(
+      `${where}: its record is version ${v}, written by a newer version of @walnats/clock; this one reads ` +
+        `versions up to ${RECORD_VERSION}`,
+    );
+  }
+  const unknown = Object.keys(candidate).filter((field) => !RECORD_FIELDS.has(field));
+  if (unknown.length > 0) {
+    throw new TypeError(
+      `${where}: its record has ${unknown.length === 1 ? "a field" : "fields"} this version of @walnats/clock ` +
+        `does not know (${unknown.map((field) => `'${field}'`).join(", ")}), got ${describe(record)}`,
+    );
   }
   // Records of the same event and meta share one string and one object: a worker holds many of them.
   const { event } = candidate;
@@ -272,10 +328,16 @@ function sharedMeta(meta: unknown): Readonly<Record<string, string>> {
  * (written by a newer version or by something else: left to those that read it).
  */
 export function readableRecord(data: Uint8Array): ScheduleRecord | undefined {
+  const read = readRecord(data);
+  return "record" in read ? read.record : undefined;
+}
+
+/** A stored record this version can read, or why it cannot ({@link decodeRecord}'s message). */
+export function readRecord(data: Uint8Array): { record: ScheduleRecord } | { refused: string } {
   try {
-    return decodeRecord(data);
-  } catch {
-    return undefined;
+    return { record: decodeRecord(data) };
+  } catch (error) {
+    return { refused: messageOf(error) };
   }
 }
 
@@ -303,6 +365,11 @@ class OneOffSchedule implements Schedule {
 
   next(afterMs: number): number {
     return afterMs < this.#atMs ? this.#atMs : Math.max(afterMs, this.#atMs) + ONE_OFF_WINDOW_MS;
+  }
+
+  /** Its one tick when `beforeMs` is after it: the window's end is no tick (the bounds leave it out). */
+  previous(beforeMs: number): number | undefined {
+    return beforeMs > this.#atMs ? this.#atMs : undefined;
   }
 }
 

@@ -24,7 +24,7 @@ import { fireMessage, fireSubject, fireTemplate, manualFireSubject, MAX_CLOCK_SK
 import { FleetView } from "./_fleet.ts";
 import { MinHeap } from "./_min_heap.ts";
 import { keyHash, type Members, ownerOf } from "./_rendezvous.ts";
-import { ONE_OFF_WINDOW_MS, readableRecord, scheduleOf, type ScheduleRecord } from "./_schedule_record.ts";
+import { ONE_OFF_WINDOW_MS, readRecord, scheduleOf, type ScheduleRecord } from "./_schedule_record.ts";
 import type { AppliedChange, FireReport, ResourceReport } from "./schedule_types.ts";
 import { ErrorCode, isWalnatsError } from "../errors.ts";
 import type { Event } from "../events/event.ts";
@@ -243,16 +243,24 @@ export class ScheduleRunner {
       this.#setup.onChange({ id: change.id, kind: "delete", revision: 0 });
       return;
     }
-    const known = this.#entries.get(change.schedule.id);
-    if (known?.revision === change.schedule.revision) return;
-    this.#setup.onChange({ id: change.schedule.id, kind: "put", revision: change.schedule.revision });
-    const record = readableRecord(change.schedule.data);
-    const { events } = this.#setup;
-    if (record === undefined || (events.size > 0 && !events.has(record.event))) {
-      this.#entries.delete(change.schedule.id);
+    const { id, revision, data } = change.schedule;
+    const known = this.#entries.get(id);
+    if (known?.revision === revision) return;
+    const read = readRecord(data);
+    if ("refused" in read) {
+      // A newer version's record (a policy this worker does not know), or not a record: never fired without it.
+      this.#entries.delete(id);
+      this.#setup.onChange({ id, kind: "refused", revision, reason: read.refused });
       return;
     }
-    const entry = this.#entryOf(record, change.schedule.revision);
+    this.#setup.onChange({ id, kind: "put", revision });
+    const { record } = read;
+    const { events } = this.#setup;
+    if (events.size > 0 && !events.has(record.event)) {
+      this.#entries.delete(id);
+      return;
+    }
+    const entry = this.#entryOf(record, revision);
     this.#entries.set(entry.id, entry);
     if (this.#firing.has(entry.id)) return;
     const nowMs = this.#setup.time.now();

@@ -59,8 +59,14 @@ export type ResourceReport =
 export interface AppliedChange {
   /** The schedule's id. */
   readonly id: string;
-  /** `put`: created, changed, paused or resumed; `delete`: deleted. */
-  readonly kind: "put" | "delete";
+  /**
+   * `put`: created, changed, paused or resumed; `delete`: deleted; `refused`: stored in a form this worker
+   * cannot read (a newer version's record, with a policy it does not know, or not a schedule record): it
+   * never fires the schedule, until a change it can read; see `reason`.
+   */
+  readonly kind: "put" | "delete" | "refused";
   /** The store's revision of the schedule after the change; 0 for a delete. */
   readonly revision: number;
+  /** Why a `refused` change was: the record's version, or the fields this worker does not know. */
+  readonly reason?: string;
 }

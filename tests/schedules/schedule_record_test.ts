@@ -47,3 +47,38 @@ Deno.test("records read after more than a thousand distinct payloads still get t
     assert.equal(scheduleOf(record).next(NOW), (Math.floor(NOW / ((1 + index) * 1000)) + 1) * (1 + index) * 1000);
   }
 });
+
+Deno.test("a record without policies is stored as before policies: version 1, the same bytes", () => {
+  const record = scheduleRecord("r", { event: reminder, period: 60, value: { a: 1 }, meta: { X: "y" } }, events, NOW);
+  assert.equal(
+    new TextDecoder().decode(encodeRecord(record)),
+    '{"v":1,"id":"r","event":"reminder","kind":"json","period":60,"catchUp":0,"meta":{"X":"y"},' +
+      '"payload":"eyJhIjoxfQ==","updatedAt":"2026-12-01T08:00:00.000Z"}',
+  );
+});
+
+Deno.test("decodeRecord() reads a record without 'v' as version 1 and refuses a later version or an unknown field", () => {
+  const bytes = (fields: Record<string, unknown>) =>
+    new TextEncoder().encode(
+      JSON.stringify({
+        id: "r",
+        event: "reminder",
+        period: 60,
+        catchUp: 0,
+        meta: {},
+        updatedAt: new Date(NOW).toISOString(),
+        ...fields,
+      }),
+    );
+  assert.equal(scheduleOf(decodeRecord(bytes({}))).next(NOW), NOW + 60_000);
+  assert.equal(decodeRecord(bytes({ v: 2 })).v, 2);
+  assert.throws(() => decodeRecord(bytes({ v: 3 })), {
+    name: "TypeError",
+    message: /^Cannot read schedule 'r': its record is version 3, .* reads versions up to 2$/,
+  });
+  assert.throws(() => decodeRecord(bytes({ v: 2, retry: 3, overlap: "skip" })), {
+    name: "TypeError",
+    message: /^Cannot read schedule 'r': its record has fields .* does not know \('retry', 'overlap'\), got /,
+  });
+  assert.throws(() => decodeRecord(bytes({ v: 1.5 })), { name: "TypeError", message: /'v' must be a whole number/ });
+});
