@@ -78,8 +78,8 @@ export async function docBlocks(file: URL): Promise<DocBlock[]> {
   return blocks;
 }
 
-/** README.md's code blocks, and those of every Markdown file under docs/. */
-export async function readmeAndDocsBlocks(): Promise<DocBlock[]> {
+/** README.md and every Markdown file under docs/. */
+export async function readmeAndDocs(): Promise<URL[]> {
   const root = new URL("../", import.meta.url);
   const files = [new URL("README.md", root)];
   const walk = async (dir: URL): Promise<void> => {
@@ -93,23 +93,34 @@ export async function readmeAndDocsBlocks(): Promise<DocBlock[]> {
     }
   };
   await walk(new URL("docs/", root));
-  return (await Promise.all(files.map(docBlocks))).flat();
+  return files;
+}
+
+/** README.md's code blocks, and those of every Markdown file under docs/. */
+export async function readmeAndDocsBlocks(): Promise<DocBlock[]> {
+  return (await Promise.all((await readmeAndDocs()).map(docBlocks))).flat();
 }
 
 /**
- * How the tests treat each section's block: `run` (tests/readme_test.ts runs it, no server),
- * `run on a server` (tests/nats/readme_test.ts runs it against a nats-server of its own and stops
- * it with SIGINT, as Ctrl-C does), or a sentence saying why it is only type-checked.
+ * How the tests treat each block, keyed by the heading it stands under (in README.md or a docs/ page):
+ * `run` (tests/readme_test.ts runs it, no server), `run on a server` (tests/nats/readme_test.ts runs it
+ * against a nats-server of its own and stops it with SIGINT, as Ctrl-C does), or a sentence saying why
+ * it is only type-checked.
  */
 export const README_BLOCKS: Record<string, string> = {
-  "Use it": "run on a server",
-  "Deploy": "run on a server",
-  "Actors": "run on a server",
-  "Time filters": "run",
-  "Schedules": "run on a server",
-  "Running on a cluster": "type-checked only: it needs a 3-node cluster (tests/chaos/ runs clocks on one)",
+  // README.md
+  "A clock and an actor": "run on a server",
   "Testing your periodic jobs":
     "run as examples/testing_a_periodic_job_test.ts, which tests/examples_test.ts finds equal to it",
+  // docs/api.md
+  "Clock": "run on a server",
+  "Actors": "run on a server",
+  "Time filters": "run",
+  // docs/schedules.md
+  "Schedules from code": "run on a server",
+  // docs/operations.md
+  "Metrics in your own processes": "run on a server",
+  "Running on a cluster": "type-checked only: it needs a 3-node cluster (tests/chaos/ runs clocks on one)",
 };
 
 /**

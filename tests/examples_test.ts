@@ -38,9 +38,9 @@ Deno.test("examples/backup_at_midnight.ts: the backup actor skips the ticks that
 
 const RULES = new URL("../examples/walnats.rules.yml", import.meta.url);
 
-Deno.test("README's alert rules are examples/walnats.rules.yml", async () => {
-  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
-  const section = readme.slice(readme.indexOf("## Deploy"));
+Deno.test("the alert rules of docs/operations.md are examples/walnats.rules.yml", async () => {
+  const operations = await Deno.readTextFile(new URL("../docs/operations.md", import.meta.url));
+  const section = operations.slice(operations.indexOf("### Alerts"));
   const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
   assert.equal(block, await Deno.readTextFile(RULES));
 });

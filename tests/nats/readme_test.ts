@@ -1,6 +1,6 @@
 /**
- * README.md's blocks that need a server, run as a user who pasted each into
- * a file would run it (tests/_examples.ts, `README_BLOCKS`): against a
+ * The blocks of README.md and docs/ that need a server, run as a user who
+ * pasted each into a file would run it (tests/_examples.ts, `README_BLOCKS`): against a
  * nats-server of their own (`NATS_URL`), and stopped with SIGINT as Ctrl-C
  * does, after which each must exit 0 on its own.
  */
@@ -12,10 +12,11 @@ import { type DocBlock, README_BLOCKS, readmeAndDocsBlocks, runBlock, type Runni
 import { waitUntil } from "../_wait.ts";
 import { readStream } from "./_stream.ts";
 
-async function readmeBlock(section: string): Promise<DocBlock> {
+/** The block under the heading `section`, in README.md or a docs/ page. */
+async function blockUnder(section: string): Promise<DocBlock> {
   assert.equal(README_BLOCKS[section], "run on a server");
   const [block] = (await readmeAndDocsBlocks()).filter((block) => block.section === section);
-  assert.ok(block, `README has a block under ${section}`);
+  assert.ok(block, `a block under ${section}`);
   return block;
 }
 
@@ -43,9 +44,24 @@ const streamNames = async (jsm: JetStreamManager) => (await jsm.streams.names().
 const consumerNames = async (jsm: JetStreamManager, stream: string) =>
   (await jsm.consumers.list(stream).next()).map((info) => info.name).sort();
 
-Deno.test("README's Use it block registers both clocks' events and stops on Ctrl-C", async () => {
+Deno.test("README's clock and actor: the actor handles each tick the clock stored, once, and both stop on Ctrl-C", async () => {
   await using server = await startNatsServer();
-  await using running = await runBlock(await readmeBlock("Use it"), { NATS_URL: server.url });
+  await using running = await runBlock(await blockUnder("A clock and an actor"), { NATS_URL: server.url });
+  const handled = () => running.stdout().split("\n").filter((line) => line.startsWith("report for "));
+  await waitUntil(() => handled().length >= 1, { what: "a tick handled", details: running.stdout });
+  const stdout = await interrupt(running);
+
+  const ticks = handled().map((line) => /^report for (\S+) attempt 1$/.exec(line)?.[1]);
+  assert.ok(ticks.length > 0 && ticks.every((tick) => tick !== undefined && Date.parse(tick) % 5_000 === 0), stdout);
+  assert.equal(new Set(ticks).size, ticks.length, `each tick handled once: ${stdout}`);
+  const stored = (await readStream(server.url, "5s-passed")).map((message) => new Date(message.payload).toISOString());
+  assert.equal(new Set(stored).size, stored.length, "each tick stored once");
+  assert.deepEqual(ticks.filter((tick) => !stored.includes(tick!)), [], `handled but not stored: ${stdout}`);
+});
+
+Deno.test("docs/api.md's Clock block registers both clocks' events and stops on Ctrl-C", async () => {
+  await using server = await startNatsServer();
+  await using running = await runBlock(await blockUnder("Clock"), { NATS_URL: server.url });
   await waitForServer(server.url, "both streams", async (jsm) => (await streamNames(jsm)).length === 2);
   assert.equal(await interrupt(running), ""); // no tick yet: the first is due at the next whole minute at the earliest
   const nc = await connect({ servers: server.url });
@@ -56,12 +72,15 @@ Deno.test("README's Use it block registers both clocks' events and stops on Ctrl
   }
 });
 
-Deno.test("README's Deploy block serves the clock's and the actor's connection metrics, and stops on Ctrl-C", async () => {
+Deno.test("docs/operations.md's metrics block serves the clock's and the actor's connection metrics, and stops on Ctrl-C", async () => {
   await using server = await startNatsServer();
   using probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = probe.addr.port;
   probe.close();
-  await using running = await runBlock(await readmeBlock("Deploy"), { NATS_URL: server.url, PORT: String(port) });
+  await using running = await runBlock(await blockUnder("Metrics in your own processes"), {
+    NATS_URL: server.url,
+    PORT: String(port),
+  });
   let text = "";
   await waitUntil(async () => {
     text = await fetch(`http://127.0.0.1:${port}/metrics`).then((response) => response.text(), () => "");
@@ -71,10 +90,10 @@ Deno.test("README's Deploy block serves the clock's and the actor's connection m
   await interrupt(running, new RegExp(`^Listening on http://0\\.0\\.0\\.0:${port}/ .*\n$`)); // Deno.serve's line
 });
 
-Deno.test("README's Actors block stores a reminder due in 5 days, does not handle it now, and stops on Ctrl-C", async () => {
+Deno.test("docs/api.md's Actors block stores a reminder due in 5 days, does not handle it now, and stops on Ctrl-C", async () => {
   await using server = await startNatsServer();
   const before = Date.now();
-  await using running = await runBlock(await readmeBlock("Actors"), { NATS_URL: server.url });
+  await using running = await runBlock(await blockUnder("Actors"), { NATS_URL: server.url });
   await waitForServer(
     server.url,
     "the reminder and both actors' consumers",
@@ -92,9 +111,9 @@ Deno.test("README's Actors block stores a reminder due in 5 days, does not handl
   assert.equal(stored?.payload, '{"user":42}');
 });
 
-Deno.test("README's Schedules block triggers and backfills the schedule, its actor handles each fire once", async () => {
+Deno.test("docs/schedules.md's Schedules from code block triggers and backfills the schedule, its actor handles each fire once", async () => {
   await using server = await startNatsServer();
-  await using running = await runBlock(await readmeBlock("Schedules"), { NATS_URL: server.url });
+  await using running = await runBlock(await blockUnder("Schedules from code"), { NATS_URL: server.url });
   const handled = () => running.stdout().split("\n").filter((line) => line.startsWith("user-42-weekly 20"));
   await waitUntil(() => handled().length >= 6, { what: "6 fires handled", details: running.stdout });
   const stdout = await interrupt(running);
