@@ -427,3 +427,35 @@ behaviour(
     ]);
   },
 );
+
+behaviour(
+  "a clock's tick carries the ticks before and after it, as the handler's context gives them: none before startAt " +
+    "or after stopAt",
+  async (backend) => {
+    const tick = new Event("tick-500ms", Date);
+    const firstMs = (Math.floor(backend.time.now() / 500) + 2) * 500;
+    const lastMs = firstMs + 1_000;
+    const clock = new Clock({ event: tick, period: 0.5, startAt: new Date(firstMs), stopAt: new Date(lastMs) });
+    const contexts = new Map<number, [number | undefined, number | undefined]>();
+    const actor = new Actor("where-am-i", clock.event, (at, { previousTick, nextTick }) => {
+      contexts.set(at.getTime(), [previousTick?.getTime(), nextTick?.getTime()]);
+    });
+    await using connected = await connectAndRegister(backend.target, [clock.event], [actor]);
+    const { events, actors } = connected;
+    let stored: number[] = [];
+    {
+      await using _listening = listening(actors);
+      await settled(clock.run(events), { what: "the clock's 3 ticks", time: backend.wait });
+      stored = (await backend.stored(clock.event)).map((m) => Date.parse(m.payload));
+      await waitUntil(() => contexts.size >= stored.length, {
+        what: `${stored.length} ticks handled`,
+        time: backend.wait,
+      });
+    }
+    assert.ok(stored.length > 0 && stored.every((ms) => ms >= firstMs && ms <= lastMs), `stored ${stored}`);
+    const expected = (ms: number) => [ms > firstMs ? ms - 500 : undefined, ms < lastMs ? ms + 500 : undefined];
+    assert.deepEqual([...contexts].toSorted(([a], [b]) => a - b), stored.map((ms) => [ms, expected(ms)]));
+    const headers = (await backend.stored(clock.event))[0]!.headers;
+    assert.equal(headers["Walnats-Next-Tick"], String(stored[0]! + 500), "the header on the wire");
+  },
+);

@@ -953,3 +953,89 @@ behaviour(
     await assert.rejects(schedules.describe("newer"), { name: "TypeError", message: /version 3/ });
   },
 );
+
+// --- the handler knows where it is (issue 22, item 6) -------------------------------
+
+/** Each stored fire of `id`: its tick and the ticks it carries before and after it (epoch ms; undefined: none). */
+async function placed(backend: TestBackend, id: string) {
+  const number = (text: string | undefined) => text === undefined ? undefined : Number(text);
+  return (await backend.stored(reminder))
+    .filter((message) => message.headers["Walnats-Schedule"] === id)
+    .map(({ seq, headers }) => ({
+      seq,
+      tick: Number(headers["Walnats-Tick"]),
+      previous: number(headers["Walnats-Previous-Tick"]),
+      next: number(headers["Walnats-Next-Tick"]),
+    }));
+}
+
+behaviour(
+  "each fire carries the ticks before and after it, as the handler's context gives them: none before the first of " +
+    "maxTicks or after its last, none for an at, a trigger's around it, a backfilled one's around its tick",
+  async (backend) => {
+    await using schedules = await connected(backend);
+    const contexts = new Map<number, { previous: number | undefined; next: number | undefined }>();
+    const actor = new Actor("where-am-i", reminder, (_value, { seq, previousTick, nextTick }) => {
+      contexts.set(seq, { previous: previousTick?.getTime(), next: nextTick?.getTime() });
+    });
+    await using actors = await new Actors(actor).connect(backend.target as never);
+    await actors.register();
+    const stop = new AbortController();
+    const listening = actors.listen({ signal: stop.signal });
+    try {
+      await schedules.upsert("three", { event: reminder, period: 1, value: {}, maxTicks: 3 });
+      await schedules.upsert("once", { event: reminder, at: new Date(backend.time.now() + 1_500), value: {} });
+      await schedules.upsert("gap", { event: reminder, period: 1, value: {}, startAt: new Date(0) });
+      await schedules.pause("gap");
+      {
+        await using _running = workers([schedules]);
+        await waitForFires(backend, reminder, "three", 3);
+        await waitForFires(backend, reminder, "once", 1);
+      }
+      await backend.wait.pass(200);
+      const triggered = await schedules.trigger("three"); // after its last tick: no next
+      const backfilled = await schedules.backfill("gap", {
+        from: new Date(backend.time.now() - 2_500),
+        to: new Date(backend.time.now()),
+      });
+      const all = [
+        ...await placed(backend, "three"),
+        ...await placed(backend, "once"),
+        ...await placed(backend, "gap"),
+      ];
+      await waitUntil(() => all.every(({ seq }) => contexts.has(seq)), {
+        what: `${all.length} fires handled`,
+        time: backend.wait,
+      });
+
+      const [first, second, third, trigger] = await placed(backend, "three");
+      assert.deepEqual(first, { seq: first!.seq, tick: first!.tick, previous: undefined, next: second!.tick });
+      assert.deepEqual(second, {
+        seq: second!.seq,
+        tick: first!.tick + 1_000,
+        previous: first!.tick,
+        next: third!.tick,
+      });
+      assert.deepEqual(third, { seq: third!.seq, tick: second!.tick + 1_000, previous: second!.tick, next: undefined });
+      assert.deepEqual(trigger, {
+        seq: triggered.seq,
+        tick: triggered.tick.getTime(),
+        previous: third!.tick,
+        next: undefined,
+      });
+      assert.deepEqual((await placed(backend, "once")).map(({ previous, next }) => ({ previous, next })), [{
+        previous: undefined,
+        next: undefined,
+      }]);
+      const gap = await placed(backend, "gap");
+      assert.deepEqual(gap.map(({ tick }) => tick), backfilled.stored.map(({ tick }) => tick.getTime()));
+      assert.ok(gap.length >= 2, `${gap.length} backfilled fires`);
+      for (const { tick, previous, next } of gap) assert.deepEqual([previous, next], [tick - 1_000, tick + 1_000]);
+      // The handler's context says what the headers say.
+      for (const { seq, previous, next } of all) assert.deepEqual(contexts.get(seq), { previous, next }, `seq ${seq}`);
+    } finally {
+      stop.abort();
+      await listening;
+    }
+  },
+);

@@ -6,7 +6,14 @@
  * @module
  */
 import { CANCELLED } from "../_async.ts";
-import { DELAY_HEADER, NOT_BEFORE_HEADER, SCHEDULE_HEADER, TICK_HEADER } from "../events/_headers.ts";
+import {
+  DELAY_HEADER,
+  NEXT_TICK_HEADER,
+  NOT_BEFORE_HEADER,
+  PREVIOUS_TICK_HEADER,
+  SCHEDULE_HEADER,
+  TICK_HEADER,
+} from "../events/_headers.ts";
 import type { Actor, JobContext, JobEvent } from "./actor.ts";
 import type { TimeSource } from "../core/time_source.ts";
 import { messageOf } from "../errors.ts";
@@ -163,14 +170,20 @@ function undecodable(actor: Actor, seq: number, schedule: string | undefined, ca
   );
 }
 
-/** The tick and schedule a message carries in its headers, when it is a clock's tick or a schedule's fire. */
-function origin(headers: Readonly<Record<string, string>>): { tick?: Date; schedule?: string } {
-  const tickMs = Number(headers[TICK_HEADER] || NaN);
+/**
+ * Where a message stands on its schedule, from its headers, when it is a clock's tick or a schedule's fire:
+ * its tick, its schedule, the ticks before and after it. A header that is not a number counts as absent.
+ */
+function origin(
+  headers: Readonly<Record<string, string>>,
+): Pick<JobContext, "tick" | "schedule" | "previousTick" | "nextTick"> {
   const schedule = headers[SCHEDULE_HEADER];
-  return {
-    ...(Number.isNaN(tickMs) ? {} : { tick: new Date(tickMs) }),
-    ...(schedule ? { schedule } : {}),
-  };
+  const instants = { tick: TICK_HEADER, previousTick: PREVIOUS_TICK_HEADER, nextTick: NEXT_TICK_HEADER };
+  const dates = Object.entries(instants)
+    .map(([field, header]) => [field, Number(headers[header] || NaN)] as const)
+    .filter(([, ms]) => !Number.isNaN(ms))
+    .map(([field, ms]) => [field, new Date(ms)]);
+  return { ...Object.fromEntries(dates), ...(schedule ? { schedule } : {}) };
 }
 
 /** The signal of a job without a timeout: it never aborts. */

@@ -17,6 +17,18 @@ export interface JobContext {
   readonly tick?: Date;
   /** The id of the schedule whose fire this is (its `Walnats-Schedule`); absent on other messages. */
   readonly schedule?: string;
+  /**
+   * The tick before `tick` on its clock's or schedule's ticks (its `Walnats-Previous-Tick`), within the
+   * schedule's bounds; absent when there is none (the first tick after `startAt`, a one-off `at`) and on other
+   * messages. A trigger's is the last tick before the trigger.
+   */
+  readonly previousTick?: Date;
+  /**
+   * The tick after `tick` on its clock's or schedule's ticks (its `Walnats-Next-Tick`), within the schedule's
+   * bounds; absent when there is none (past `stopAt` or the last of `maxTicks`, a one-off `at`) and on other
+   * messages. A trigger's is the first tick after the trigger.
+   */
+  readonly nextTick?: Date;
 }
 
 /** Handles one event's payload; a throw or rejection is a failed attempt. */

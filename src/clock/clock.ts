@@ -213,7 +213,7 @@ export class Clock {
       catchUp: this.catchUp,
       ledger: this.event,
       emptyLedgerTick: undefined,
-      message: (tickMs, late) => tickMessage(this.event, tickMs, clockId, this.meta, late),
+      message: (tickMs, late) => tickMessage(this.event, tickMs, clockId, this.meta, late, this.#schedule),
     };
     // Whether ticks may have gone out unseen by this clock (it just started, or missed one): catch-up reads the ledger.
     let catchUpPending = this.catchUp > 0;

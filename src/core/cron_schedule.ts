@@ -26,6 +26,9 @@ import { describe } from "../_describe.ts";
 import { messageOf } from "../errors.ts";
 import type { Schedule } from "./schedule.ts";
 
+/** How many of croner's runs back {@link CronSchedule.previous} starts its walk when croner's last run is none of ours. */
+const PREVIOUS_RUNS_BACK = 3;
+
 /**
  * Ticks at the instants a cron expression matches in an IANA time zone, with DST handled as
  * classic (Vixie) cron does it (see the module doc).
@@ -135,5 +138,27 @@ export class CronSchedule implements Schedule {
     }
     this.#last = { afterMs, nextMs: run.getTime() };
     return this.#last.nextMs;
+  }
+
+  /**
+   * The last tick strictly before an instant. croner's walk backwards gives a start: its last run before the
+   * instant when that is a tick `next()` gives too, else (a DST change the two treat differently) its third
+   * last; the walk from there forwards uses {@link CronSchedule.next}, so that the answer is always a tick
+   * `next()` gives.
+   *
+   * @param beforeMs an instant in epoch milliseconds
+   * @returns the last tick before `beforeMs`, in epoch milliseconds; `undefined` when there is none
+   */
+  previous(beforeMs: number): number | undefined {
+    let previous: number | undefined;
+    for (const back of [1, PREVIOUS_RUNS_BACK]) {
+      const start = this.#cron.previousRuns(back, new Date(beforeMs)).at(-1)?.getTime();
+      if (start === undefined) break;
+      const first = this.next(start - 1);
+      if (back === 1 && first !== start) continue;
+      for (let tick = first; tick < beforeMs; tick = this.next(tick)) previous = tick;
+      break;
+    }
+    return previous;
   }
 }

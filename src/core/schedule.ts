@@ -7,6 +7,8 @@
 export interface Schedule {
   /** The first tick strictly after `afterMs`. */
   next(afterMs: number): number;
+  /** The last tick strictly before `beforeMs`; `undefined` when it has none. */
+  previous(beforeMs: number): number | undefined;
 }
 
 /**
@@ -25,6 +27,11 @@ export class PeriodSchedule implements Schedule {
   /** The first tick strictly after `afterMs`. */
   next(afterMs: number): number {
     return (Math.floor(afterMs / this.periodMs) + 1) * this.periodMs;
+  }
+
+  /** The last tick strictly before `beforeMs`. */
+  previous(beforeMs: number): number {
+    return (Math.ceil(beforeMs / this.periodMs) - 1) * this.periodMs;
   }
 }
 
@@ -61,6 +68,12 @@ export class BoundedSchedule {
   next(afterMs: number): number | undefined {
     const tick = this.#schedule.next(Math.max(afterMs, this.#startMs - 1));
     return tick > this.#stopMs ? undefined : tick;
+  }
+
+  /** The last tick strictly before `beforeMs` within the bounds; `undefined` when `startAt` comes first. */
+  previous(beforeMs: number): number | undefined {
+    const tick = this.#schedule.previous(Math.min(beforeMs, this.#stopMs + 1));
+    return tick === undefined || tick < this.#startMs ? undefined : tick;
   }
 
   /**

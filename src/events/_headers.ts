@@ -1,4 +1,5 @@
 import { describe } from "../_describe.ts";
+import type { BoundedSchedule } from "../core/schedule.ts";
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const RESERVED = /^(nats|walnats)-/i;
@@ -34,6 +35,10 @@ export function validateMeta(
 
 /** The header that carries a tick's (or a fire's) scheduled instant in epoch milliseconds. */
 export const TICK_HEADER = "Walnats-Tick";
+/** The header of the tick before a tick (or a fire) on its schedule, epoch ms; absent when it has none. */
+export const PREVIOUS_TICK_HEADER = "Walnats-Previous-Tick";
+/** The header of the tick after a tick (or a fire) on its schedule, epoch ms; absent when it has none. */
+export const NEXT_TICK_HEADER = "Walnats-Next-Tick";
 /** The header that names the clock run (or the schedules worker) that stored a tick. */
 export const CLOCK_HEADER = "Walnats-Clock";
 /** The header, `true`, of a tick emitted late, when a clock caught up after an outage (or a backfilled fire). */
@@ -48,3 +53,17 @@ export const NOT_BEFORE_HEADER = "Walnats-Not-Before";
  * our actors honour it.
  */
 export const DELAY_HEADER = "Walnats-Delay";
+
+/**
+ * Where an instant stands on its schedule: the schedule's tick before it and its tick after it, within the
+ * schedule's bounds (`startAt`, `stopAt`, the last of `maxTicks`), as {@link PREVIOUS_TICK_HEADER} and
+ * {@link NEXT_TICK_HEADER}; a header is left out when there is no such tick.
+ */
+export function neighbourHeaders(schedule: BoundedSchedule, instantMs: number): Record<string, string> {
+  const previous = schedule.previous(instantMs);
+  const next = schedule.next(instantMs);
+  return {
+    ...(previous === undefined ? {} : { [PREVIOUS_TICK_HEADER]: String(previous) }),
+    ...(next === undefined ? {} : { [NEXT_TICK_HEADER]: String(next) }),
+  };
+}

@@ -1,15 +1,19 @@
 import type { Event } from "./event.ts";
 import type { TickMessage } from "./publisher.ts";
-import { tickId } from "../core/schedule.ts";
-import { CLOCK_HEADER, LATE_HEADER, TICK_HEADER } from "./_headers.ts";
+import { type BoundedSchedule, tickId } from "../core/schedule.ts";
+import { CLOCK_HEADER, LATE_HEADER, neighbourHeaders, TICK_HEADER } from "./_headers.ts";
 
-/** Builds the message of one tick, as README's "The tick on the wire" says. */
+/**
+ * Builds the message of one tick, as README's "The tick on the wire" says; with the clock's `schedule`, it
+ * carries the ticks before and after it (`Walnats-Previous-Tick`, `Walnats-Next-Tick`).
+ */
 export function tickMessage(
   event: Event<DateConstructor>,
   tickMs: number,
   clockId: string,
   meta: Readonly<Record<string, string>>,
   late = false,
+  schedule?: BoundedSchedule,
 ): TickMessage {
   return {
     subject: event.subject,
@@ -20,6 +24,7 @@ export function tickMessage(
     headers: {
       ...meta,
       [TICK_HEADER]: String(tickMs),
+      ...(schedule === undefined ? {} : neighbourHeaders(schedule, tickMs)),
       [CLOCK_HEADER]: clockId,
       ...(late ? { [LATE_HEADER]: "true" } : {}),
     },

@@ -3,11 +3,12 @@
  * message of the schedule's event, on the schedule's own subject in the
  * event's stream, whose last message is the schedule's tick ledger.
  */
-import { recordPayload, type ScheduleRecord } from "./_schedule_record.ts";
+import { recordPayload, type ScheduleRecord, specScheduleOf } from "./_schedule_record.ts";
+import type { BoundedSchedule } from "../core/schedule.ts";
 import { streamOf } from "../events/event.ts";
 import type { TickMessage } from "../events/publisher.ts";
 import { formatInstant } from "../events/serializer.ts";
-import { CLOCK_HEADER, LATE_HEADER, SCHEDULE_HEADER, TICK_HEADER } from "../events/_headers.ts";
+import { CLOCK_HEADER, LATE_HEADER, neighbourHeaders, SCHEDULE_HEADER, TICK_HEADER } from "../events/_headers.ts";
 
 /** The first token of every schedule's subject. */
 const FIRE_PREFIX = "walnats-schedule";
@@ -59,6 +60,11 @@ export interface FireTemplate {
   readonly payload: ((tickMs: number) => Uint8Array) | Uint8Array;
   /** The schedule's meta headers. */
   readonly meta: Readonly<Record<string, string>>;
+  /**
+   * Every tick of the schedule's spec, also before its last upsert: each fire carries its neighbours on it
+   * (`Walnats-Previous-Tick`, `Walnats-Next-Tick`). Without it, a fire carries neither.
+   */
+  readonly schedule?: BoundedSchedule;
 }
 
 const encoder = new TextEncoder();
@@ -71,6 +77,7 @@ export function fireTemplate(record: ScheduleRecord): FireTemplate {
     stream: streamOf(record.event),
     payload: recordPayload(record) ?? ((tickMs: number) => encoder.encode(formatInstant(tickMs))),
     meta: record.meta,
+    schedule: specScheduleOf(record),
   };
 }
 
@@ -117,6 +124,12 @@ function messageOf(
     tickMs,
     msgId,
     payload: typeof fire.payload === "function" ? fire.payload(tickMs) : fire.payload,
-    headers: { ...fire.meta, [SCHEDULE_HEADER]: fire.id, [TICK_HEADER]: String(tickMs), ...headers },
+    headers: {
+      ...fire.meta,
+      [SCHEDULE_HEADER]: fire.id,
+      [TICK_HEADER]: String(tickMs),
+      ...(fire.schedule === undefined ? {} : neighbourHeaders(fire.schedule, tickMs)),
+      ...headers,
+    },
   };
 }

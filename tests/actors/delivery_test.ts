@@ -143,3 +143,17 @@ Deno.test("the job context carries the tick and schedule a message was sent for,
     [undefined, undefined, 7],
   ]);
 });
+
+Deno.test("the job context carries the ticks before and after a tick; a header that is not a number is left out", async () => {
+  const contexts: JobContext[] = [];
+  const headers = { "Walnats-Tick": String(NOW), "Walnats-Previous-Tick": String(NOW - 60_000) };
+  await deliver({ ...headers, "Walnats-Next-Tick": String(NOW + 60_000) }, 1, { contexts });
+  await deliver({ ...headers, "Walnats-Next-Tick": "soon" }, 1, { contexts });
+  await deliver({ "Walnats-Tick": String(NOW) }, 1, { contexts });
+  assert.deepEqual(contexts.map(({ previousTick, nextTick }) => [previousTick, nextTick]), [
+    [new Date(NOW - 60_000), new Date(NOW + 60_000)],
+    [new Date(NOW - 60_000), undefined],
+    [undefined, undefined],
+  ]);
+  assert.ok(!("nextTick" in contexts[1]!), "an unreadable Walnats-Next-Tick is no key of the context");
+});

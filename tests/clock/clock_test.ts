@@ -237,7 +237,13 @@ Deno.test("Clock.run() sends the scheduled instant as ISO text with +00:00, with
   assert.equal(message.msgId, "clock.5m:1795709700000");
   assert.equal(text(message.payload), "2026-11-26T16:15:00.000+00:00");
   const { "Walnats-Clock": clockId, ...headers } = message.headers;
-  assert.deepEqual(headers, { "X-Team": "ops", region: "eu", "Walnats-Tick": "1795709700000" });
+  assert.deepEqual(headers, {
+    "X-Team": "ops",
+    region: "eu",
+    "Walnats-Tick": "1795709700000",
+    "Walnats-Previous-Tick": "1795709400000",
+    "Walnats-Next-Tick": "1795710000000",
+  });
   assert.match(clockId ?? "", UUID);
 });
 
