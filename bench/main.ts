@@ -14,6 +14,7 @@ import { startIdle } from "./idle.ts";
 import { manyClocksMemory } from "./many_clocks_memory.ts";
 import { scheduleChanges } from "./schedule_changes.ts";
 import { schedulesFakeWeek } from "./schedules_fake_week.ts";
+import { schedulesJitter } from "./schedules_jitter.ts";
 import { schedulesScale } from "./schedules_scale.ts";
 import { formatTable } from "./_table.ts";
 import { tickLag } from "./tick_lag.ts";
@@ -39,6 +40,7 @@ try {
     ["schedule_changes", () => scheduleChanges(server.url)],
     ["schedules_scale", () => schedulesScale(server.url)],
     ["schedules_fake_week", () => schedulesFakeWeek()],
+    ["schedules_jitter", () => schedulesJitter(server.url)],
     ["idle", () => idle.finished],
   ];
   for (const [name, run] of steps) {

@@ -16,7 +16,7 @@
  */
 import { connect } from "@nats-io/transport-node";
 import { Kvm } from "@nats-io/kv";
-import { Event, Schedules, type SchedulesConnection } from "../mod.ts";
+import { type AppliedChange, Event, Schedules, type SchedulesConnection } from "../mod.ts";
 import { atMost, type CaseResult } from "./_case.ts";
 import { round, spreadOf } from "./_stats.ts";
 import { describe } from "./tick_lag.ts";
@@ -87,7 +87,7 @@ class Arrivals {
 }
 
 /** The key of a change: a put's id and revision, a delete's id. */
-function keyOf(id: string, kind: "put" | "delete", revision: number): string {
+function keyOf(id: string, kind: AppliedChange["kind"], revision: number): string {
   return kind === "delete" ? `${id}:deleted` : `${id}:${revision}`;
 }
 

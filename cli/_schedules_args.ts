@@ -23,11 +23,13 @@ while a worker runs (deno task run --schedules).
 Commands:
   add ID --event NAME (--period S | --cron EXPR [--timezone TZ] | --at ISO)
       [--value JSON] [--start-at ISO] [--stop-at ISO] [--max-ticks N]
-      [--catch-up N] [--meta KEY=VALUE ...]
+      [--catch-up N] [--jitter S] [--meta KEY=VALUE ...]
                      creates the schedule ID or replaces its spec (a paused
                      one stays paused); registers the event's stream and the
                      schedules' bucket first. With --value, each fire carries
-                     that JSON; without, the fire's instant
+                     that JSON; without, the fire's instant. --jitter S sends
+                     each fire up to S seconds after its tick (the same offset
+                     on every worker; below the period)
   list [--event NAME]
                      the schedules (of one event): id, event, schedule,
                      state, next fire
@@ -72,6 +74,7 @@ const COMMAND_FLAGS = {
     "stop-at",
     "max-ticks",
     "catch-up",
+    "jitter",
     "meta",
   ],
   list: ["event"],
@@ -142,6 +145,7 @@ export function parseSchedulesArgs(args: readonly string[]): SchedulesArgs {
       "stop-at": { type: "string" },
       "max-ticks": { type: "string" },
       "catch-up": { type: "string" },
+      jitter: { type: "string" },
       meta: { type: "string", multiple: true },
       next: { type: "string" },
       recent: { type: "string" },
@@ -236,6 +240,7 @@ interface AddFlags {
   "stop-at"?: string | undefined;
   "max-ticks"?: string | undefined;
   "catch-up"?: string | undefined;
+  jitter?: string | undefined;
   meta?: string[] | undefined;
 }
 
@@ -261,6 +266,7 @@ function addCommand(id: string, flags: AddFlags, json: boolean): SchedulesComman
     ...(flags["stop-at"] === undefined ? {} : { stopAt: parseInstant("--stop-at", flags["stop-at"]) }),
     ...(flags["max-ticks"] === undefined ? {} : { maxTicks: number("--max-ticks", flags["max-ticks"]) }),
     ...(flags["catch-up"] === undefined ? {} : { catchUp: number("--catch-up", flags["catch-up"]) }),
+    ...(flags.jitter === undefined ? {} : { jitter: number("--jitter", flags.jitter) }),
     meta: metaOf(flags.meta),
   };
   return { name: "add", id, options, json };

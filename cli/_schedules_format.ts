@@ -90,6 +90,7 @@ export function formatDescription({ schedule, state, next, lastFire, recent }: S
     ...optional("stop at", at(schedule.stopAt)),
     ...optional("max ticks", schedule.maxTicks?.toString()),
     ["catch-up", String(schedule.catchUp)],
+    ...optional("jitter", schedule.jitter === undefined ? undefined : `${schedule.jitter} s`),
     ...optional("meta", meta === "" ? undefined : meta),
     ["updated at", at(schedule.updatedAt)!],
     ["revision", String(schedule.revision)],

@@ -22,6 +22,7 @@ import {
   SchedulesConnection,
 } from "../mod.ts";
 import { fireMessage } from "../src/schedules/_fire.ts";
+import { jitteredInstant } from "../src/schedules/_jitter.ts";
 import { fleetTiming } from "../src/schedules/_fleet.ts";
 import type { Behaviour, TestBackend } from "./_backends.ts";
 import { waitUntil } from "./_wait.ts";
@@ -1037,5 +1038,48 @@ behaviour(
       stop.abort();
       await listening;
     }
+  },
+);
+
+behaviour(
+  "jitter: each fire is stored once, never before its tick plus the schedule's offset for it, never at or after " +
+    "the next tick, whichever worker sends it; describe() shows the jittered instants",
+  async (backend) => {
+    await using one = await connected(backend);
+    await using two = await connected(backend);
+    // 16 schedules: both workers own some (all on one has odds of 2 in 65,536).
+    const ids = Array.from({ length: 16 }, (_, i) => `jittered-${i}`);
+    for (const id of ids) await one.upsert(id, { event: reminder, period: 2, jitter: 1, value: {} });
+    const sendAt = (id: string, tick: number) => jitteredInstant(id, tick, 1_000, tick + 2_000);
+    const { schedule, next } = await one.describe("jittered-0", { next: 3, recent: 0 });
+    assert.equal(schedule.jitter, 1);
+    const tickOf = (at: Date) => Math.floor(at.getTime() / 2_000) * 2_000;
+    assert.deepEqual(next.map((at) => at.getTime()), next.map((at) => sendAt("jittered-0", tickOf(at))));
+    {
+      await using first = worker(one);
+      await using second = worker(two);
+      for (const id of ids) await waitForFires(backend, reminder, id, 2);
+      await first.stop();
+      await second.stop();
+      for (const { reports } of [first, second]) {
+        assert.ok(reports.some((r) => r.outcome === "emitted"), "each worker sent some of the fires");
+      }
+    }
+    const offsets = new Set<number>();
+    for (const id of ids) {
+      const { recent } = await two.describe(id, { recent: 100 });
+      const ticks = recent.map((fire) => fire.tick!.getTime());
+      assertIncreasing(ticks); // stored once each
+      for (const { tick, storedAt, kind } of recent) {
+        assert.equal(kind, "scheduled");
+        const tickMs = tick!.getTime();
+        assert.equal(tickMs % 2_000, 0, "the fire's tick stays the scheduled tick");
+        const at = `${id}@${tick!.toISOString()} stored at ${storedAt.toISOString()}`;
+        assert.ok(storedAt.getTime() >= sendAt(id, tickMs), `before its jittered instant: ${at}`);
+        assert.ok(storedAt.getTime() < tickMs + 2_000, `at or after the next tick: ${at}`);
+        offsets.add(Math.floor((sendAt(id, tickMs) - tickMs) / 250));
+      }
+    }
+    assert.ok(offsets.size >= 3, `the offsets spread over the second of jitter: ${[...offsets]}`);
   },
 );

@@ -60,7 +60,7 @@ export function ownerOf(hash: number, members: Members): number {
 }
 
 /** murmur3's 32-bit finaliser: every bit of the input moves every bit of the output. */
-function mix(value: number): number {
+export function mix(value: number): number {
   let h = value;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);

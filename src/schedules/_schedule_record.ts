@@ -75,6 +75,8 @@ export interface ScheduleRecord {
   readonly maxTicks?: number;
   /** The instant of the last tick `maxTicks` allows. */
   readonly lastTickAt?: string;
+  /** Seconds each fire may go out after its tick (a policy: the record is version 2); absent: none. */
+  readonly jitter?: number;
   readonly catchUp: number;
   readonly meta: Readonly<Record<string, string>>;
   /** The payload of every fire, base64; absent for a `Date` event (the payload is the tick). */
@@ -159,6 +161,7 @@ export function scheduleRecord(
   if (maxTicks !== undefined && cron !== undefined && maxTicks > MAX_CRON_TICKS) {
     throw new RangeError(`${where}: 'maxTicks' of a cron schedule must be at most ${MAX_CRON_TICKS}, got ${maxTicks}`);
   }
+  const jitter = checkJitter(options.jitter, period, atMs, where);
   const meta = validateMeta(options.meta, where);
   const payload = payloadOf(event, options, where);
   const spec: ScheduleRecord = {
@@ -172,6 +175,7 @@ export function scheduleRecord(
     ...(startMs === undefined ? {} : { startAt: iso(startMs) }),
     ...(stopMs === undefined ? {} : { stopAt: iso(stopMs) }),
     ...(maxTicks === undefined ? {} : { maxTicks }),
+    ...(jitter === 0 ? {} : { jitter }),
     catchUp,
     meta,
     ...(payload === undefined ? {} : { payload: toBase64(payload) }),
@@ -180,6 +184,31 @@ export function scheduleRecord(
   if (maxTicks === undefined) return versioned(spec);
   const last = lastTick(scheduleOf(spec), maxTicks, period === undefined ? undefined : wholeMs(period));
   return versioned(last === undefined ? spec : { ...spec, lastTickAt: iso(last) });
+}
+
+/**
+ * The `jitter` of an upsert, 0 for none: seconds >= 0 in whole milliseconds, below the period (a periodic
+ * schedule) or below the window of a one-off (`at`). A cron's is not bounded here: each fire's offset is capped
+ * below the gap to its next tick.
+ */
+function checkJitter(jitter: unknown, period: number | undefined, atMs: number | undefined, where: string): number {
+  if (jitter === undefined || jitter === 0) return 0;
+  const jitterMs = wholeMs(jitter);
+  if (jitterMs === undefined) {
+    throw new RangeError(
+      `${where}: 'jitter' must be a number of seconds >= 0 in whole milliseconds, got ${describe(jitter)}`,
+    );
+  }
+  if (period !== undefined && jitterMs >= (wholeMs(period) ?? 0)) {
+    throw new RangeError(`${where}: 'jitter' must be below 'period' (${period} s), got ${describe(jitter)}`);
+  }
+  if (atMs !== undefined && jitterMs >= ONE_OFF_WINDOW_MS) {
+    throw new RangeError(
+      `${where}: 'jitter' of a one-off ('at') schedule must be below its ${ONE_OFF_WINDOW_MS / 1000} s window, ` +
+        `got ${describe(jitter)}`,
+    );
+  }
+  return jitter as number;
 }
 
 /** The record with the version its fields need: 2 when it uses a policy, else as it is (1). */
@@ -240,6 +269,11 @@ export function mixedKinds(kinds: ReadonlySet<string>): string[] | undefined {
   return all.length > 1 ? all.sort() : undefined;
 }
 
+/** The record's jitter in milliseconds; 0 for none. */
+export function recordJitterMs(record: ScheduleRecord): number {
+  return record.jitter === undefined ? 0 : wholeMs(record.jitter) ?? 0;
+}
+
 /** The record as stored: JSON as UTF-8. */
 export function encodeRecord(record: ScheduleRecord): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(record));
@@ -280,6 +314,11 @@ export function decodeRecord(data: Uint8Array): ScheduleRecord {
     throw new TypeError(
       `${where}: its record has ${unknown.length === 1 ? "a field" : "fields"} this version of @walnats/clock ` +
         `does not know (${unknown.map((field) => `'${field}'`).join(", ")}), got ${describe(record)}`,
+    );
+  }
+  if (candidate.jitter !== undefined && wholeMs(candidate.jitter) === undefined) {
+    throw new TypeError(
+      `${where}: its 'jitter' must be a positive number of seconds, got ${describe(candidate.jitter)}`,
     );
   }
   // Records of the same event and meta share one string and one object: a worker holds many of them.

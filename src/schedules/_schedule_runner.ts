@@ -24,12 +24,13 @@ import { fireMessage, fireSubject, fireTemplate, manualFireSubject, MAX_CLOCK_SK
 import { FleetView } from "./_fleet.ts";
 import { MinHeap } from "./_min_heap.ts";
 import { keyHash, type Members, ownerOf } from "./_rendezvous.ts";
-import { ONE_OFF_WINDOW_MS, readRecord, scheduleOf, type ScheduleRecord } from "./_schedule_record.ts";
+import { ONE_OFF_WINDOW_MS, readRecord, recordJitterMs, scheduleOf, type ScheduleRecord } from "./_schedule_record.ts";
 import type { AppliedChange, FireReport, ResourceReport } from "./schedule_types.ts";
 import { ErrorCode, isWalnatsError } from "../errors.ts";
 import type { Event } from "../events/event.ts";
 import type { Publisher } from "../events/publisher.ts";
-import { dueTicks, gainedFrom, planFrom } from "../core/schedule.ts";
+import { type DueTicks, dueTicks, gainedFrom, planFrom } from "../core/schedule.ts";
+import { jitteredInstant } from "./_jitter.ts";
 import type { FireLog, FleetStore, ScheduleChange, ScheduleStore } from "./stores.ts";
 import type { TimeSource } from "../core/time_source.ts";
 
@@ -58,15 +59,22 @@ interface Entry {
   readonly source: TickSource;
   /** Whether fires may have gone out unseen by this worker (new to it, resumed, or a fire missed). */
   catchUpPending: boolean;
-  /** The instant it is planned for; `undefined` while not planned (not owned, paused, ended, firing). */
+  /** The tick it is planned for; `undefined` while not planned (not owned, paused, ended, firing). */
   nextMs: number | undefined;
   /** The instant of a one-off (`at`) schedule; `undefined` for any other. */
   readonly oneOffMs: number | undefined;
+  /** Its jitter in milliseconds (0: none): each fire goes out at {@link jitteredInstant}. */
+  readonly jitterMs: number;
 }
 
-/** A planned fire: the instant, and the entry it was planned for (stale once the entry is replaced or planned anew). */
+/**
+ * A planned fire: when it is sent, its tick, and the entry it was planned for (stale once the entry is replaced
+ * or planned anew). The two instants differ by the schedule's jitter: the heap orders by when to send, the tick
+ * is the fire's identity.
+ */
 interface Planned {
   readonly atMs: number;
+  readonly tickMs: number;
   readonly entry: Entry;
 }
 
@@ -172,11 +180,18 @@ export class ScheduleRunner {
           next = this.#planned.peek()
         ) {
           this.#planned.pop();
-          const { entry, atMs } = next;
-          if (this.#entries.get(entry.id) !== entry || entry.nextMs !== atMs || this.#firing.has(entry.id)) continue;
+          const { entry, tickMs } = next;
+          if (this.#entries.get(entry.id) !== entry || entry.nextMs !== tickMs || this.#firing.has(entry.id)) continue;
+          const due = dueTicks(entry.source.schedule, tickMs, now);
+          const sendMs = sendInstant(entry, due.current, due.deadline);
+          if (sendMs > now) {
+            // Overslept into a later tick's window before its jittered instant: the whole cycle waits for it.
+            this.#planned.push({ atMs: sendMs, tickMs, entry });
+            continue;
+          }
           entry.nextMs = undefined;
           this.#firing.add(entry.id);
-          const fire: Promise<void> = this.#fire(entry, atMs, now, this.#stopFires.signal)
+          const fire: Promise<void> = this.#fire(entry, due, now, this.#stopFires.signal)
             .catch((error) => this.#fail(error))
             .finally(() => {
               fires.delete(fire);
@@ -281,6 +296,7 @@ export class ScheduleRunner {
       catchUpPending: record.catchUp > 0,
       nextMs: undefined,
       oneOffMs: record.at === undefined ? undefined : Date.parse(record.at),
+      jitterMs: recordJitterMs(record),
       source: {
         event: record.event,
         schedule: scheduleOf(record),
@@ -307,13 +323,17 @@ export class ScheduleRunner {
     await this.#fleet.run(signal);
   }
 
-  /** Plans the entry's first tick after `afterMs`, unless it is paused, over, or another worker's; wakes the loop. */
+  /**
+   * Plans the entry's first tick after `afterMs` (sent at its jittered instant), unless it is paused, over, or
+   * another worker's; wakes the loop.
+   */
   #plan(entry: Entry, afterMs: number): void {
     if (entry.paused || !this.#viewed || !this.#owns(entry)) return;
-    const atMs = entry.source.schedule.next(afterMs) ?? this.#lateOneOff(entry, afterMs);
-    if (atMs === undefined) return;
-    entry.nextMs = atMs;
-    this.#planned.push({ atMs, entry });
+    const tickMs = entry.source.schedule.next(afterMs) ?? this.#lateOneOff(entry, afterMs);
+    if (tickMs === undefined) return;
+    entry.nextMs = tickMs;
+    const atMs = sendInstant(entry, tickMs);
+    this.#planned.push({ atMs, tickMs, entry });
     if (atMs < this.#sleepUntil) this.#wake.abort(CANCELLED);
     if (this.#planned.size > 2 * this.#entries.size + MIN_HEAP_GARBAGE) this.#compact();
   }
@@ -381,15 +401,16 @@ export class ScheduleRunner {
   #compact(): void {
     const heap = newHeap();
     for (const entry of this.#entries.values()) {
-      if (entry.nextMs !== undefined) heap.push({ atMs: entry.nextMs, entry });
+      if (entry.nextMs !== undefined) {
+        heap.push({ atMs: sendInstant(entry, entry.nextMs), tickMs: entry.nextMs, entry });
+      }
     }
     this.#planned = heap;
   }
 
   /** Fires what is due for the entry at `nowMs`, then plans its next tick (or its replacement's). */
-  async #fire(entry: Entry, plannedMs: number, nowMs: number, signal: AbortSignal | undefined): Promise<void> {
+  async #fire(entry: Entry, due: DueTicks, nowMs: number, signal: AbortSignal | undefined): Promise<void> {
     const { publisher, time, onTick, fires } = this.#setup;
-    const due = dueTicks(entry.source.schedule, plannedMs, nowMs);
     const { stream } = entry.source.ledger;
     let emitted: boolean;
     try {
@@ -397,7 +418,15 @@ export class ScheduleRunner {
         publisher,
         time,
         signal,
-        onTick: (report) => onTick({ ...report, schedule: entry.id }),
+        // With jitter, the lag is the worker's own: from the instant the fire was due to go out.
+        onTick: (report) =>
+          onTick({
+            ...report,
+            ...(entry.jitterMs === 0
+              ? {}
+              : { lagMs: report.lagMs + report.tick.getTime() - sendInstant(entry, report.tick.getTime()) }),
+            schedule: entry.id,
+          }),
         ...(fires === undefined ? {} : {
           storedOutsideLedger: (lastMs: number | undefined) =>
             manualTicks(fires, this.#setup.store, stream, entry.id, lastMs),
@@ -452,6 +481,15 @@ async function manualTicks(
     if (fire.subject === subject && fire.tickMs !== undefined) ticks.add(fire.tickMs);
   }
   return ticks;
+}
+
+/**
+ * When the entry's fire of `tickMs` is sent: at its tick plus its jitter offset, below its next tick
+ * (`deadlineMs`, found when not given).
+ */
+function sendInstant(entry: Entry, tickMs: number, deadlineMs?: number): number {
+  if (entry.jitterMs === 0) return tickMs;
+  return jitteredInstant(entry.id, tickMs, entry.jitterMs, deadlineMs ?? entry.source.schedule.deadline(tickMs));
 }
 
 /** An empty heap of planned fires, the earliest first. */

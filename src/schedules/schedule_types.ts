@@ -30,6 +30,13 @@ export interface ScheduleOptions<S extends Schema = Schema> {
   maxTicks?: number;
   /** After an outage or a pause, fire up to this many of the most recent missed ticks, late. Default 0. */
   catchUp?: number;
+  /**
+   * Seconds (ms resolution) each fire may go out after its tick, to spread schedules due at the same instant:
+   * the fire of each tick goes out at its tick plus an offset in `[0, jitter)`, the same on every worker (a hash
+   * of the id and the tick), always before the next tick (a cron's offset is capped below the gap to its next
+   * tick). The fire keeps its tick (`Walnats-Tick`, its id). Below `period`; below 60 s for `at`. Default 0: none.
+   */
+  jitter?: number;
   /** Headers of every fire, copied verbatim. Names must not start with `Nats-` or `Walnats-`. */
   meta?: Record<string, string>;
 }

@@ -7,6 +7,7 @@ import {
   kindOfRecord,
   mixedKinds,
   readableRecord,
+  recordJitterMs,
   recordPayload,
   scheduleOf,
   type ScheduleRecord,
@@ -20,6 +21,7 @@ import { type Event, streamOf } from "../events/event.ts";
 import type { EventsConnection } from "../events/events_connection.ts";
 import type { FireLog, FleetStore, ScheduleStore, StoredFire } from "./stores.ts";
 import { instantOf } from "../core/_units.ts";
+import { jitteredInstant } from "./_jitter.ts";
 import type { BoundedSchedule } from "../core/schedule.ts";
 import type { Schema } from "../events/serializer.ts";
 import { systemTime, type TimeSource } from "../core/time_source.ts";
@@ -83,6 +85,8 @@ export interface ScheduleInfo {
   readonly maxTicks?: number;
   /** How many missed fires a worker emits late after an outage or a pause. */
   readonly catchUp: number;
+  /** Seconds each fire may go out after its tick (see `ScheduleOptions.jitter`); absent: none. */
+  readonly jitter?: number;
   /** Headers of every fire. */
   readonly meta: Readonly<Record<string, string>>;
   /**
@@ -105,7 +109,10 @@ export interface ScheduleDescription {
   readonly schedule: ScheduleInfo;
   /** `active`: it fires; `paused`: not until resumed; `ended`: it has no tick left (`stopAt`, `maxTicks`, `at`). */
   readonly state: "active" | "paused" | "ended";
-  /** Its next fire instants after the time of the call, none while paused or ended. */
+  /**
+   * Its next fire instants after the time of the call, none while paused or ended: when each fire goes out,
+   * which for a schedule with `jitter` is its tick plus the tick's offset (the fire's tick stays the tick).
+   */
   readonly next: readonly Date[];
   /** The last fire the stream holds on the schedule's ledger subject. */
   readonly lastFire?: {
@@ -407,13 +414,16 @@ export class SchedulesConnection implements AsyncDisposable {
     const next = ticksAfter(schedule, nowMs, count);
     const over = schedule.next(nowMs) === undefined;
     const state = record.paused ? "paused" : over ? "ended" : "active";
+    const jitterMs = recordJitterMs(record);
     const stream = this.#events.get(record.event)?.stream ?? streamOf(record.event);
     const last = await this.#store.lastFire({ stream, subject: fireSubject(stream, id) });
     const recent = recentCount === 0 ? [] : await this.#recent(record, stream, nowMs, recentCount, where);
     return {
       schedule: this.#info(record, revision),
       state,
-      next: state === "active" ? next.map((tick) => new Date(tick)) : [],
+      next: state === "active"
+        ? next.map((tick) => new Date(jitteredInstant(id, tick, jitterMs, schedule.deadline(tick))))
+        : [],
       ...(last === undefined ? {} : {
         lastFire: {
           tick: last.tickMs === undefined ? undefined : new Date(last.tickMs),
@@ -658,6 +668,7 @@ export class SchedulesConnection implements AsyncDisposable {
       startAt: date(record.startAt),
       stopAt: date(record.stopAt),
       maxTicks: record.maxTicks,
+      jitter: record.jitter,
       paused: record.paused && { note: record.paused.note, since: new Date(record.paused.since) },
     };
     return {

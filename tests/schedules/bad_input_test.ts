@@ -120,6 +120,21 @@ function cases(schedules: SchedulesConnection): BadInput[] {
       /'stopAt' .* is before 'startAt'/,
     ),
     row("upsert('kept', { catchUp: -1 })", upsert("kept", { ...ok, catchUp: -1 }), RangeError, /'catchUp' .*got -1/),
+    row("upsert('kept', { jitter: -1 })", upsert("kept", { ...ok, jitter: -1 }), RangeError, /'jitter' .*got -1/),
+    row("upsert('kept', { jitter: NaN })", upsert("kept", { ...ok, jitter: NaN }), RangeError, /'jitter' .*got NaN/),
+    row("upsert('kept', { jitter: '5' })", upsert("kept", { ...ok, jitter: "5" }), RangeError, /'jitter' .*got '5'/),
+    row(
+      "upsert('kept', { period: 60, jitter: 60 })",
+      upsert("kept", { ...ok, jitter: 60 }),
+      RangeError,
+      /'jitter' must be below 'period' \(60 s\), got 60/,
+    ),
+    row(
+      "upsert('kept', { at, jitter: 60 })",
+      upsert("kept", { event: reminder, at: new Date(NOW + 3_600_000), value: {}, jitter: 60 }),
+      RangeError,
+      /'jitter' of a one-off \('at'\) schedule must be below its 60 s window, got 60/,
+    ),
     row("upsert('kept', { maxTicks: 0 })", upsert("kept", { ...ok, maxTicks: 0 }), RangeError, /'maxTicks' .*got 0/),
     row(
       "upsert('kept', { cron, maxTicks: 10001 })",

@@ -82,3 +82,12 @@ Deno.test("decodeRecord() reads a record without 'v' as version 1 and refuses a 
   });
   assert.throws(() => decodeRecord(bytes({ v: 1.5 })), { name: "TypeError", message: /'v' must be a whole number/ });
 });
+
+Deno.test("a record with jitter is version 2 and keeps it; jitter 0 is none (version 1)", () => {
+  const jittered = scheduleRecord("r", { event: reminder, period: 60, value: {}, jitter: 1.5 }, events, NOW);
+  assert.equal(jittered.v, 2);
+  assert.equal(decodeRecord(encodeRecord(jittered)).jitter, 1.5);
+  const none = scheduleRecord("r", { event: reminder, period: 60, value: {}, jitter: 0 }, events, NOW);
+  assert.equal(none.v, 1);
+  assert.equal(Object.hasOwn(none, "jitter"), false);
+});
