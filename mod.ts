@@ -26,7 +26,7 @@ export { Schedules } from "./src/connect.ts";
 export { SchedulesConnection } from "./src/schedules/schedules_connection.ts";
 export { systemTime } from "./src/core/time_source.ts";
 
-export type { ActorOptions, Handler, JobContext, JobEvent } from "./src/actors/actor.ts";
+export type { ActorOptions, Handler, JobContext, JobEvent, OverlapPolicy, SkipReason } from "./src/actors/actor.ts";
 export type { ActorsConnection, ListenOptions } from "./src/actors/actors_connection.ts";
 export type { Backend } from "./src/backend.ts";
 export type { ClockOptions, RunOptions } from "./src/clock/clock.ts";

@@ -247,15 +247,22 @@ export function consumerNotFound(actor: { name: string; event: { stream: string 
 }
 
 /**
- * The error of an actor's note of a delayed message's first attempt when a stream that is not a KV bucket
- * holds the attempts bucket's name: the notes would go nowhere. Nothing is changed; the stream is a person's
- * to move.
+ * The error of a use of one of the library's own buckets (the actors' attempts bucket, the overlap leases) when
+ * a stream that is not a KV bucket holds the bucket's name: what goes there would go nowhere. Nothing is
+ * changed; the stream is a person's to move.
+ *
+ * @param purpose what the bucket is ("the actors' attempts bucket") and what waits for it ("delayed messages")
  */
-export function attemptsBucketTaken(stream: string, subject: string, subjects: readonly string[]): WalnatsError {
+export function ownBucketTaken(
+  stream: string,
+  subject: string,
+  subjects: readonly string[],
+  purpose: { readonly what: string; readonly blocked: string },
+): WalnatsError {
   return new WalnatsError(
     ErrorCode.StreamConflict,
-    `Stream '${stream}' is not the actors' attempts bucket: it stores ${JSON.stringify(subjects)}, not ` +
-      `'${subject}'; delayed messages cannot be handled until it is deleted or renamed (it was left as it was)`,
+    `Stream '${stream}' is not ${purpose.what}: it stores ${JSON.stringify(subjects)}, not ` +
+      `'${subject}'; ${purpose.blocked} cannot be handled until it is deleted or renamed (it was left as it was)`,
   );
 }
 

@@ -31,11 +31,11 @@
  * | `walnats_schedule_changes_total` | counter | `kind` | schedule changes the worker applied: `put` (created, changed, paused, resumed), `delete`, `refused` (a record it cannot read, e.g. a newer version's policy: never fired) |
  * | `walnats_connected` | gauge | `connection` | 1 while connected to NATS, 0 while reconnecting |
  * | `walnats_reconnects_total` | counter | `connection` | reconnects after a lost connection |
- * | `walnats_jobs_total` | counter | `actor`, `outcome` | handler runs: `success`, `failure` (retried), `terminated` |
+ * | `walnats_jobs_total` | counter | `actor`, `outcome` | handler runs: `success`, `failure` (retried), `terminated`, `cancelled` (by a newer fire, `overlap: "cancelOther"`); and `skipped`, messages acked unrun under `overlap` |
  * | `walnats_job_duration_seconds` | histogram | `actor` | duration of successful handler runs |
  * | `walnats_pull_failures_total` | counter | `actor` | failed pulls of messages from the server |
  * | `walnats_acks_unconfirmed_total` | counter | `actor`, `reply` | acks, naks and terms the server did not confirm before the message's ack wait ran out (it may deliver the message again) |
- * | `walnats_internal_recreated_total` | counter | `resource` | the library's own resources found deleted and made again: `KV_walnats-attempts` (the actors' attempts bucket), `KV_walnats-workers` (the fleet's) |
+ * | `walnats_internal_recreated_total` | counter | `resource` | the library's own resources found deleted and made again: `KV_walnats-attempts` (the actors' attempts bucket), `KV_walnats-leases` (their overlap leases), `KV_walnats-workers` (the fleet's) |
  * | `walnats_resource_missing_total` | counter | `resource` | reports that a resource of the user's is missing: `KV_walnats-schedules`, once a second while a schedules worker finds it deleted |
  *
  * @module
@@ -263,7 +263,8 @@ export class Metrics {
     });
     this.#jobs = new Counter({
       name: "walnats_jobs_total",
-      help: "Handler runs of an actor, by outcome: success, failure (retried later), terminated (given up).",
+      help: "Handler runs of an actor, by outcome: success, failure (retried later), terminated (given up), " +
+        "cancelled (by a newer fire); skipped: messages acked unrun under overlap control.",
       labelNames: ["actor", "outcome"],
       registers: servedFor("actors"),
     });
@@ -412,6 +413,8 @@ export class Metrics {
         break;
       case "failure":
       case "terminated":
+      case "skipped":
+      case "cancelled":
         this.#jobs.inc({ actor: event.actor, outcome: event.type });
         break;
       case "pull-failure":

@@ -1,6 +1,7 @@
 import { CANCELLED, isAbort, promiseTry } from "../src/_async.ts";
 import { type AttemptNotes, handleDelivery } from "../src/actors/_delivery.ts";
 import { Jobs } from "../src/actors/_jobs.ts";
+import { type LeaseStore, OverlapGate } from "../src/actors/_overlap.ts";
 import { checkListenOptions } from "../src/actors/_listen_options.ts";
 import type { Actor } from "../src/actors/actor.ts";
 import type { ActorsConnection, ListenOptions } from "../src/actors/actors_connection.ts";
@@ -15,12 +16,20 @@ export class MemoryActorsConnection implements ActorsConnection {
   readonly #actors: readonly Actor[];
   readonly #time: TimeSource;
   readonly #notes: AttemptNotes;
+  readonly #leases: LeaseStore;
 
-  constructor(streams: Map<string, MemoryStream>, actors: readonly Actor[], time: TimeSource, notes: AttemptNotes) {
+  constructor(
+    streams: Map<string, MemoryStream>,
+    actors: readonly Actor[],
+    time: TimeSource,
+    notes: AttemptNotes,
+    leases: LeaseStore,
+  ) {
     this.#streams = streams;
     this.#actors = actors;
     this.#time = time;
     this.#notes = notes;
+    this.#leases = leases;
   }
 
   register(): Promise<void> {
@@ -62,10 +71,21 @@ export class MemoryActorsConnection implements ActorsConnection {
     { signal, burst = false, onEvent = () => {} }: ListenOptions,
   ): Promise<void> {
     const jobs = new Jobs(actor.maxJobs);
-    const context = { time: this.#time, notes: this.#notes, onEvent };
+    const context = {
+      time: this.#time,
+      notes: this.#notes,
+      onEvent,
+      overlap: actor.overlap === "allow" ? undefined : new OverlapGate(actor, actor.overlap, {
+        store: this.#leases,
+        time: this.#time,
+        park: (wait) => jobs.park(wait),
+        onWaiting: (seq, key) => onEvent({ type: "waiting", actor: actor.name, seq, key }),
+      }),
+    };
     try {
       while (!signal?.aborted) {
         await jobs.slot();
+        if (jobs.free === 0) continue; // a parked job took the slot back meanwhile
         const deliveries = consumer.take(jobs.free);
         for (const delivery of deliveries) jobs.start(() => handleDelivery(actor, delivery, context));
         if (deliveries.length > 0) continue;

@@ -8,6 +8,7 @@ import type { EventsConnection } from "../src/events/events_connection.ts";
 import { systemTime, type TimeSource } from "../src/core/time_source.ts";
 import { MemoryActorsConnection } from "./_memory_actors.ts";
 import { MemoryEventsConnection } from "./_memory_events.ts";
+import { MemoryLeaseStore } from "./_memory_leases.ts";
 import { MemoryFireLog, MemoryFleetStore, MemoryScheduleBucket, MemoryScheduleStore } from "./_memory_schedules.ts";
 import type { SchedulesBackendConnection } from "../src/schedules/stores.ts";
 import type { MemoryStream } from "./_memory_stream.ts";
@@ -22,7 +23,8 @@ export type { StoredMessage } from "./stored_message.ts";
  * per event, ids dropped as duplicates within the duplicate window, the
  * tick ledger, one durable consumer per actor name shared by its listeners
  * and delivering messages stored after it was registered, retries after
- * `retryDelay` up to `maxAttempts`, delayed emits, `jobTimeout`. Everything
+ * `retryDelay` up to `maxAttempts`, delayed emits, `jobTimeout`, the
+ * `overlap` policies (their leases, renewals and expiry). Everything
  * runs on the server's time: give it a `FakeTime` and move that.
  *
  * Not simulated: stream limits other than the duplicate window, ack waits
@@ -65,6 +67,7 @@ export class MemoryServer implements Backend {
   readonly time: TimeSource;
   readonly #streams = new Map<string, MemoryStream>();
   readonly #firstAttempts = new Map<string, number>();
+  readonly #leases = new MemoryLeaseStore();
   readonly #schedules = new MemoryScheduleBucket();
   readonly #fleet: MemoryFleetStore;
 
@@ -102,7 +105,7 @@ export class MemoryServer implements Backend {
 
   /** Opens a connection for actors: what `Actors.connect(server)` returns. */
   connectActors(actors: readonly Actor[]): Promise<ActorsConnection> {
-    return Promise.resolve(new MemoryActorsConnection(this.#streams, actors, this.time, this.#notes()));
+    return Promise.resolve(new MemoryActorsConnection(this.#streams, actors, this.time, this.#notes(), this.#leases));
   }
 
   /** Opens a connection for schedules: what `Schedules.connect(server)` builds on. */

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import {
   Actor,
+  type ActorOptions,
   Actors,
   type ActorsConnection,
   Clock,
@@ -459,3 +460,150 @@ behaviour(
     assert.equal(headers["Walnats-Next-Tick"], String(stored[0]! + 500), "the header on the wire");
   },
 );
+
+// --- overlap control (issue 22, item 1) -------------------------------------------
+
+/** A handler that records each run's start and end and runs until the test lets the run of `n` end. */
+function heldRuns(backend: TestBackend) {
+  const runs: { n: number; start: number; end?: number; aborted?: boolean }[] = [];
+  const releases = new Map<number, () => void>();
+  return {
+    runs,
+    /** Lets the run of `n` end (when it started). */
+    release: (n: number) => releases.get(n)?.(),
+    handler: async (n: number, { signal }: { signal: AbortSignal }) => {
+      const run: (typeof runs)[0] = { n, start: backend.time.now() };
+      runs.push(run);
+      await new Promise<void>((resolve) => {
+        releases.set(n, resolve);
+        signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+      run.end = backend.time.now();
+      run.aborted = signal.aborted;
+      if (signal.aborted) throw signal.reason;
+    },
+  };
+}
+
+/** The runs' [start, end] intervals never overlap. */
+function assertSequential(runs: { start: number; end?: number }[]): void {
+  const sorted = runs.toSorted((a, b) => a.start - b.start);
+  for (let i = 1; i < sorted.length; i++) {
+    assert.ok(sorted[i]!.start >= sorted[i - 1]!.end!, `runs overlap: ${JSON.stringify(sorted)}`);
+  }
+}
+
+/** Two listeners of one actor (as two processes are) with `overlap`, and every job event they report. */
+async function overlapFleet(backend: TestBackend, options: ActorOptions<NumberConstructor>, held = heldRuns(backend)) {
+  const placed = new Event("order-placed", Number);
+  const worker = new Actor("worker", placed, held.handler, options);
+  const connected = await connectAndRegister(backend.target, [placed], [worker]);
+  const other = await new Actors(worker).connect(backend.target);
+  const seen: JobEvent[] = [];
+  const first = listening(connected.actors, (event) => void seen.push(event));
+  const second = listening(other, (event) => void seen.push(event));
+  const of = (type: JobEvent["type"]) => seen.filter((event) => event.type === type);
+  return {
+    ...held,
+    seen,
+    of,
+    emit: (n: number) => connected.events.emit(placed, n),
+    /** Waits until the job events hold `count` of `type`. */
+    until: (type: JobEvent["type"], count: number) =>
+      waitUntil(() => of(type).length >= count, { what: `${count} ${type}`, time: backend.wait }),
+    [Symbol.asyncDispose]: async () => {
+      await first[Symbol.asyncDispose]();
+      await second[Symbol.asyncDispose]();
+      await other.close();
+      await connected[Symbol.asyncDispose]();
+    },
+  };
+}
+
+behaviour("overlap 'allow' (the default) runs a key's messages at the same time", async (backend) => {
+  await using fleet = await overlapFleet(backend, {});
+  await fleet.emit(1);
+  await fleet.emit(2);
+  await fleet.until("start", 2);
+  fleet.release(1);
+  fleet.release(2);
+  await fleet.until("success", 2);
+  assert.deepEqual(fleet.runs.map((run) => run.n).toSorted(), [1, 2]);
+  assert.ok(fleet.runs.every((run) => run.start < fleet.runs[0]!.end! && run.start < fleet.runs[1]!.end!));
+});
+
+behaviour("overlap 'skip': a message whose key runs anywhere is acked unrun, reported skipped", async (backend) => {
+  await using fleet = await overlapFleet(backend, { overlap: "skip" });
+  await fleet.emit(1);
+  await fleet.until("start", 1);
+  await fleet.emit(2);
+  await fleet.emit(3);
+  await fleet.until("skipped", 2);
+  fleet.release(1);
+  await fleet.until("success", 1);
+  await fleet.emit(4);
+  await fleet.until("start", 2);
+  fleet.release(4);
+  await fleet.until("success", 2);
+  await backend.wait.pass(QUIET_MS);
+  assert.deepEqual(fleet.runs.map((run) => run.n), [1, 4]);
+  assert.deepEqual(
+    fleet.of("skipped").map((e) => e.type === "skipped" && [e.seq, e.attempt, e.key, e.reason]),
+    [[2, 1, "order-placed", "running"], [3, 1, "order-placed", "running"]],
+  );
+  assert.deepEqual(fleet.of("failure"), []);
+});
+
+behaviour("overlap 'bufferOne': one message at most waits for its key, fleet-wide, then runs", async (backend) => {
+  await using fleet = await overlapFleet(backend, { overlap: "bufferOne" });
+  await fleet.emit(1);
+  await fleet.until("start", 1);
+  await fleet.emit(2);
+  await fleet.until("waiting", 1);
+  await fleet.emit(3);
+  await fleet.until("skipped", 1);
+  fleet.release(1);
+  await fleet.until("start", 2);
+  fleet.release(2);
+  await fleet.until("success", 2);
+  await backend.wait.pass(QUIET_MS);
+  assert.deepEqual(fleet.runs.map((run) => run.n), [1, 2]);
+  assertSequential(fleet.runs);
+  assert.deepEqual(fleet.of("waiting").map((e) => e.type === "waiting" && e.seq), [2]);
+  assert.deepEqual(fleet.of("skipped").map((e) => e.type === "skipped" && [e.seq, e.reason]), [[3, "waiting"]]);
+});
+
+behaviour("overlap 'bufferAll': every message of a busy key waits; they run one at a time", async (backend) => {
+  await using fleet = await overlapFleet(backend, { overlap: "bufferAll", maxJobs: 1 });
+  await fleet.emit(1);
+  await fleet.until("start", 1);
+  for (const n of [2, 3, 4]) await fleet.emit(n);
+  // Waiting messages hold no job slot: with maxJobs 1 in each listener, all three wait.
+  await fleet.until("waiting", 3);
+  for (let started = 1; started <= 4; started++) {
+    await fleet.until("start", started);
+    fleet.release(fleet.runs.at(-1)!.n);
+  }
+  await fleet.until("success", 4);
+  assert.deepEqual(fleet.runs.map((run) => run.n).toSorted(), [1, 2, 3, 4]);
+  assertSequential(fleet.runs);
+  assert.deepEqual(fleet.of("skipped"), []);
+});
+
+behaviour("overlap 'cancelOther': a newer message aborts the running handler, runs once it ended", async (backend) => {
+  await using fleet = await overlapFleet(backend, { overlap: "cancelOther" });
+  await fleet.emit(1);
+  await fleet.until("start", 1);
+  await fleet.emit(2);
+  await fleet.until("cancelled", 1);
+  await fleet.until("start", 2);
+  fleet.release(2);
+  await fleet.until("success", 1);
+  await backend.wait.pass(QUIET_MS);
+  assert.deepEqual(fleet.runs.map((run) => [run.n, run.aborted]), [[1, true], [2, false]]);
+  assertSequential(fleet.runs);
+  assert.deepEqual(fleet.of("cancelled").map((e) => e.type === "cancelled" && [e.seq, (e.error as Error).name]), [
+    [1, "OverlapCancelled"],
+  ]);
+  assert.deepEqual(fleet.of("failure"), [], "a cancelled run is not retried");
+});

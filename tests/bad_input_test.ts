@@ -307,6 +307,15 @@ const cases: BadInput[] = [
     ],
     ["email", job, handler, { maxAttempts: 0 }, RangeError, /'maxAttempts' must be a whole number >= 1, got 0/],
     ["email", job, handler, { maxJobs: 1.5 }, RangeError, /'maxJobs' must be a whole number >= 1, got 1\.5/],
+    [
+      "email",
+      job,
+      handler,
+      { overlap: "queue" },
+      RangeError,
+      /^Cannot create Actor: 'overlap' must be one of allow, skip, bufferOne, bufferAll, cancelOther, got 'queue'$/,
+    ],
+    ["email", job, handler, { overlapKey: "id" }, TypeError, /'overlapKey' must be a function, got 'id'/],
   ] as const).map(([name, event, fn, options, error, message]): BadInput => ({
     api: "Actor",
     call: `new Actor(${JSON.stringify(name)}, ${typeof event === "string" ? `"${event}"` : "job"}, ${

@@ -17,6 +17,7 @@ import {
 import type { Actor, JobContext, JobEvent } from "./actor.ts";
 import type { TimeSource } from "../core/time_source.ts";
 import { messageOf } from "../errors.ts";
+import type { OverlapGate } from "./_overlap.ts";
 
 /** The longest nak of a message that is not due yet; it is checked again then. */
 const MAX_DELAY_NAK_MS = 3600_000;
@@ -65,6 +66,8 @@ interface DeliveryContext {
   notes: AttemptNotes;
   /** Told about every start, success, failure, termination and early delivery. */
   onEvent: (event: JobEvent) => void;
+  /** Lets one run of a key at a time through, when the actor's `overlap` is not `allow`. */
+  overlap?: OverlapGate | undefined;
 }
 
 /**
@@ -88,16 +91,18 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
   const delayed = dueMs !== undefined;
   const noteKey = `${actor.event.stream}.${actor.name}.${seq}`;
   let attempt = delivery.deliveryCount;
+  /** Gives the message back untried: its attempts cannot be counted, or its overlap key cannot be held, now. */
+  const untried = async (error: unknown) => {
+    const retryInMs = actor.retryDelayAfterMs(1);
+    await delivery.nak(retryInMs);
+    onEvent({ type: "failure", actor: actor.name, seq, attempt: 0, error, retryInMs });
+  };
   if (delayed) {
     try {
       // Noted before the handler runs, so that a crash during it still counts.
       attempt = attempt - await notes.first(noteKey, attempt, seq) + 1;
     } catch (error) {
-      // The attempts cannot be counted now: give the message back untried.
-      const retryInMs = actor.retryDelayAfterMs(1);
-      await delivery.nak(retryInMs);
-      onEvent({ type: "failure", actor: actor.name, seq, attempt: 0, error, retryInMs });
-      return;
+      return await untried(error);
     }
   }
   let payload: unknown;
@@ -109,16 +114,30 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
     onEvent({ type: "terminated", actor: actor.name, seq, attempt, reason: "decode", error });
     return;
   }
+  const job = { attempt, seq, headers, ...origin(headers) };
+  const entered = await context.overlap?.enter(payload, job).catch((error: unknown) => ({ error }));
+  if (entered && "error" in entered) return await untried(entered.error);
+  if (entered && "skipped" in entered) {
+    await delivery.ack();
+    onEvent({ type: "skipped", actor: actor.name, seq, attempt, key: entered.key, reason: entered.skipped });
+    if (delayed) await notes.forget(noteKey, seq).catch(() => {});
+    return;
+  }
   onEvent({ type: "start", actor: actor.name, seq, attempt });
   const started = time.now();
   try {
-    await runHandler(actor, payload, { attempt, seq, headers, ...origin(headers) }, time);
+    await runHandler(actor, payload, job, time, entered?.signal);
     const durationMs = time.now() - started;
     await delivery.ack();
     onEvent({ type: "success", actor: actor.name, seq, attempt, durationMs });
     if (delayed) await notes.forget(noteKey, seq).catch(() => {});
   } catch (error) {
-    if (attempt >= actor.maxAttempts) {
+    if (entered?.cancelled) {
+      // A newer message of the key runs next: this one is done, not retried.
+      await delivery.ack();
+      onEvent({ type: "cancelled", actor: actor.name, seq, attempt, key: entered.key, error });
+      if (delayed) await notes.forget(noteKey, seq).catch(() => {});
+    } else if (attempt >= actor.maxAttempts) {
       await delivery.term();
       onEvent({ type: "terminated", actor: actor.name, seq, attempt, reason: "attempts", error });
       if (delayed) await notes.forget(noteKey, seq).catch(() => {});
@@ -127,6 +146,8 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
       await delivery.nak(retryInMs);
       onEvent({ type: "failure", actor: actor.name, seq, attempt, error, retryInMs });
     }
+  } finally {
+    await entered?.leave();
   }
 }
 
@@ -189,15 +210,19 @@ function origin(
 /** The signal of a job without a timeout: it never aborts. */
 const NO_TIMEOUT = new AbortController().signal;
 
-/** Runs the handler; once `jobTimeout` has passed, aborts the job's signal and rejects. */
+/**
+ * Runs the handler; once `jobTimeout` has passed, aborts the job's signal and rejects. The signal also aborts
+ * with `cancel` (the overlap lease's: a newer message of the key asks the run to stop).
+ */
 async function runHandler(
   actor: Actor,
   payload: unknown,
   context: Omit<JobContext, "signal">,
   time: TimeSource,
+  cancel: AbortSignal | undefined,
 ): Promise<void> {
   if (actor.jobTimeoutMs === Infinity) {
-    await actor.handler(payload as never, { ...context, signal: NO_TIMEOUT });
+    await actor.handler(payload as never, { ...context, signal: cancel ?? NO_TIMEOUT });
     return;
   }
   const timeout = new AbortController();
@@ -208,7 +233,8 @@ async function runHandler(
     throw error;
   });
   try {
-    const job = Promise.resolve().then(() => actor.handler(payload as never, { ...context, signal: timeout.signal }));
+    const signal = cancel ? AbortSignal.any([timeout.signal, cancel]) : timeout.signal;
+    const job = Promise.resolve().then(() => actor.handler(payload as never, { ...context, signal }));
     await Promise.race([job, timedOut]);
   } finally {
     timer.abort(CANCELLED);

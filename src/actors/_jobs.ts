@@ -1,39 +1,72 @@
-/** At most `limit` jobs at once; the first job that throws fails `idle()`. */
+/**
+ * At most `limit` jobs hold a slot at once; the first job that throws fails `idle()`. A job may give its slot
+ * up while it waits ({@link Jobs.park}): a message waiting for its overlap key holds no slot.
+ */
 export class Jobs {
   readonly #limit: number;
   readonly #running = new Set<Promise<void>>();
+  /** The jobs holding a slot: the running ones but those parked. */
+  #busy = 0;
+  /** Resolves when a slot frees; made when someone waits for it. */
+  #freed: PromiseWithResolvers<undefined> | undefined;
   #failure: { error: unknown } | undefined;
 
   constructor(limit: number) {
     this.#limit = limit;
   }
 
-  /** Waits until fewer than `limit` jobs run. */
+  /** Waits until a slot is free. */
   async slot(): Promise<void> {
-    while (this.#running.size >= this.#limit) await this.next();
+    while (this.#busy >= this.#limit) await this.next();
   }
 
   /** How many more jobs may start now. */
   get free(): number {
-    return this.#limit - this.#running.size;
+    return this.#limit - this.#busy;
   }
 
   /** Starts a job without waiting for it; the caller made sure a slot is free. */
   start(job: () => Promise<void>): void {
+    this.#busy++;
     const running: Promise<void> = job()
       .catch((error) => void (this.#failure ??= { error }))
-      .finally(() => this.#running.delete(running));
+      .finally(() => {
+        this.#running.delete(running);
+        this.#release();
+      });
     this.#running.add(running);
   }
 
-  /** Resolves (with `undefined`) when a running job ends; never when none runs. */
-  async next(): Promise<undefined> {
-    await Promise.race(this.#running);
+  /**
+   * Runs `wait` without the slot of the job that calls it, then takes a slot again (waiting for one) before
+   * it returns: only a running job may call it, once at a time.
+   */
+  async park<T>(wait: () => Promise<T>): Promise<T> {
+    this.#release();
+    try {
+      return await wait();
+    } finally {
+      // Checked and taken in one step: another parked job waking with this one must not take the same slot.
+      while (this.#busy >= this.#limit) await this.next();
+      this.#busy++;
+    }
   }
 
-  /** Waits until no job runs. */
+  /** Resolves (with `undefined`) when a slot frees: a job ends or parks; never when none runs. */
+  next(): Promise<undefined> {
+    this.#freed ??= Promise.withResolvers();
+    return this.#freed.promise;
+  }
+
+  /** Waits until no job runs, parked ones included. */
   async idle(): Promise<void> {
     while (this.#running.size > 0) await this.next();
     if (this.#failure) throw this.#failure.error;
+  }
+
+  #release(): void {
+    this.#busy--;
+    this.#freed?.resolve(undefined);
+    this.#freed = undefined;
   }
 }

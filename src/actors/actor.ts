@@ -34,8 +34,19 @@ export interface JobContext {
 /** Handles one event's payload; a throw or rejection is a failed attempt. */
 export type Handler<S extends Schema> = (payload: Payload<S>, context: JobContext) => unknown;
 
+/**
+ * What a fire does when a run of its key is going on somewhere in the fleet (see `ActorOptions.overlap`):
+ * `allow` runs it anyway; `skip` acks it unrun; `bufferOne` waits (one fire of the key at most, fleet-wide;
+ * later ones are skipped); `bufferAll` waits in line (at most 100 fires of a key in each process; later ones are
+ * skipped); `cancelOther` aborts the running handler's `signal` and runs once that run has ended.
+ */
+export type OverlapPolicy = "allow" | "skip" | "bufferOne" | "bufferAll" | "cancelOther";
+
+/** The policies of {@link OverlapPolicy}. */
+const OVERLAP_POLICIES: readonly OverlapPolicy[] = ["allow", "skip", "bufferOne", "bufferAll", "cancelOther"];
+
 /** Options of an {@link Actor}. Durations are in seconds. */
-export interface ActorOptions {
+export interface ActorOptions<S extends Schema = Schema> {
   /** Attempts in all, the first included, before the message is terminated. Default 5. */
   maxAttempts?: number;
   /** Seconds to wait after the n-th failed attempt: `retryDelay[n-1]`, the last value repeating. Default 0.5, 1, 2, 4. */
@@ -46,6 +57,18 @@ export interface ActorOptions {
   maxJobs?: number;
   /** Seconds after which a running handler counts as failed; its `signal` aborts. Default: none. */
   jobTimeout?: number;
+  /**
+   * What a message does while a run of its key goes on in any process of the actor: `allow` (default, no
+   * control), `skip`, `bufferOne`, `bufferAll` or `cancelOther` ({@link OverlapPolicy}). A lease per
+   * (actor, key) in the `walnats-leases` bucket holds the key while a handler runs; a dead holder's lease
+   * frees within 6 s. A retry is a run of its key like any other.
+   */
+  overlap?: OverlapPolicy;
+  /**
+   * The key of a message under `overlap`. Default: the schedule's id for a schedule's fire, the event's name
+   * for a clock's tick and any other message (one run of the actor at a time).
+   */
+  overlapKey?: (payload: Payload<S>, context: Omit<JobContext, "signal">) => string;
 }
 
 /**
@@ -63,7 +86,14 @@ export interface ActorOptions {
  * (it would skip the messages stored meanwhile), `register()` does it.
  * `recreated`: the library found one of its own resources deleted while
  * handling message `seq` and made it again (`resource`: `KV_walnats-attempts`,
- * where delayed messages' attempts are counted).
+ * where delayed messages' attempts are counted, or `KV_walnats-leases`, where
+ * `overlap` keeps its leases).
+ * `waiting`: under `overlap`, the message waits for a run of its `key` to end
+ * (it holds no job slot meanwhile; its ack is kept alive). `skipped`: under
+ * `overlap`, the message was acked without running the handler. `cancelled`:
+ * under `cancelOther`, a newer message of the key asked the run to stop (its
+ * `signal` aborted) and the handler then failed: the message is acked, not
+ * retried.
  */
 export type JobEvent =
   | { type: "start"; actor: string; seq: number; attempt: number }
@@ -74,7 +104,17 @@ export type JobEvent =
   | { type: "pull-failure"; actor: string; error: unknown }
   | { type: "unconfirmed"; actor: string; seq: number; reply: "ack" | "nak" | "term"; error: unknown }
   | { type: "bad-header"; actor: string; seq: number; header: string; value: string }
-  | { type: "recreated"; actor: string; seq: number; resource: string };
+  | { type: "recreated"; actor: string; seq: number; resource: string }
+  | { type: "waiting"; actor: string; seq: number; key: string }
+  | { type: "skipped"; actor: string; seq: number; attempt: number; key: string; reason: SkipReason }
+  | { type: "cancelled"; actor: string; seq: number; attempt: number; key: string; error: unknown };
+
+/**
+ * Why a fire was skipped under `overlap`: a run of its key was going on (`running`, with `skip`), a fire
+ * already waited for it (`waiting`, with `bufferOne`), 100 fires of the key waited in this process (`full`,
+ * with `bufferAll`), or a newer fire of the key ran (`newer`, with `cancelOther`).
+ */
+export type SkipReason = "running" | "waiting" | "full" | "newer";
 
 const NAME = /^[A-Za-z0-9_-]+$/;
 
@@ -110,6 +150,10 @@ export class Actor<S extends Schema = Schema> {
   readonly maxJobs: number;
   /** Milliseconds a handler may run, or `Infinity`. */
   readonly jobTimeoutMs: number;
+  /** What a message does while a run of its key goes on. */
+  readonly overlap: OverlapPolicy;
+  /** The key of a message under `overlap`, when the actor names it. */
+  readonly overlapKey: ((payload: Payload<S>, context: Omit<JobContext, "signal">) => string) | undefined;
 
   /**
    * Creates an actor; it runs in `Actors.connect()`'s `listen()`.
@@ -117,11 +161,11 @@ export class Actor<S extends Schema = Schema> {
    * @param name letters, digits, `-` and `_`
    * @param event the event to handle
    * @param handler called with the payload and a {@link JobContext}
-   * @param options retries, ack wait, concurrency and timeout
+   * @param options retries, ack wait, concurrency, timeout and overlap control
    * @throws {TypeError} when the name, event or handler is not usable
    * @throws {RangeError} when an option is out of range
    */
-  constructor(name: string, event: Event<S>, handler: Handler<S>, options: ActorOptions = {}) {
+  constructor(name: string, event: Event<S>, handler: Handler<S>, options: ActorOptions<S> = {}) {
     if (typeof name !== "string" || !NAME.test(name)) {
       throw new TypeError(
         `Cannot create Actor: 'name' must be letters, digits, '-' and '_' (a consumer name), got ${describe(name)}`,
@@ -134,6 +178,7 @@ export class Actor<S extends Schema = Schema> {
       throw new TypeError(`Cannot create Actor: 'handler' must be a function, got ${describe(handler)}`);
     }
     const { maxAttempts = 5, retryDelay = [0.5, 1, 2, 4], ackWait = 30, maxJobs = 16, jobTimeout } = options;
+    const { overlap = "allow", overlapKey } = options;
     const delays = typeof retryDelay === "number" ? [retryDelay] : [...retryDelay];
     const delaysMs = delays.map((s) => s === 0 ? 0 : wholeMs(s));
     if (delaysMs.length === 0 || delaysMs.some((ms) => ms === undefined)) {
@@ -147,6 +192,12 @@ export class Actor<S extends Schema = Schema> {
       throw rangeError("maxAttempts", "a whole number >= 1", maxAttempts);
     }
     if (!(Number.isSafeInteger(maxJobs) && maxJobs >= 1)) throw rangeError("maxJobs", "a whole number >= 1", maxJobs);
+    if (!OVERLAP_POLICIES.includes(overlap)) {
+      throw rangeError("overlap", `one of ${OVERLAP_POLICIES.join(", ")}`, overlap);
+    }
+    if (overlapKey !== undefined && typeof overlapKey !== "function") {
+      throw new TypeError(`Cannot create Actor: 'overlapKey' must be a function, got ${describe(overlapKey)}`);
+    }
     this.name = name;
     this.event = event;
     this.handler = handler;
@@ -155,6 +206,8 @@ export class Actor<S extends Schema = Schema> {
     this.ackWaitMs = ackWaitMs;
     this.maxJobs = maxJobs;
     this.jobTimeoutMs = jobTimeoutMs;
+    this.overlap = overlap;
+    this.overlapKey = overlapKey;
   }
 
   /**

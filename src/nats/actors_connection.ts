@@ -6,15 +6,15 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from "@nats-io/jetstream";
-import { type KV, Kvm } from "@nats-io/kv";
 import { nanos } from "@nats-io/nats-core";
 import { CANCELLED, delay } from "../_async.ts";
 import { checkListenOptions } from "../actors/_listen_options.ts";
 import { type AttemptNotes, type Delivery, handleDelivery } from "../actors/_delivery.ts";
 import { Jobs } from "../actors/_jobs.ts";
+import { OverlapGate } from "../actors/_overlap.ts";
 import type { Actor } from "../actors/actor.ts";
 import type { ActorsConnection, ListenOptions } from "../actors/actors_connection.ts";
-import { actorStreamNotFound, attemptsBucketTaken, ConsumerConflictError, consumerNotFound } from "../errors.ts";
+import { actorStreamNotFound, ConsumerConflictError, consumerNotFound } from "../errors.ts";
 import { systemTime } from "../core/time_source.ts";
 import type { ConnectionStatus } from "../events/connection_status.ts";
 import type { NatsLink } from "./_link.ts";
@@ -22,12 +22,12 @@ import { askInfo, isApiError } from "./_api_errors.ts";
 import { ACK, AckReplies, confirmAck, nakPayload, TERM } from "./_confirmed_ack.ts";
 import { Backlog } from "./_backlog.ts";
 import { ConnectionWatch } from "./_connection_watch.ts";
+import { LEASES_BUCKET, LEASES_PURPOSE, LEASES_TTL_MS, natsLeaseStore } from "./_lease_store.ts";
+import { OwnBucket } from "./_own_bucket.ts";
 import { type Pull, PullPlanner, type PullResult } from "./_pull_planner.ts";
 
 /** The bucket where actors note when the attempts at a delayed message began. */
 const ATTEMPTS_BUCKET = "walnats-attempts";
-/** The stream behind {@link ATTEMPTS_BUCKET}, as the server names it. */
-export const ATTEMPTS_STREAM = `KV_${ATTEMPTS_BUCKET}`;
 /** How long such a note is kept at most, in milliseconds. */
 const ATTEMPTS_TTL_MS = 7 * 24 * 3600_000;
 /** The pause after a failed pull. */
@@ -60,9 +60,10 @@ export class NatsActorsConnection implements ActorsConnection {
   readonly #actors: readonly Actor[];
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
-  #attempts: Promise<KV> | undefined;
-  /** Whether the attempts bucket was in use and then failed: finding it missing then means it was deleted. */
-  #attemptsFailed = false;
+  /** Where delayed messages' first attempts are noted. */
+  readonly #attempts: OwnBucket;
+  /** Where the overlap leases are kept. */
+  readonly #leases: OwnBucket;
   /** The connection's drops and returns: acks wait while it is down, and are sent again when it cut them off. */
   readonly #watch = new ConnectionWatch();
   /** Feeds `#watch` until `close()`. */
@@ -73,6 +74,11 @@ export class NatsActorsConnection implements ActorsConnection {
     this.#actors = actors;
     this.#js = link.js;
     this.#jsm = link.jsm;
+    this.#attempts = new OwnBucket(link.js, link.jsm, ATTEMPTS_BUCKET, ATTEMPTS_TTL_MS, {
+      what: "the actors' attempts bucket",
+      blocked: "delayed messages",
+    });
+    this.#leases = new OwnBucket(link.js, link.jsm, LEASES_BUCKET, LEASES_TTL_MS, LEASES_PURPOSE);
     this.#watching = (async () => {
       for await (const status of link.natsStatus()) this.#watch.update(status.type);
     })().catch(() => {}); // a status iterator that breaks leaves acks to their own timeouts
@@ -134,10 +140,18 @@ export class NatsActorsConnection implements ActorsConnection {
     const planner = new PullPlanner(actor.maxJobs);
     const backlog = new Backlog<JsMsg>(actor.maxJobs);
     const pulls = new Set<Promise<PullResult>>();
+    const recreated = (bucket: OwnBucket) => (seq: number) =>
+      onEvent({ type: "recreated", actor: actor.name, seq, resource: bucket.stream });
     const context = {
       time: systemTime,
-      notes: this.#notes((seq) => onEvent({ type: "recreated", actor: actor.name, seq, resource: ATTEMPTS_STREAM })),
+      notes: this.#notes(recreated(this.#attempts)),
       onEvent,
+      overlap: actor.overlap === "allow" ? undefined : new OverlapGate(actor, actor.overlap, {
+        store: natsLeaseStore(this.#leases, recreated(this.#leases)),
+        time: systemTime,
+        park: (wait) => jobs.park(wait),
+        onWaiting: (seq, key) => onEvent({ type: "waiting", actor: actor.name, seq, key }),
+      }),
     };
     const inProgress = new InProgress(actor.ackWaitMs, this.#watch);
     /** The acks, naks and terms sent and not confirmed yet: they hold no job slot. */
@@ -266,7 +280,7 @@ export class NatsActorsConnection implements ActorsConnection {
   #notes(onRecreated: (seq: number) => void): AttemptNotes {
     return {
       first: (key, count, seq) =>
-        this.#inBucket(() => onRecreated(seq), async (kv) => {
+        this.#attempts.use(() => onRecreated(seq), async (kv) => {
           try {
             await kv.create(key, String(count));
             return count;
@@ -274,59 +288,8 @@ export class NatsActorsConnection implements ActorsConnection {
             return Number((await kv.get(key))?.string() ?? count);
           }
         }),
-      forget: (key, seq) => this.#inBucket(() => onRecreated(seq), async (kv) => void await kv.purge(key)),
+      forget: (key, seq) => this.#attempts.use(() => onRecreated(seq), async (kv) => void await kv.purge(key)),
     };
-  }
-
-  /**
-   * Runs `use` on the attempts bucket. A failure forgets the bucket, so that the next use opens it again:
-   * nats.js's handle of a bucket whose stream was deleted times out for ever (the stream is made again then).
-   */
-  async #inBucket<T>(onRecreated: () => void, use: (kv: KV) => Promise<T>): Promise<T> {
-    const bucket = this.#bucket(onRecreated);
-    try {
-      return await use(await bucket);
-    } catch (error) {
-      if (this.#attempts === bucket) {
-        this.#attempts = undefined;
-        this.#attemptsFailed = true;
-      }
-      throw error;
-    }
-  }
-
-  /**
-   * The attempts bucket, opened (or created) on first use, and again after a failure. Callers at the same time
-   * share one opening; one that failed (the server restarting, say) is forgotten, so that the next call tries
-   * again.
-   *
-   * @throws {WalnatsError} `STREAM_CONFLICT` when a stream of the bucket's name is not a KV bucket
-   */
-  #bucket(onRecreated: () => void): Promise<KV> {
-    if (this.#attempts === undefined) {
-      const opening = this.#openBucket(onRecreated).catch((error: unknown) => {
-        if (this.#attempts === opening) this.#attempts = undefined;
-        throw error;
-      });
-      this.#attempts = opening;
-    }
-    return this.#attempts;
-  }
-
-  async #openBucket(onRecreated: () => void): Promise<KV> {
-    const existing = await this.#jsm.streams.info(ATTEMPTS_STREAM).then((info) => info.config, (error) => {
-      if (isApiError(error, JetStreamApiCodes.StreamNotFound)) return undefined;
-      throw error;
-    });
-    // nats.js binds to any stream of the name, and every note then times out.
-    const subject = `$KV.${ATTEMPTS_BUCKET}.>`;
-    if (existing !== undefined && !existing.subjects.includes(subject)) {
-      throw attemptsBucketTaken(ATTEMPTS_STREAM, subject, existing.subjects);
-    }
-    const kv = await new Kvm(this.#js).create(ATTEMPTS_BUCKET, { history: 1, ttl: ATTEMPTS_TTL_MS });
-    if (existing === undefined && this.#attemptsFailed) onRecreated();
-    this.#attemptsFailed = false;
-    return kv;
   }
 }
 

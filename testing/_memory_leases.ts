@@ -1,0 +1,33 @@
+import type { LeaseEntry, LeaseRecord, LeaseStore } from "../src/actors/_overlap.ts";
+
+/**
+ * The overlap leases of a `MemoryServer`: a map whose entries carry a
+ * revision, written only at the revision expected, as the KV bucket on NATS.
+ */
+export class MemoryLeaseStore implements LeaseStore {
+  readonly #entries = new Map<string, LeaseEntry>();
+  #revision = 0;
+
+  get(key: string): Promise<LeaseEntry | undefined> {
+    return Promise.resolve(this.#entries.get(key));
+  }
+
+  create(key: string, record: LeaseRecord): Promise<number | undefined> {
+    return Promise.resolve(this.#entries.has(key) ? undefined : this.#write(key, record));
+  }
+
+  update(key: string, record: LeaseRecord, revision: number): Promise<number | undefined> {
+    return Promise.resolve(this.#entries.get(key)?.revision === revision ? this.#write(key, record) : undefined);
+  }
+
+  remove(key: string, revision: number): Promise<void> {
+    if (this.#entries.get(key)?.revision === revision) this.#entries.delete(key);
+    return Promise.resolve();
+  }
+
+  #write(key: string, record: LeaseRecord): number {
+    const revision = ++this.#revision;
+    this.#entries.set(key, { record, revision });
+    return revision;
+  }
+}
