@@ -23,13 +23,15 @@ while a worker runs (deno task run --schedules).
 Commands:
   add ID --event NAME (--period S | --cron EXPR [--timezone TZ] | --at ISO)
       [--value JSON] [--start-at ISO] [--stop-at ISO] [--max-ticks N]
-      [--catch-up N] [--jitter S] [--meta KEY=VALUE ...]
+      [--catch-up N] [--jitter S] [--pause-on-failure] [--meta KEY=VALUE ...]
                      creates the schedule ID or replaces its spec (a paused
                      one stays paused); registers the event's stream and the
                      schedules' bucket first. With --value, each fire carries
                      that JSON; without, the fire's instant. --jitter S sends
                      each fire up to S seconds after its tick (the same offset
-                     on every worker; below the period)
+                     on every worker; below the period). With
+                     --pause-on-failure, an actor that gives up a fire
+                     pauses the schedule, with a note saying why
   list [--event NAME]
                      the schedules (of one event): id, event, schedule,
                      state, next fire
@@ -75,6 +77,7 @@ const COMMAND_FLAGS = {
     "max-ticks",
     "catch-up",
     "jitter",
+    "pause-on-failure",
     "meta",
   ],
   list: ["event"],
@@ -146,6 +149,7 @@ export function parseSchedulesArgs(args: readonly string[]): SchedulesArgs {
       "max-ticks": { type: "string" },
       "catch-up": { type: "string" },
       jitter: { type: "string" },
+      "pause-on-failure": { type: "boolean" },
       meta: { type: "string", multiple: true },
       next: { type: "string" },
       recent: { type: "string" },
@@ -241,6 +245,7 @@ interface AddFlags {
   "max-ticks"?: string | undefined;
   "catch-up"?: string | undefined;
   jitter?: string | undefined;
+  "pause-on-failure"?: boolean | undefined;
   meta?: string[] | undefined;
 }
 
@@ -267,6 +272,7 @@ function addCommand(id: string, flags: AddFlags, json: boolean): SchedulesComman
     ...(flags["max-ticks"] === undefined ? {} : { maxTicks: number("--max-ticks", flags["max-ticks"]) }),
     ...(flags["catch-up"] === undefined ? {} : { catchUp: number("--catch-up", flags["catch-up"]) }),
     ...(flags.jitter === undefined ? {} : { jitter: number("--jitter", flags.jitter) }),
+    ...(flags["pause-on-failure"] ? { pauseOnFailure: true } : {}),
     meta: metaOf(flags.meta),
   };
   return { name: "add", id, options, json };

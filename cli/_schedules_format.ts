@@ -30,7 +30,8 @@ export function formatList(rows: readonly ScheduleDescription[]): string[] {
       schedule.id,
       schedule.event,
       scheduleText(schedule),
-      state,
+      // A paused schedule's note says why (an actor's pause on failure names itself and the error).
+      schedule.paused?.note ? `${state} (${schedule.paused.note})` : state,
       next[0] === undefined ? "-" : formatInstant(next[0].getTime()),
     ]),
   ]);
@@ -91,6 +92,7 @@ export function formatDescription({ schedule, state, next, lastFire, recent }: S
     ...optional("max ticks", schedule.maxTicks?.toString()),
     ["catch-up", String(schedule.catchUp)],
     ...optional("jitter", schedule.jitter === undefined ? undefined : `${schedule.jitter} s`),
+    ...optional("on failure", schedule.pauseOnFailure ? "pause (an actor that gives up a fire pauses it)" : undefined),
     ...optional("meta", meta === "" ? undefined : meta),
     ["updated at", at(schedule.updatedAt)!],
     ["revision", String(schedule.revision)],

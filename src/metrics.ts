@@ -34,6 +34,7 @@
  * | `walnats_jobs_total` | counter | `actor`, `outcome` | handler runs: `success`, `failure` (retried), `terminated`, `cancelled` (by a newer fire, `overlap: "cancelOther"`); and `skipped`, messages acked unrun under `overlap` |
  * | `walnats_job_duration_seconds` | histogram | `actor` | duration of successful handler runs |
  * | `walnats_pull_failures_total` | counter | `actor` | failed pulls of messages from the server |
+ * | `walnats_schedules_paused_on_failure_total` | counter | `actor` | schedules with `pauseOnFailure` the actor paused when it gave up one of their fires (once per pause: an actor that finds the schedule changed or paused already does not count) |
  * | `walnats_acks_unconfirmed_total` | counter | `actor`, `reply` | acks, naks and terms the server did not confirm before the message's ack wait ran out (it may deliver the message again) |
  * | `walnats_internal_recreated_total` | counter | `resource` | the library's own resources found deleted and made again: `KV_walnats-attempts` (the actors' attempts bucket), `KV_walnats-leases` (their overlap leases), `KV_walnats-workers` (the fleet's) |
  * | `walnats_resource_missing_total` | counter | `resource` | reports that a resource of the user's is missing: `KV_walnats-schedules`, once a second while a schedules worker finds it deleted |
@@ -108,7 +109,8 @@ export interface MetricsOptions {
    * `walnats_schedule_changes_total` and `walnats_resource_missing_total`;
    * both: `walnats_last_tick_timestamp_seconds` and
    * `walnats_publish_attempts_total`; `actors`: `walnats_job*`,
-   * `walnats_pull_failures_total` and `walnats_acks_unconfirmed_total`;
+   * `walnats_pull_failures_total`, `walnats_acks_unconfirmed_total` and
+   * `walnats_schedules_paused_on_failure_total`;
    * schedules and actors: `walnats_internal_recreated_total`. The
    * connection families are always served. Reports of something not listed
    * are not served.
@@ -184,6 +186,7 @@ export class Metrics {
   readonly #duration: Histogram<"actor">;
   readonly #pullFailures: Counter<"actor">;
   readonly #unconfirmed: Counter<"actor" | "reply">;
+  readonly #pausedOnFailure: Counter<"actor">;
   readonly #recreated: Counter<"resource">;
   readonly #missing: Counter<"resource">;
   readonly #fires: Counter<"event" | "schedule" | "outcome">;
@@ -285,6 +288,12 @@ export class Metrics {
       name: "walnats_acks_unconfirmed_total",
       help: "Acks, naks and terms the server did not confirm before the message's ack wait ran out.",
       labelNames: ["actor", "reply"],
+      registers: servedFor("actors"),
+    });
+    this.#pausedOnFailure = new Counter({
+      name: "walnats_schedules_paused_on_failure_total",
+      help: "Schedules with pauseOnFailure an actor paused when it gave up one of their fires.",
+      labelNames: ["actor"],
       registers: servedFor("actors"),
     });
     this.#recreated = new Counter({
@@ -422,6 +431,9 @@ export class Metrics {
         break;
       case "unconfirmed":
         this.#unconfirmed.inc({ actor: event.actor, reply: event.reply });
+        break;
+      case "paused":
+        this.#pausedOnFailure.inc({ actor: event.actor });
         break;
       case "recreated":
         this.#recreated.inc({ resource: event.resource });

@@ -1,6 +1,7 @@
 import { CANCELLED, isAbort, promiseTry } from "../src/_async.ts";
 import { type AttemptNotes, handleDelivery } from "../src/actors/_delivery.ts";
 import { Jobs } from "../src/actors/_jobs.ts";
+import type { RecordBucket } from "../src/events/_pause_request.ts";
 import { type LeaseStore, OverlapGate } from "../src/actors/_overlap.ts";
 import { checkListenOptions } from "../src/actors/_listen_options.ts";
 import type { Actor } from "../src/actors/actor.ts";
@@ -17,6 +18,8 @@ export class MemoryActorsConnection implements ActorsConnection {
   readonly #time: TimeSource;
   readonly #notes: AttemptNotes;
   readonly #leases: LeaseStore;
+  /** Where a fire given up pauses its schedule: the server's schedules' bucket. */
+  readonly #records: RecordBucket;
 
   constructor(
     streams: Map<string, MemoryStream>,
@@ -24,7 +27,9 @@ export class MemoryActorsConnection implements ActorsConnection {
     time: TimeSource,
     notes: AttemptNotes,
     leases: LeaseStore,
+    records: RecordBucket,
   ) {
+    this.#records = records;
     this.#streams = streams;
     this.#actors = actors;
     this.#time = time;
@@ -75,6 +80,7 @@ export class MemoryActorsConnection implements ActorsConnection {
       time: this.#time,
       notes: this.#notes,
       onEvent,
+      records: this.#records,
       overlap: actor.overlap === "allow" ? undefined : new OverlapGate(actor, actor.overlap, {
         store: this.#leases,
         time: this.#time,

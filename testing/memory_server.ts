@@ -6,6 +6,10 @@ import type { Backend } from "../src/backend.ts";
 import type { Event } from "../src/events/event.ts";
 import type { EventsConnection } from "../src/events/events_connection.ts";
 import { systemTime, type TimeSource } from "../src/core/time_source.ts";
+import { promiseTry } from "../src/_async.ts";
+import { streamNotFound } from "../src/errors.ts";
+import type { RecordBucket } from "../src/events/_pause_request.ts";
+import { SCHEDULES_BUCKET } from "../src/schedules/stores.ts";
 import { MemoryActorsConnection } from "./_memory_actors.ts";
 import { MemoryEventsConnection } from "./_memory_events.ts";
 import { MemoryLeaseStore } from "./_memory_leases.ts";
@@ -105,7 +109,9 @@ export class MemoryServer implements Backend {
 
   /** Opens a connection for actors: what `Actors.connect(server)` returns. */
   connectActors(actors: readonly Actor[]): Promise<ActorsConnection> {
-    return Promise.resolve(new MemoryActorsConnection(this.#streams, actors, this.time, this.#notes(), this.#leases));
+    return Promise.resolve(
+      new MemoryActorsConnection(this.#streams, actors, this.time, this.#notes(), this.#leases, this.#records()),
+    );
   }
 
   /** Opens a connection for schedules: what `Schedules.connect(server)` builds on. */
@@ -116,6 +122,18 @@ export class MemoryServer implements Backend {
       fleet: this.#fleet,
       fires: new MemoryFireLog(this.#streams),
     });
+  }
+
+  /** The schedules' bucket, for the actors that pause a schedule on failure; it is the server's only bucket. */
+  #records(): RecordBucket {
+    const bucket = (name: string) => {
+      if (name !== SCHEDULES_BUCKET || !this.#schedules.registered) throw streamNotFound(`KV_${name}`);
+      return this.#schedules;
+    };
+    return {
+      get: (name, key) => promiseTry(() => bucket(name).get(key)),
+      update: (name, key, data, revision) => promiseTry(() => bucket(name).write(key, data, revision) !== undefined),
+    };
   }
 
   #notes(): AttemptNotes {

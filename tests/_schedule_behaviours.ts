@@ -1083,3 +1083,89 @@ behaviour(
     assert.ok(offsets.size >= 3, `the offsets spread over the second of jitter: ${[...offsets]}`);
   },
 );
+
+// --- pause on failure (issue 22, item 2) -------------------------------------------
+
+behaviour(
+  "pauseOnFailure: two actors that give up the same fire (maxAttempts 2) pause the schedule once, with a note naming " +
+    "the actor, the attempts and the error; describe() and list() show it",
+  async (backend) => {
+    await using schedules = await connected(backend);
+    const failing = ["fail-a", "fail-b"].map((name) =>
+      new Actor(name, reminder, () => {
+        throw new Error(`no mail server for ${name}`);
+      }, { maxAttempts: 2, retryDelay: [0.2] })
+    );
+    await using actors = await new Actors(...failing).connect(backend.target as never);
+    await actors.register();
+    const events: JobEvent[] = [];
+    const stop = new AbortController();
+    const listening = actors.listen({ signal: stop.signal, onEvent: (event) => void events.push(event) });
+    const at = new Date(backend.time.now() + 1_000);
+    try {
+      const stored = await schedules.upsert("p", { event: reminder, at, value: {}, pauseOnFailure: true });
+      assert.equal(stored.pauseOnFailure, true);
+      await using _running = workers([schedules]);
+      const outcomes = () => events.filter((event) => event.type === "paused" || event.type === "pause-skipped");
+      await waitUntil(() => outcomes().length >= 2, { what: "both actors' pause outcomes", time: backend.wait });
+    } finally {
+      stop.abort();
+      await listening;
+    }
+    const [fire] = await placed(backend, "p");
+    assert.equal(
+      (await backend.stored(reminder)).find(({ seq }) => seq === fire!.seq)?.headers["Walnats-Pause-On-Failure"],
+      `walnats-schedules/p/${(await schedules.get("p"))!.revision - 1}`,
+      "the fire names the bucket, the key and the revision that fired",
+    );
+    const paused = events.filter((event) => event.type === "paused");
+    assert.equal(paused.length, 1, JSON.stringify(events));
+    assert.equal(events.filter((event) => event.type === "pause-skipped").length, 1);
+    assert.equal(events.filter((event) => event.type === "terminated").length, 2);
+    const [pause] = paused as Extract<JobEvent, { type: "paused" }>[];
+    const actor = pause!.actor;
+    const note = `Paused on failure: actor '${actor}' gave up the fire of ${at.toISOString()} (message ${
+      fire!.seq
+    }) after 2 attempts: no mail server for ${actor}`;
+    assert.equal(pause!.note, note);
+    const { state, schedule } = await schedules.describe("p");
+    assert.deepEqual([state, schedule.paused?.note], ["paused", note]);
+    const listed = [];
+    for await (const info of schedules.list()) listed.push(info);
+    assert.deepEqual(listed.map((info) => [info.id, info.paused?.note]), [["p", note]]);
+  },
+);
+
+behaviour(
+  "pauseOnFailure: a schedule upserted again between its fire and the actor's give-up is left alone (pause-skipped)",
+  async (backend) => {
+    await using schedules = await connected(backend);
+    const spec = { event: reminder, value: {}, pauseOnFailure: true };
+    const actor = new Actor("fail-late", reminder, async (_value, { attempt }) => {
+      if (attempt === 2) await schedules.upsert("q", { ...spec, at: new Date(backend.time.now() + 60_000) });
+      throw new Error("still failing");
+    }, { maxAttempts: 2, retryDelay: [0.2] });
+    await using actors = await new Actors(actor).connect(backend.target as never);
+    await actors.register();
+    const events: JobEvent[] = [];
+    const stop = new AbortController();
+    const listening = actors.listen({ signal: stop.signal, onEvent: (event) => void events.push(event) });
+    try {
+      const fired = await schedules.upsert("q", { ...spec, at: new Date(backend.time.now() + 1_000) });
+      await using _running = workers([schedules]);
+      await waitUntil(() => events.some((event) => event.type === "pause-skipped"), {
+        what: "the pause skipped",
+        time: backend.wait,
+      });
+      const [fire] = await placed(backend, "q");
+      assert.deepEqual(events.filter((event) => event.type.startsWith("pause")), [
+        { type: "pause-skipped", actor: "fail-late", seq: fire!.seq, schedule: "q", revision: fired.revision },
+      ]);
+    } finally {
+      stop.abort();
+      await listening;
+    }
+    const { schedule } = await schedules.describe("q");
+    assert.equal(schedule.paused, undefined);
+  },
+);

@@ -321,6 +321,7 @@ const ACTOR_FAMILIES = [
   "walnats_job_duration_seconds",
   "walnats_jobs_total",
   "walnats_pull_failures_total",
+  "walnats_schedules_paused_on_failure_total",
 ];
 /** Served by schedules workers and actors alike. */
 const RECREATED_FAMILIES = ["walnats_internal_recreated_total"];
@@ -368,4 +369,15 @@ Deno.test({
       assert.equal(output, "");
     }
   },
+});
+
+Deno.test("Metrics counts a schedule paused on failure once per pause, not a pause skipped or failed", async () => {
+  const metrics = new Metrics({ runs: ["actors"] });
+  const request = { actor: "send", seq: 7, schedule: "daily", revision: 3 };
+  metrics.onEvent({ type: "paused", ...request, note: "Paused on failure" });
+  metrics.onEvent({ type: "pause-skipped", ...request });
+  metrics.onEvent({ type: "pause-skipped", ...request });
+  metrics.onEvent({ type: "pause-failure", actor: "send", seq: 7, schedule: "daily", error: new Error("denied") });
+  const values = samples(await metrics.text());
+  assert.equal(values.get('walnats_schedules_paused_on_failure_total{actor="send"}'), 1);
 });

@@ -10,10 +10,12 @@ import {
   DELAY_HEADER,
   NEXT_TICK_HEADER,
   NOT_BEFORE_HEADER,
+  PAUSE_ON_FAILURE_HEADER,
   PREVIOUS_TICK_HEADER,
   SCHEDULE_HEADER,
   TICK_HEADER,
 } from "../events/_headers.ts";
+import { pauseRecord, pauseRequestOf, type RecordBucket } from "../events/_pause_request.ts";
 import type { Actor, JobContext, JobEvent } from "./actor.ts";
 import type { TimeSource } from "../core/time_source.ts";
 import { messageOf } from "../errors.ts";
@@ -68,6 +70,8 @@ interface DeliveryContext {
   onEvent: (event: JobEvent) => void;
   /** Lets one run of a key at a time through, when the actor's `overlap` is not `allow`. */
   overlap?: OverlapGate | undefined;
+  /** Where a fire given up pauses its schedule (`Walnats-Pause-On-Failure`); without it, none is paused. */
+  records?: RecordBucket | undefined;
 }
 
 /**
@@ -112,7 +116,7 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
     await delivery.term();
     const error = undecodable(actor, seq, headers[SCHEDULE_HEADER], cause);
     onEvent({ type: "terminated", actor: actor.name, seq, attempt, reason: "decode", error });
-    return;
+    return await pauseOnFailure(actor, delivery, attempt, error, context);
   }
   const job = { attempt, seq, headers, ...origin(headers) };
   const entered = await context.overlap?.enter(payload, job).catch((error: unknown) => ({ error }));
@@ -141,6 +145,7 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
       await delivery.term();
       onEvent({ type: "terminated", actor: actor.name, seq, attempt, reason: "attempts", error });
       if (delayed) await notes.forget(noteKey, seq).catch(() => {});
+      await pauseOnFailure(actor, delivery, attempt, error, context);
     } else {
       const retryInMs = actor.retryDelayAfterMs(attempt);
       await delivery.nak(retryInMs);
@@ -148,6 +153,46 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
     }
   } finally {
     await entered?.leave();
+  }
+}
+
+/** The longest error message a pause note quotes: a note is read by people, in `describe` and `list`. */
+const MAX_NOTE_ERROR = 500;
+
+/**
+ * Pauses the schedule of a fire the actor gave up, when the fire asks for it (`Walnats-Pause-On-Failure`):
+ * a compare-and-set at the revision that fired, with a note naming the actor, the attempts and the error. Tells
+ * `paused`, `pause-skipped` (the schedule changed since: left alone) or `pause-failure` (the bucket cannot be
+ * read or written, e.g. with these credentials); never throws, the actor goes on.
+ */
+async function pauseOnFailure(
+  actor: Actor,
+  { seq, headers }: Delivery,
+  attempt: number,
+  error: unknown,
+  { records, time, onEvent }: DeliveryContext,
+): Promise<void> {
+  const request = pauseRequestOf(headers);
+  if (request === undefined || records === undefined) return;
+  if ("bad" in request) {
+    return onEvent({ type: "bad-header", actor: actor.name, seq, header: PAUSE_ON_FAILURE_HEADER, value: request.bad });
+  }
+  const { key: schedule, revision } = request;
+  const tick = headers[TICK_HEADER] ? ` of ${new Date(Number(headers[TICK_HEADER])).toISOString()}` : "";
+  const reason = messageOf(error);
+  const note = `Paused on failure: actor '${actor.name}' gave up the fire${tick} (message ${seq}) after ` +
+    `${attempt} ${attempt === 1 ? "attempt" : "attempts"}: ${
+      reason.length > MAX_NOTE_ERROR ? `${reason.slice(0, MAX_NOTE_ERROR)}…` : reason
+    }`;
+  try {
+    const outcome = await pauseRecord(records, request, note, time.now());
+    onEvent(
+      outcome === "paused"
+        ? { type: "paused", actor: actor.name, seq, schedule, revision, note }
+        : { type: "pause-skipped", actor: actor.name, seq, schedule, revision },
+    );
+  } catch (error) {
+    onEvent({ type: "pause-failure", actor: actor.name, seq, schedule, error });
   }
 }
 

@@ -88,6 +88,13 @@ export interface ActorOptions<S extends Schema = Schema> {
  * handling message `seq` and made it again (`resource`: `KV_walnats-attempts`,
  * where delayed messages' attempts are counted, or `KV_walnats-leases`, where
  * `overlap` keeps its leases).
+ * `paused`: the actor gave up (`terminated`) a fire of a schedule with
+ * `pauseOnFailure` and paused the schedule, at the revision that fired,
+ * with `note`. `pause-skipped`: the schedule had changed since that fire
+ * (upserted, paused, resumed or deleted, also by another actor that gave the
+ * fire up first): it was left alone. `pause-failure`: the schedules' bucket
+ * could not be read or written (`error`; e.g. the actor's credentials may
+ * not write it): nothing paused, the actor goes on.
  * `waiting`: under `overlap`, the message waits for a run of its `key` to end
  * (it holds no job slot meanwhile; its ack is kept alive). `skipped`: under
  * `overlap`, the message was acked without running the handler. `cancelled`:
@@ -105,6 +112,9 @@ export type JobEvent =
   | { type: "unconfirmed"; actor: string; seq: number; reply: "ack" | "nak" | "term"; error: unknown }
   | { type: "bad-header"; actor: string; seq: number; header: string; value: string }
   | { type: "recreated"; actor: string; seq: number; resource: string }
+  | { type: "paused"; actor: string; seq: number; schedule: string; revision: number; note: string }
+  | { type: "pause-skipped"; actor: string; seq: number; schedule: string; revision: number }
+  | { type: "pause-failure"; actor: string; seq: number; schedule: string; error: unknown }
   | { type: "waiting"; actor: string; seq: number; key: string }
   | { type: "skipped"; actor: string; seq: number; attempt: number; key: string; reason: SkipReason }
   | { type: "cancelled"; actor: string; seq: number; attempt: number; key: string; error: unknown };

@@ -39,6 +39,12 @@ export const TICK_HEADER = "Walnats-Tick";
 export const PREVIOUS_TICK_HEADER = "Walnats-Previous-Tick";
 /** The header of the tick after a tick (or a fire) on its schedule, epoch ms; absent when it has none. */
 export const NEXT_TICK_HEADER = "Walnats-Next-Tick";
+/**
+ * The header of a fire of a schedule with `pauseOnFailure`: where its record is and the revision that fired,
+ * `<bucket>/<key>/<revision>` (e.g. `walnats-schedules/user-42/17`), for the actor that gives the fire up to
+ * pause it (`src/events/_pause_request.ts`).
+ */
+export const PAUSE_ON_FAILURE_HEADER = "Walnats-Pause-On-Failure";
 /** The header that names the clock run (or the schedules worker) that stored a tick. */
 export const CLOCK_HEADER = "Walnats-Clock";
 /** The header, `true`, of a tick emitted late, when a clock caught up after an outage (or a backfilled fire). */

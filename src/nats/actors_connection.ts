@@ -21,6 +21,8 @@ import type { NatsLink } from "./_link.ts";
 import { askInfo, isApiError } from "./_api_errors.ts";
 import { ACK, AckReplies, confirmAck, nakPayload, TERM } from "./_confirmed_ack.ts";
 import { Backlog } from "./_backlog.ts";
+import type { RecordBucket } from "../events/_pause_request.ts";
+import { natsRecordBucket } from "./_record_bucket.ts";
 import { ConnectionWatch } from "./_connection_watch.ts";
 import { LEASES_BUCKET, LEASES_PURPOSE, LEASES_TTL_MS, natsLeaseStore } from "./_lease_store.ts";
 import { OwnBucket } from "./_own_bucket.ts";
@@ -69,7 +71,11 @@ export class NatsActorsConnection implements ActorsConnection {
   /** Feeds `#watch` until `close()`. */
   readonly #watching: Promise<void>;
 
+  /** Where a fire given up pauses its schedule (`pauseOnFailure`). */
+  readonly #records: RecordBucket;
+
   constructor(link: NatsLink, actors: readonly Actor[]) {
+    this.#records = natsRecordBucket(link.js);
     this.#link = link;
     this.#actors = actors;
     this.#js = link.js;
@@ -146,6 +152,7 @@ export class NatsActorsConnection implements ActorsConnection {
       time: systemTime,
       notes: this.#notes(recreated(this.#attempts)),
       onEvent,
+      records: this.#records,
       overlap: actor.overlap === "allow" ? undefined : new OverlapGate(actor, actor.overlap, {
         store: natsLeaseStore(this.#leases, recreated(this.#leases)),
         time: systemTime,

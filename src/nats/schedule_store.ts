@@ -19,12 +19,13 @@ import {
   WalnatsError,
 } from "../errors.ts";
 import type { Event } from "../events/event.ts";
-import type {
-  LastFire,
-  ScheduleChange,
-  SchedulesBackendConnection,
-  ScheduleStore,
-  StoredSchedule,
+import {
+  type LastFire,
+  type ScheduleChange,
+  SCHEDULES_BUCKET,
+  type SchedulesBackendConnection,
+  type ScheduleStore,
+  type StoredSchedule,
 } from "../schedules/stores.ts";
 import { LATE_HEADER, TICK_HEADER } from "../events/_headers.ts";
 import type { NatsLink } from "./_link.ts";
@@ -34,7 +35,7 @@ import { NatsFireLog } from "./fire_log.ts";
 import { NatsFleetStore } from "./fleet_store.ts";
 
 /** The bucket of every schedule. */
-export const SCHEDULES_BUCKET = "walnats-schedules";
+export { SCHEDULES_BUCKET };
 /** The stream behind the bucket. */
 const BUCKET_STREAM = `KV_${SCHEDULES_BUCKET}`;
 /** After a watch's consumer ended without being asked to (the server was gone too long), the pause before it is opened again. */

@@ -5,6 +5,8 @@
  */
 import { recordPayload, type ScheduleRecord, specScheduleOf } from "./_schedule_record.ts";
 import type { BoundedSchedule } from "../core/schedule.ts";
+import { type PauseRequest, pauseRequestHeaders } from "../events/_pause_request.ts";
+import { SCHEDULES_BUCKET } from "./stores.ts";
 import { streamOf } from "../events/event.ts";
 import type { TickMessage } from "../events/publisher.ts";
 import { formatInstant } from "../events/serializer.ts";
@@ -65,12 +67,17 @@ export interface FireTemplate {
    * (`Walnats-Previous-Tick`, `Walnats-Next-Tick`). Without it, a fire carries neither.
    */
   readonly schedule?: BoundedSchedule;
+  /** Where the record that fired is, for a schedule with `pauseOnFailure` (`Walnats-Pause-On-Failure`). */
+  readonly pause?: PauseRequest;
 }
 
 const encoder = new TextEncoder();
 
-/** What every fire of a stored schedule shares: its payload is the record's, or the tick's instant for a `Date` event. */
-export function fireTemplate(record: ScheduleRecord): FireTemplate {
+/**
+ * What every fire of a stored schedule shares: its payload is the record's, or the tick's instant for a `Date`
+ * event; with `pauseOnFailure`, the request to pause the record at `revision`, the store's revision of it.
+ */
+export function fireTemplate(record: ScheduleRecord, revision: number): FireTemplate {
   return {
     id: record.id,
     event: record.event,
@@ -78,6 +85,7 @@ export function fireTemplate(record: ScheduleRecord): FireTemplate {
     payload: recordPayload(record) ?? ((tickMs: number) => encoder.encode(formatInstant(tickMs))),
     meta: record.meta,
     schedule: specScheduleOf(record),
+    ...(record.pauseOnFailure ? { pause: { bucket: SCHEDULES_BUCKET, key: record.id, revision } } : {}),
   };
 }
 
@@ -129,6 +137,7 @@ function messageOf(
       [SCHEDULE_HEADER]: fire.id,
       [TICK_HEADER]: String(tickMs),
       ...(fire.schedule === undefined ? {} : neighbourHeaders(fire.schedule, tickMs)),
+      ...(fire.pause === undefined ? {} : pauseRequestHeaders(fire.pause)),
       ...headers,
     },
   };

@@ -77,6 +77,8 @@ export interface ScheduleRecord {
   readonly lastTickAt?: string;
   /** Seconds each fire may go out after its tick (a policy: the record is version 2); absent: none. */
   readonly jitter?: number;
+  /** `true`: an actor that gives up a fire pauses the schedule (a policy: the record is version 2); absent: false. */
+  readonly pauseOnFailure?: true;
   readonly catchUp: number;
   readonly meta: Readonly<Record<string, string>>;
   /** The payload of every fire, base64; absent for a `Date` event (the payload is the tick). */
@@ -162,6 +164,10 @@ export function scheduleRecord(
     throw new RangeError(`${where}: 'maxTicks' of a cron schedule must be at most ${MAX_CRON_TICKS}, got ${maxTicks}`);
   }
   const jitter = checkJitter(options.jitter, period, atMs, where);
+  const { pauseOnFailure = false } = options;
+  if (typeof pauseOnFailure !== "boolean") {
+    throw new TypeError(`${where}: 'pauseOnFailure' must be a boolean, got ${describe(pauseOnFailure)}`);
+  }
   const meta = validateMeta(options.meta, where);
   const payload = payloadOf(event, options, where);
   const spec: ScheduleRecord = {
@@ -176,6 +182,7 @@ export function scheduleRecord(
     ...(stopMs === undefined ? {} : { stopAt: iso(stopMs) }),
     ...(maxTicks === undefined ? {} : { maxTicks }),
     ...(jitter === 0 ? {} : { jitter }),
+    ...(pauseOnFailure ? { pauseOnFailure } : {}),
     catchUp,
     meta,
     ...(payload === undefined ? {} : { payload: toBase64(payload) }),

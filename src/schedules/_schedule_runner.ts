@@ -285,7 +285,7 @@ export class ScheduleRunner {
 
   /** The entry of a stored schedule of one of this worker's events. */
   #entryOf(record: ScheduleRecord, revision: number): Entry {
-    const template = fireTemplate(record);
+    const template = fireTemplate(record, revision);
     const { stream } = template;
     const workerId = this.#workerId;
     return {

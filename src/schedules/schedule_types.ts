@@ -37,6 +37,14 @@ export interface ScheduleOptions<S extends Schema = Schema> {
    * tick). The fire keeps its tick (`Walnats-Tick`, its id). Below `period`; below 60 s for `at`. Default 0: none.
    */
   jitter?: number;
+  /**
+   * When an actor gives up a fire of the schedule (its attempts exhausted, or a payload it cannot decode), it
+   * pauses the schedule, with a note naming the actor, the attempts and the error (`describe`, `list`), unless
+   * the schedule was changed since that fire. The fire carries the request (`Walnats-Pause-On-Failure`); the
+   * actor's credentials must be able to write the schedules' bucket (else it reports `pause-failure`).
+   * Default false.
+   */
+  pauseOnFailure?: boolean;
   /** Headers of every fire, copied verbatim. Names must not start with `Nats-` or `Walnats-`. */
   meta?: Record<string, string>;
 }

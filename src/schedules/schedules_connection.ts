@@ -87,6 +87,8 @@ export interface ScheduleInfo {
   readonly catchUp: number;
   /** Seconds each fire may go out after its tick (see `ScheduleOptions.jitter`); absent: none. */
   readonly jitter?: number;
+  /** `true` when an actor that gives up a fire pauses the schedule (see `ScheduleOptions.pauseOnFailure`). */
+  readonly pauseOnFailure?: boolean;
   /** Headers of every fire. */
   readonly meta: Readonly<Record<string, string>>;
   /**
@@ -453,9 +455,9 @@ export class SchedulesConnection implements AsyncDisposable {
     const where = `Cannot trigger schedule ${describe(id)}`;
     checkScheduleId(id, where);
     const fires = this.#fireLog(where);
-    const { record } = await this.#found(id, where);
+    const { record, revision } = await this.#found(id, where);
     const tickMs = this.time.now();
-    const message = manualFireMessage(fireTemplate(record), tickMs, { trigger: true });
+    const message = manualFireMessage(fireTemplate(record, revision), tickMs, { trigger: true });
     const { seq, duplicate } = await fires.publish(message, { timeoutMs: MANUAL_TIMEOUT_MS });
     return { tick: new Date(tickMs), seq, duplicate };
   }
@@ -497,7 +499,7 @@ export class SchedulesConnection implements AsyncDisposable {
       throw new RangeError(`${where}: 'to' must not be after the time of the call (${iso(nowMs)}), got ${iso(toMs)}`);
     }
     const fires = this.#fireLog(where);
-    const { record } = await this.#found(id, where);
+    const { record, revision } = await this.#found(id, where);
     const ticks = ticksBetween(specScheduleOf(record), fromMs, toMs, MAX_COUNTED);
     if (ticks.length > MAX_BACKFILL) {
       const count = ticks.length > MAX_COUNTED ? `more than ${MAX_COUNTED}` : String(ticks.length);
@@ -512,7 +514,7 @@ export class SchedulesConnection implements AsyncDisposable {
     ) {
       if (fire.tickMs !== undefined && kindOf(fire) !== "triggered") held.add(fire.tickMs);
     }
-    const template = fireTemplate(record);
+    const template = fireTemplate(record, revision);
     const stored: { tick: Date; seq: number }[] = [];
     const skipped: Date[] = [];
     for (const tickMs of ticks) {
@@ -669,6 +671,7 @@ export class SchedulesConnection implements AsyncDisposable {
       stopAt: date(record.stopAt),
       maxTicks: record.maxTicks,
       jitter: record.jitter,
+      pauseOnFailure: record.pauseOnFailure,
       paused: record.paused && { note: record.paused.note, since: new Date(record.paused.since) },
     };
     return {

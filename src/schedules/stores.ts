@@ -2,6 +2,12 @@ import type { EventsConnection } from "../events/events_connection.ts";
 import type { PublishResult, TickMessage } from "../events/publisher.ts";
 
 /**
+ * The name of the schedules' bucket, on NATS a KV bucket (its stream `KV_walnats-schedules`): a fire of a
+ * schedule with `pauseOnFailure` names it in `Walnats-Pause-On-Failure`.
+ */
+export const SCHEDULES_BUCKET = "walnats-schedules";
+
+/**
  * One schedule as its store keeps it: the record's bytes (JSON, the
  * library's own format) and the store's revision of it.
  */

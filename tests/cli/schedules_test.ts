@@ -44,6 +44,7 @@ Deno.test("parseSchedulesArgs() reads add's flags into the schedule's options", 
     "1",
     "--jitter",
     "30",
+    "--pause-on-failure",
     "--meta",
     "tenant=acme",
     "--meta",
@@ -63,6 +64,7 @@ Deno.test("parseSchedulesArgs() reads add's flags into the schedule's options", 
     maxTicks: 3,
     catchUp: 1,
     jitter: 30,
+    pauseOnFailure: true,
     meta: { tenant: "acme", team: "a=b" },
   });
 });
@@ -236,10 +238,10 @@ Deno.test("add, list, describe, pause, resume and rm on the in-memory server, as
   const list = await run(["list", ...SERVER], server);
   assert.equal(list.code, 0, list.err);
   assert.deepEqual(list.out.split("\n"), [
-    "ID      EVENT     SCHEDULE                          STATE   NEXT FIRE",
-    "launch  launch    at 2026-12-24T18:00:00.000+00:00  active  2026-12-24T18:00:00.000+00:00",
-    "user-1  reminder  every 3600 s                      active  2026-12-01T09:00:00.000+00:00",
-    "user-2  reminder  cron '0 9 * * 1' in Asia/Tokyo    paused  -",
+    "ID      EVENT     SCHEDULE                          STATE                NEXT FIRE",
+    "launch  launch    at 2026-12-24T18:00:00.000+00:00  active               2026-12-24T18:00:00.000+00:00",
+    "user-1  reminder  every 3600 s                      active               2026-12-01T09:00:00.000+00:00",
+    "user-2  reminder  cron '0 9 * * 1' in Asia/Tokyo    paused (on holiday)  -",
   ]);
   const reminders = await run(["list", "--event", "reminder", ...SERVER], server);
   assert.deepEqual(reminders.out.split("\n").map((line) => line.split(" ")[0]), ["ID", "user-1", "user-2"]);

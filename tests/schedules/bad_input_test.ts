@@ -135,6 +135,12 @@ function cases(schedules: SchedulesConnection): BadInput[] {
       RangeError,
       /'jitter' of a one-off \('at'\) schedule must be below its 60 s window, got 60/,
     ),
+    row(
+      "upsert('kept', { pauseOnFailure: 'yes' })",
+      upsert("kept", { ...ok, pauseOnFailure: "yes" as never }),
+      TypeError,
+      /'pauseOnFailure' must be a boolean, got 'yes'/,
+    ),
     row("upsert('kept', { maxTicks: 0 })", upsert("kept", { ...ok, maxTicks: 0 }), RangeError, /'maxTicks' .*got 0/),
     row(
       "upsert('kept', { cron, maxTicks: 10001 })",
