@@ -86,6 +86,7 @@ export class MemoryActorsConnection implements ActorsConnection {
         time: this.#time,
         park: (wait) => jobs.park(wait),
         onWaiting: (seq, key) => onEvent({ type: "waiting", actor: actor.name, seq, key }),
+        onWaited: (seq, key, waitedMs) => onEvent({ type: "waited", actor: actor.name, seq, key, waitedMs }),
       }),
     };
     try {

@@ -82,6 +82,8 @@ export interface OverlapSetup {
   readonly park: <T>(wait: () => Promise<T>) => Promise<T>;
   /** Told once a fire begins to wait for its key. */
   readonly onWaiting: (seq: number, key: string) => void;
+  /** Told once it stops waiting (it got the key, or a newer fire did), before `bufferOne` frees the waiter's lease. */
+  readonly onWaited: (seq: number, key: string, waitedMs: number) => void;
 }
 
 /** The error a holder's signal aborts with when a newer fire asked it to stop. */
@@ -143,6 +145,7 @@ export class OverlapGate {
     if (this.#policy === "bufferAll" && waiting >= BUFFER_ALL_CAP) return { key, skipped: "full" };
     this.#waiting.set(leaseKey, waiting + 1);
     this.#setup.onWaiting(seq, key);
+    const sinceMs = this.#setup.time.now();
     try {
       return await this.#setup.park(async () => {
         for (;;) {
@@ -158,6 +161,7 @@ export class OverlapGate {
         }
       });
     } finally {
+      this.#setup.onWaited(seq, key, this.#setup.time.now() - sinceMs);
       const left = (this.#waiting.get(leaseKey) ?? 1) - 1;
       if (left === 0) this.#waiting.delete(leaseKey);
       else this.#waiting.set(leaseKey, left);

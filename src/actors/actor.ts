@@ -96,7 +96,8 @@ export interface ActorOptions<S extends Schema = Schema> {
  * could not be read or written (`error`; e.g. the actor's credentials may
  * not write it): nothing paused, the actor goes on.
  * `waiting`: under `overlap`, the message waits for a run of its `key` to end
- * (it holds no job slot meanwhile; its ack is kept alive). `skipped`: under
+ * (it holds no job slot meanwhile; its ack is kept alive); `waited` when it
+ * stops waiting (it got the key, or a newer message did). `skipped`: under
  * `overlap`, the message was acked without running the handler. `cancelled`:
  * under `cancelOther`, a newer message of the key asked the run to stop (its
  * `signal` aborted) and the handler then failed: the message is acked, not
@@ -116,6 +117,7 @@ export type JobEvent =
   | { type: "pause-skipped"; actor: string; seq: number; schedule: string; revision: number }
   | { type: "pause-failure"; actor: string; seq: number; schedule: string; error: unknown }
   | { type: "waiting"; actor: string; seq: number; key: string }
+  | { type: "waited"; actor: string; seq: number; key: string; waitedMs: number }
   | { type: "skipped"; actor: string; seq: number; attempt: number; key: string; reason: SkipReason }
   | { type: "cancelled"; actor: string; seq: number; attempt: number; key: string; error: unknown };
 

@@ -158,6 +158,7 @@ export class NatsActorsConnection implements ActorsConnection {
         time: systemTime,
         park: (wait) => jobs.park(wait),
         onWaiting: (seq, key) => onEvent({ type: "waiting", actor: actor.name, seq, key }),
+        onWaited: (seq, key, waitedMs) => onEvent({ type: "waited", actor: actor.name, seq, key, waitedMs }),
       }),
     };
     const inProgress = new InProgress(actor.ackWaitMs, this.#watch);

@@ -2,20 +2,24 @@
  * One actor in a process of its own, for tests/nats/actor_processes_test.ts.
  *
  *     deno run -A tests/nats/_actor_process.ts --server nats://127.0.0.1:4222 --event jobs --actor worker \
- *       [--job-ms 100] [--max-jobs 1] [--ack-wait 2]
+ *       [--job-ms 100] [--max-jobs 1] [--ack-wait 2] [--overlap skip] [--ticks]
  *
  * Connects, registers the actor (its event must be registered already),
  * prints `{"ready":true}`, then listens: one JSON line per job event
  * (`start`, `success`, `failure`, `terminated`, `delayed`, `unconfirmed`) and one `handled`
  * line per message the handler finished, each with `at` in epoch ms. The
- * handler takes `--job-ms` milliseconds. Exits 0 on SIGTERM, once the
- * running handlers finished.
+ * handler takes `--job-ms` milliseconds, or less when its signal aborts
+ * (`--overlap cancelOther`). With `--ticks` the event is a clock's (its
+ * payload a Date, printed as epoch ms). Exits 0 on SIGTERM, once the
+ * running handlers finished, after a `metrics` line with its
+ * `walnats_jobs_total{outcome="skipped"}`.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { delay } from "../../src/_async.ts";
-import { Actor, Actors, Event } from "../../mod.ts";
+import { Actor, Actors, Event, type OverlapPolicy } from "../../mod.ts";
+import { Metrics } from "../../src/metrics.ts";
 
 /** One line a process prints after `ready`. */
 export interface ActorLine {
@@ -28,11 +32,20 @@ export interface ActorLine {
     | "unconfirmed"
     | "bad-header"
     | "recreated"
-    | "handled";
+    | "waiting"
+    | "waited"
+    | "skipped"
+    | "cancelled"
+    | "handled"
+    | "metrics";
   seq: number;
   attempt?: number;
   /** The payload, on `handled` lines. */
   payload?: number;
+  /** Why a message was skipped, on `skipped` lines. */
+  reason?: string;
+  /** The process's `walnats_jobs_total{outcome="skipped"}`, on the `metrics` line. */
+  skippedTotal?: number;
   /** When the process printed the line, in epoch ms. */
   at: number;
 }
@@ -45,6 +58,8 @@ const { values } = parseArgs({
     "job-ms": { type: "string", default: "0" },
     "max-jobs": { type: "string" },
     "ack-wait": { type: "string" },
+    overlap: { type: "string" },
+    ticks: { type: "boolean", default: false },
   },
 });
 const { server, event: eventName, actor: actorName } = values;
@@ -63,14 +78,17 @@ const stop = new AbortController();
 const onTerm = () => stop.abort();
 Deno.addSignalListener("SIGTERM", onTerm);
 
-const event = new Event(eventName, Number);
-const actor = new Actor(actorName, event, async (payload, context) => {
-  await delay(jobMs);
-  print({ type: "handled", seq: context.seq, attempt: context.attempt, payload, at: Date.now() });
+const event = values.ticks ? new Event(eventName, Date) : new Event(eventName, Number);
+const actor = new Actor(actorName, event as Event, async (payload, context) => {
+  await delay(jobMs, context.signal);
+  const value = payload instanceof Date ? payload.getTime() : payload as number;
+  print({ type: "handled", seq: context.seq, attempt: context.attempt, payload: value, at: Date.now() });
 }, {
   ...(values["max-jobs"] === undefined ? {} : { maxJobs: Number(values["max-jobs"]) }),
   ...(values["ack-wait"] === undefined ? {} : { ackWait: Number(values["ack-wait"]) }),
+  ...(values.overlap === undefined ? {} : { overlap: values.overlap as OverlapPolicy }),
 });
+const metrics = new Metrics({ runs: ["actors"] });
 try {
   await using sub = await new Actors(actor).connect({ servers: server, name: `actor-${Deno.pid}` });
   await sub.register();
@@ -78,10 +96,20 @@ try {
   await sub.listen({
     signal: stop.signal,
     onEvent: (e) => {
+      metrics.onEvent(e);
       if (e.type === "pull-failure") return console.error(`pull failed: ${e.error}`);
-      print({ type: e.type, seq: e.seq, ...("attempt" in e ? { attempt: e.attempt } : {}), at: Date.now() });
+      if (!("seq" in e)) return;
+      print({
+        type: e.type as ActorLine["type"],
+        seq: e.seq,
+        ...("attempt" in e ? { attempt: e.attempt } : {}),
+        ...(e.type === "skipped" ? { reason: e.reason } : {}),
+        at: Date.now(),
+      });
     },
   });
+  const skipped = (await metrics.text()).match(/^walnats_jobs_total\{actor="[^"]+",outcome="skipped"\} (\d+)$/m);
+  print({ type: "metrics", seq: 0, skippedTotal: Number(skipped?.[1] ?? 0), at: Date.now() });
 } finally {
   Deno.removeSignalListener("SIGTERM", onTerm);
 }
