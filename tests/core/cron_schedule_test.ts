@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { CronSchedule } from "../../src/core/cron_schedule.ts";
+import type { DstPolicy } from "../../src/core/dst_policy.ts";
 
 // The 2026 transitions these tests are built on (checked against the zone data in the first test):
 // - Europe/Berlin: 2026-03-29 01:00Z, 02:00 CET (+1) jumps to 03:00 CEST (+2);
@@ -535,4 +536,242 @@ Deno.test("CronSchedule refuses an expression that never fires with a RangeError
   }
   const leapDay = new CronSchedule("0 0 29 2 *");
   assert.equal(new Date(leapDay.next(at("2026-01-01T00:00:00Z"))).toISOString(), "2028-02-29T00:00:00.000Z");
+});
+
+// DST policies: every choice in four zones, against instants worked out by hand from each zone's 2026 rules.
+// - Australia/Lord_Howe: 2026-04-04 15:00Z, 02:00 (+11) falls back to 01:30 (+10:30), so 01:30-01:59 happens twice;
+//   2026-10-03 15:30Z, 02:00 (+10:30) jumps to 02:30 (+11), so 02:00-02:29 does not happen.
+// - America/Santiago: 2026-04-05 03:00Z, 00:00 (-3) falls back to 23:00 (-4) of the day before, so 04-04 23:00-23:59
+//   happens twice; 2026-09-06 04:00Z, 00:00 (-4) jumps to 01:00 (-3).
+
+Deno.test("the zone data has the 2026 Lord Howe and Santiago changes the DST policy tests assume", () => {
+  assert.equal(wall(at("2026-04-04T14:59:59Z"), "Australia/Lord_Howe"), "2026-04-05 01:59:59 GMT+11");
+  assert.equal(wall(at("2026-04-04T15:00:00Z"), "Australia/Lord_Howe"), "2026-04-05 01:30:00 GMT+10:30");
+  assert.equal(wall(at("2026-10-03T15:29:59Z"), "Australia/Lord_Howe"), "2026-10-04 01:59:59 GMT+10:30");
+  assert.equal(wall(at("2026-10-03T15:30:00Z"), "Australia/Lord_Howe"), "2026-10-04 02:30:00 GMT+11");
+  assert.equal(wall(at("2026-04-05T02:59:59Z"), "America/Santiago"), "2026-04-04 23:59:59 GMT-3");
+  assert.equal(wall(at("2026-04-05T03:00:00Z"), "America/Santiago"), "2026-04-04 23:00:00 GMT-4");
+});
+
+/** One zone's change, a cron whose wall time it hits, the local days around it, and the ticks of each choice. */
+interface PolicyCase {
+  zone: string;
+  cron: string;
+  /** The first instant of the first local day and the first instant after the last one. */
+  days: [string, string];
+  expected: Partial<Record<"shift" | "skip" | "first" | "last" | "both", string[]>>;
+}
+
+const POLICY_CASES: PolicyCase[] = [
+  {
+    zone: "Europe/Berlin",
+    cron: "30 2 * * *", // 2026-03-29 02:30 does not exist
+    days: ["2026-03-27T23:00:00Z", "2026-03-30T22:00:00Z"],
+    expected: {
+      shift: ["2026-03-28T01:30:00.000Z", "2026-03-29T01:00:00.000Z", "2026-03-30T00:30:00.000Z"], // 03:00 CEST
+      skip: ["2026-03-28T01:30:00.000Z", "2026-03-30T00:30:00.000Z"],
+    },
+  },
+  {
+    zone: "Europe/Berlin",
+    cron: "30 2 * * *", // 2026-10-25 02:30 happens at 00:30Z (CEST) and 01:30Z (CET)
+    days: ["2026-10-23T22:00:00Z", "2026-10-26T23:00:00Z"],
+    expected: {
+      first: ["2026-10-24T00:30:00.000Z", "2026-10-25T00:30:00.000Z", "2026-10-26T01:30:00.000Z"],
+      last: ["2026-10-24T00:30:00.000Z", "2026-10-25T01:30:00.000Z", "2026-10-26T01:30:00.000Z"],
+      both: [
+        "2026-10-24T00:30:00.000Z",
+        "2026-10-25T00:30:00.000Z",
+        "2026-10-25T01:30:00.000Z",
+        "2026-10-26T01:30:00.000Z",
+      ],
+    },
+  },
+  {
+    zone: "America/New_York",
+    cron: "30 2 * * *", // 2026-03-08 02:30 does not exist
+    days: ["2026-03-07T05:00:00Z", "2026-03-10T04:00:00Z"],
+    expected: {
+      shift: ["2026-03-07T07:30:00.000Z", "2026-03-08T07:00:00.000Z", "2026-03-09T06:30:00.000Z"], // 03:00 EDT
+      skip: ["2026-03-07T07:30:00.000Z", "2026-03-09T06:30:00.000Z"],
+    },
+  },
+  {
+    zone: "America/New_York",
+    cron: "30 1 * * *", // 2026-11-01 01:30 happens at 05:30Z (EDT) and 06:30Z (EST)
+    days: ["2026-10-31T04:00:00Z", "2026-11-03T05:00:00Z"],
+    expected: {
+      first: ["2026-10-31T05:30:00.000Z", "2026-11-01T05:30:00.000Z", "2026-11-02T06:30:00.000Z"],
+      last: ["2026-10-31T05:30:00.000Z", "2026-11-01T06:30:00.000Z", "2026-11-02T06:30:00.000Z"],
+      both: [
+        "2026-10-31T05:30:00.000Z",
+        "2026-11-01T05:30:00.000Z",
+        "2026-11-01T06:30:00.000Z",
+        "2026-11-02T06:30:00.000Z",
+      ],
+    },
+  },
+  {
+    zone: "Australia/Lord_Howe",
+    cron: "45 1 * * *", // 2026-04-05 01:45 happens at 14:45Z (+11) and 15:15Z (+10:30) of 04-04
+    days: ["2026-04-03T13:00:00Z", "2026-04-06T13:30:00Z"],
+    expected: {
+      first: ["2026-04-03T14:45:00.000Z", "2026-04-04T14:45:00.000Z", "2026-04-05T15:15:00.000Z"],
+      last: ["2026-04-03T14:45:00.000Z", "2026-04-04T15:15:00.000Z", "2026-04-05T15:15:00.000Z"],
+      both: [
+        "2026-04-03T14:45:00.000Z",
+        "2026-04-04T14:45:00.000Z",
+        "2026-04-04T15:15:00.000Z",
+        "2026-04-05T15:15:00.000Z",
+      ],
+    },
+  },
+  {
+    zone: "Australia/Lord_Howe",
+    cron: "15 2 * * *", // 2026-10-04 02:15 does not exist: the clocks jump from 02:00 to 02:30
+    days: ["2026-10-02T13:30:00Z", "2026-10-05T13:00:00Z"],
+    expected: {
+      shift: ["2026-10-02T15:45:00.000Z", "2026-10-03T15:30:00.000Z", "2026-10-04T15:15:00.000Z"], // 02:30 +11
+      skip: ["2026-10-02T15:45:00.000Z", "2026-10-04T15:15:00.000Z"],
+    },
+  },
+  {
+    zone: "America/Santiago",
+    cron: "30 23 * * *", // 2026-04-04 23:30 happens at 02:30Z (-3) and 03:30Z (-4) of 04-05
+    days: ["2026-04-03T03:00:00Z", "2026-04-06T04:00:00Z"],
+    expected: {
+      first: ["2026-04-04T02:30:00.000Z", "2026-04-05T02:30:00.000Z", "2026-04-06T03:30:00.000Z"],
+      last: ["2026-04-04T02:30:00.000Z", "2026-04-05T03:30:00.000Z", "2026-04-06T03:30:00.000Z"],
+      both: [
+        "2026-04-04T02:30:00.000Z",
+        "2026-04-05T02:30:00.000Z",
+        "2026-04-05T03:30:00.000Z",
+        "2026-04-06T03:30:00.000Z",
+      ],
+    },
+  },
+  {
+    zone: "America/Santiago",
+    cron: "30 0 * * *", // 2026-09-06 00:30 does not exist: the day starts at 01:00 (-3)
+    days: ["2026-09-05T04:00:00Z", "2026-09-08T03:00:00Z"],
+    expected: {
+      shift: ["2026-09-05T04:30:00.000Z", "2026-09-06T04:00:00.000Z", "2026-09-07T03:30:00.000Z"], // 01:00 -3
+      skip: ["2026-09-05T04:30:00.000Z", "2026-09-07T03:30:00.000Z"],
+    },
+  },
+];
+
+/** Asserts that previous() walks the ticks back, each to the one before it. */
+function assertPreviousWalksBack(schedule: CronSchedule, ticks: number[], label: string): void {
+  for (let i = 1; i < ticks.length; i++) {
+    assert.equal(schedule.previous(ticks[i]!), ticks[i - 1], `${label}: previous(${isos([ticks[i]!])})`);
+  }
+}
+
+for (const { zone, cron, days, expected } of POLICY_CASES) {
+  for (const [choice, instants] of Object.entries(expected)) {
+    const dst = (choice === "shift" || choice === "skip" ? { gap: choice } : { repeat: choice }) as DstPolicy;
+    Deno.test(`CronSchedule.next() with dst ${JSON.stringify(dst)} runs '${cron}' in ${zone} at the instants worked out by hand`, () => {
+      const schedule = new CronSchedule(cron, zone, undefined, dst);
+      const runs = ticks(schedule, at(days[0]), at(days[1]));
+      assert.deepEqual(isos(runs), instants);
+      assertPreviousWalksBack(schedule, runs, `${cron} ${zone} ${choice}`);
+    });
+  }
+}
+
+Deno.test("CronSchedule with dst: several wall times inside one gap fire once when shifted, one repeat per choice", () => {
+  const spring: [string, string] = ["2026-03-28T23:00:00Z", "2026-03-29T22:00:00Z"]; // Berlin 2026-03-29
+  const fall: [string, string] = ["2026-10-24T22:00:00Z", "2026-10-25T23:00:00Z"]; // Berlin 2026-10-25
+  const run = (cron: string, dst: DstPolicy | undefined, [from, to]: [string, string]) =>
+    isos(ticks(new CronSchedule(cron, "Europe/Berlin", undefined, dst), at(from), at(to)));
+  // 02:00, 02:20 and 02:40 are all in the gap: one fire at 03:00 CEST, or none.
+  assert.deepEqual(run("*/20 2 * * *", { gap: "shift" }, spring), ["2026-03-29T01:00:00.000Z"]);
+  assert.deepEqual(run("*/20 2 * * *", { gap: "skip" }, spring), []);
+  assert.deepEqual(run("*/20 2 * * *", undefined, spring), []); // not fixed-time: classic cron skips
+  // 02:00 and 02:30 shift to 03:00, which the cron names too: one fire there, then 03:30.
+  assert.deepEqual(run("0,30 2,3 * * *", { gap: "shift" }, spring), [
+    "2026-03-29T01:00:00.000Z",
+    "2026-03-29T01:30:00.000Z",
+  ]);
+  assert.deepEqual(run("*/20 2 * * *", { repeat: "first" }, fall), [
+    "2026-10-25T00:00:00.000Z",
+    "2026-10-25T00:20:00.000Z",
+    "2026-10-25T00:40:00.000Z",
+  ]);
+  assert.deepEqual(run("*/20 2 * * *", { repeat: "last" }, fall), [
+    "2026-10-25T01:00:00.000Z",
+    "2026-10-25T01:20:00.000Z",
+    "2026-10-25T01:40:00.000Z",
+  ]);
+  // A field left out keeps classic cron's rule for the cron: both occurrences here (not fixed-time), only the
+  // first for a fixed time.
+  assert.deepEqual(run("*/20 2 * * *", { gap: "shift" }, fall), [
+    "2026-10-25T00:00:00.000Z",
+    "2026-10-25T00:20:00.000Z",
+    "2026-10-25T00:40:00.000Z",
+    "2026-10-25T01:00:00.000Z",
+    "2026-10-25T01:20:00.000Z",
+    "2026-10-25T01:40:00.000Z",
+  ]);
+  assert.deepEqual(run("30 2 * * *", { gap: "skip" }, fall), ["2026-10-25T00:30:00.000Z"]);
+  // A range names its hours: the policy applies to them.
+  assert.deepEqual(run("30 1-3 * * *", { repeat: "first" }, fall), [
+    "2026-10-24T23:30:00.000Z", // 01:30 CEST
+    "2026-10-25T00:30:00.000Z", // 02:30 CEST; not 02:30 CET
+    "2026-10-25T02:30:00.000Z", // 03:30 CET
+  ]);
+});
+
+Deno.test("CronSchedule with dst on a wildcard or step hour runs at every real matching instant, as without", () => {
+  const windows: [string, string][] = [
+    ["2026-03-28T23:00:00Z", "2026-03-29T22:00:00Z"],
+    ["2026-10-24T22:00:00Z", "2026-10-25T23:00:00Z"],
+  ];
+  for (const cron of ["30 * * * *", "0 */2 * * *", "@hourly", "*/20 * * * *"]) {
+    for (const dst of [{ gap: "shift", repeat: "first" }, { gap: "skip", repeat: "last" }] as const) {
+      const policy = new CronSchedule(cron, "Europe/Berlin", undefined, dst);
+      const classic = new CronSchedule(cron, "Europe/Berlin");
+      assert.equal(policy.gap, "skip", cron);
+      assert.equal(policy.repeat, "both", cron);
+      for (const [from, to] of windows) {
+        assert.deepEqual(ticks(policy, at(from), at(to)), ticks(classic, at(from), at(to)), `${cron} ${from}`);
+      }
+    }
+  }
+  // An hourly cron keeps firing every real hour: 23 fires on the spring day, 25 on the fall day, an hour apart.
+  const hourly = new CronSchedule("30 * * * *", "Europe/Berlin", undefined, { gap: "shift", repeat: "first" });
+  const fall = ticks(hourly, at("2026-10-24T22:00:00Z"), at("2026-10-25T23:00:00Z"));
+  assert.equal(fall.length, 25);
+  assertEvenlySpaced(fall, HOUR);
+});
+
+Deno.test("CronSchedule keeps the dst policy as given and says the one in effect", () => {
+  const given = new CronSchedule("30 2 * * *", "Europe/Berlin", undefined, { repeat: "last" });
+  assert.deepEqual(given.dst, { repeat: "last" });
+  assert.deepEqual([given.gap, given.repeat], ["shift", "last"]);
+  const classic = new CronSchedule("30 2 * * *", "Europe/Berlin");
+  assert.equal(classic.dst, undefined);
+  assert.deepEqual([classic.gap, classic.repeat], ["shift", "first"]);
+  const interval = new CronSchedule("*/20 2 * * *", "Europe/Berlin");
+  assert.deepEqual([interval.gap, interval.repeat], ["skip", "both"]);
+  assert.equal(new CronSchedule("30 2 * * *", "Europe/Berlin", undefined, {}).dst, undefined);
+});
+
+Deno.test("CronSchedule refuses a dst policy with an unknown choice or field, naming it", () => {
+  const where = "Cannot create Clock";
+  const cases: [unknown, string, string][] = [
+    [{ gap: "later" }, "RangeError", "Cannot create Clock: 'dst.gap' must be 'shift' or 'skip', got 'later'"],
+    [
+      { repeat: "twice" },
+      "RangeError",
+      "Cannot create Clock: 'dst.repeat' must be 'first', 'last' or 'both', got 'twice'",
+    ],
+    [{ gaps: "skip" }, "RangeError", `Cannot create Clock: 'dst' has 'gap' and 'repeat' only, got {"gaps":"skip"}`],
+    ["skip", "TypeError", "Cannot create Clock: 'dst' must be an object with 'gap' and/or 'repeat', got 'skip'"],
+    [null, "TypeError", "Cannot create Clock: 'dst' must be an object with 'gap' and/or 'repeat', got null"],
+  ];
+  for (const [dst, name, message] of cases) {
+    assert.throws(() => new CronSchedule("30 2 * * *", "Europe/Berlin", where, dst as DstPolicy), { name, message });
+  }
 });
