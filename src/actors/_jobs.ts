@@ -7,8 +7,8 @@ export class Jobs {
   readonly #running = new Set<Promise<void>>();
   /** The jobs holding a slot: the running ones but those parked. */
   #busy = 0;
-  /** Resolves when a slot frees; made when someone waits for it. */
-  #freed: PromiseWithResolvers<undefined> | undefined;
+  /** Resolves when a job parks; made when someone waits for a slot, kept until then. */
+  #parked: PromiseWithResolvers<void> | undefined;
   #failure: { error: unknown } | undefined;
 
   constructor(limit: number) {
@@ -32,7 +32,7 @@ export class Jobs {
       .catch((error) => void (this.#failure ??= { error }))
       .finally(() => {
         this.#running.delete(running);
-        this.#release();
+        this.#busy--;
       });
     this.#running.add(running);
   }
@@ -42,7 +42,9 @@ export class Jobs {
    * it returns: only a running job may call it, once at a time.
    */
   async park<T>(wait: () => Promise<T>): Promise<T> {
-    this.#release();
+    this.#busy--;
+    this.#parked?.resolve();
+    this.#parked = undefined;
     try {
       return await wait();
     } finally {
@@ -52,21 +54,18 @@ export class Jobs {
     }
   }
 
-  /** Resolves (with `undefined`) when a slot frees: a job ends or parks; never when none runs. */
-  next(): Promise<undefined> {
-    this.#freed ??= Promise.withResolvers();
-    return this.#freed.promise;
+  /**
+   * Resolves (with `undefined`) when a slot frees: a job ends or parks; never when none runs. A job's end is
+   * awaited as it settles, not told at once: jobs ending in the same turn then free their slots for one pull.
+   */
+  async next(): Promise<undefined> {
+    this.#parked ??= Promise.withResolvers();
+    await Promise.race([...this.#running, this.#parked.promise]);
   }
 
   /** Waits until no job runs, parked ones included. */
   async idle(): Promise<void> {
     while (this.#running.size > 0) await this.next();
     if (this.#failure) throw this.#failure.error;
-  }
-
-  #release(): void {
-    this.#busy--;
-    this.#freed?.resolve(undefined);
-    this.#freed = undefined;
   }
 }
