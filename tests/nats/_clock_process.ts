@@ -1,5 +1,5 @@
 /**
- * One clock in a process of its own, for tests/nats/exactly_once_test.ts.
+ * One clock in a process of its own, for the exactly-once tests (tests/nats/exactly_once_*_test.ts).
  *
  *     deno run -A tests/nats/_clock_process.ts --server nats://127.0.0.1:4222 --event ticks \
  *       (--period 1 | --cron "* * * * * *") [--skew-ms 500] [--duplicate-window 0.2] [--catch-up 3] [--replicas 3]

@@ -96,7 +96,7 @@ function summary(event: Seen): unknown[] {
     case "recreated":
       return [event.type, event.resource];
     default:
-      return [event.type, event.attempt];
+      return "attempt" in event ? [event.type, event.attempt] : [event.type];
   }
 }
 

@@ -354,6 +354,9 @@ for (const row of ROWS) {
       const doneBefore = running.done();
       await running.poke();
       await waitUntil(() => running.done() > doneBefore, what(`work done again once ${row.resource} is back`));
+      // The work may be done again before the beat that finds the fleet's bucket gone (the worker left alone
+      // fires every schedule at once): wait for that beat too.
+      await waitUntil(() => running.recreated() >= 1, what(`${row.resource} made again`));
       // Made again once; by each store that found it missing, when several raced to.
       assert.ok(running.recreated() >= 1 && running.recreated() <= (running.makers ?? 1), running.seen());
       // Made again at the first retry: one failed round at most.

@@ -1,7 +1,7 @@
 /**
  * The shared schedule behaviours (tests/_schedule_behaviours.ts) on the
  * in-memory server of `@walnats/clock/testing`, on fake time;
- * tests/nats/schedules_behaviour_test.ts runs the same bodies on a real
+ * tests/nats/schedules_behaviour_test.ts and _rest_test.ts run the same bodies on a real
  * nats-server.
  */
 import { openMemory, testBehaviours } from "../_backends.ts";
