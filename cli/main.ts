@@ -220,7 +220,7 @@ function runClocks(clocks: readonly Clock[], flags: Flags, output: Output, signa
         if (flags.servers !== undefined && (clock.event.limits.replicas ?? 1) === 1) {
           log.info(
             `Stream '${clock.event.stream}' has 1 replica: a crash of its server's machine can lose ticks it ` +
-              "acknowledged; on a cluster, --replicas 3 keeps them (README: What exactly once rests on).",
+              "acknowledged; on a cluster, --replicas 3 keeps them (docs/exactly-once.md: What exactly once rests on).",
             { event: clock.event.name, replicas: 1 },
           );
         }

@@ -4,7 +4,7 @@ import { type BoundedSchedule, tickId } from "../core/schedule.ts";
 import { CLOCK_HEADER, LATE_HEADER, neighbourHeaders, TICK_HEADER } from "./_headers.ts";
 
 /**
- * Builds the message of one tick, as README's "The tick on the wire" says; with the clock's `schedule`, it
+ * Builds the message of one tick, as docs/wire-format.md says; with the clock's `schedule`, it
  * carries the ticks before and after it (`Walnats-Previous-Tick`, `Walnats-Next-Tick`).
  */
 export function tickMessage(

@@ -1,5 +1,5 @@
 /**
- * A schedule's fire on the wire (README, "The tick on the wire"): one
+ * A schedule's fire on the wire (docs/wire-format.md): one
  * message of the schedule's event, on the schedule's own subject in the
  * event's stream, whose last message is the schedule's tick ledger.
  */

@@ -10,7 +10,7 @@
  * payload, stream sequence and `attempt`): every message handled (none
  * lost), and a message handled twice ran the second time as a redelivery
  * (`attempt` > 1), never as two first runs. Prints one line of figures
- * (`chaos:`), for the README.
+ * (`chaos:`), for docs/exactly-once.md.
  */
 import assert from "node:assert/strict";
 import { jetstreamManager } from "@nats-io/jetstream";

@@ -6,7 +6,7 @@
  * missing: the ticks due while the stream had no leader are stored late.
  * Without it, those ticks are reported missed, with a reason, by every clock.
  *
- * Each case prints one line of figures (`chaos:`), for the README.
+ * Each case prints one line of figures (`chaos:`), for docs/exactly-once.md.
  */
 import assert from "node:assert/strict";
 import { delay } from "../../src/_async.ts";
@@ -142,7 +142,7 @@ function checkStream(run: ClusterRun): void {
   }
 }
 
-/** One line of figures for the README. */
+/** One line of figures for docs/exactly-once.md. */
 function printFigures(name: string, run: ClusterRun, missedReports: ReportLine[]): void {
   const { audit, disruptions } = run;
   console.log(`chaos: ${name}: ${

@@ -7,7 +7,7 @@
  * (schedule, tick) is counted in the stream: none twice; none missing but
  * those of the dead or paused worker's schedules in the takeover window
  * after its death or pause, and of those only the ones without catch-up.
- * Prints one line of figures (`chaos: fleet:`), for the README.
+ * Prints one line of figures (`chaos: fleet:`), for docs/exactly-once.md.
  */
 import assert from "node:assert/strict";
 import { jetstream } from "@nats-io/jetstream";

@@ -5,7 +5,7 @@
  * window), and a server restart. Then every (schedule, tick) is counted in
  * the stream: none twice, none missing from each schedule's first fire to
  * its last (catch-up covers the restart). Prints one line of figures
- * (`chaos:`), for the README.
+ * (`chaos:`), for docs/exactly-once.md.
  */
 import assert from "node:assert/strict";
 import { startNatsServer } from "../_nats_server_supervisor.ts";

@@ -7,7 +7,7 @@
  *
  * The plan of disruptions follows from a seed, printed first: replay a
  * failed run with `CHAOS_SEED=<seed> deno task test:chaos`. The test prints
- * one line of figures (`chaos:`), for the README.
+ * one line of figures (`chaos:`), for docs/exactly-once.md.
  */
 import assert from "node:assert/strict";
 import { startNatsServer } from "../_nats_server_supervisor.ts";

@@ -4,7 +4,7 @@
  * connection is back, so the server does not deliver the message again.
  * nats.js 3.4 throws away what is written while it reconnects: a plain
  * `msg.ack()` sent then was lost, and the handler ran a second time after
- * the ack wait (measured on nats-server 2.9.10: see README, "Through restarts").
+ * the ack wait (measured on nats-server 2.9.10: see docs/exactly-once.md, "Through restarts").
  */
 import assert from "node:assert/strict";
 import { startNatsServer } from "../_nats_server_supervisor.ts";

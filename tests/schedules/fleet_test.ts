@@ -116,7 +116,7 @@ Deno.test("a fleet store's beat interval must be a positive number of millisecon
   }
 });
 
-// The fleet on the in-memory server, as the README's testing section states it: workers beat once a minute of
+// The fleet on the in-memory server, as docs/testing.md states it: workers beat once a minute of
 // fake time, the others see a join and a leave at the same fake instant, and a death within the takeover time.
 
 /** A worker on `server`, its reports collected ({@link worker}); `fleet` replaces the server's fleet store. */
@@ -228,7 +228,7 @@ Deno.test("a worker dying on the in-memory server (no leave) is taken over withi
   await dying.stop();
   const diedMs = time.now();
   const { takeoverMs } = fleetTiming(new MemoryFleetStore(time));
-  assert.equal(takeoverMs, 6 * 60_000 + 200, "the bound the README states");
+  assert.equal(takeoverMs, 6 * 60_000 + 200, "the bound docs/testing.md states");
   await time.tickAsync(takeoverMs + 1_000);
   const takenFrom = diedMs + takeoverMs;
   const taken = surviving.reports.filter((report) => report.tick.getTime() > takenFrom);
