@@ -34,6 +34,7 @@ export type { MissedReason, TickReport } from "./src/clock/tick_report.ts";
 export type { ConnectionStatus } from "./src/events/connection_status.ts";
 export type { EventOptions, Limits } from "./src/events/event.ts";
 export type { TimeFilter } from "./src/core/filter_time.ts";
+export type { DstGap, DstPolicy, DstRepeat } from "./src/core/dst_policy.ts";
 export type { NatsClient } from "./src/nats/connect.ts";
 export type { ConnectOptions, TlsOptions } from "./src/nats/connect_options.ts";
 export type { EmitOptions, EventsConnection } from "./src/events/events_connection.ts";

@@ -10,6 +10,7 @@ import { Ajv, type ErrorObject } from "ajv";
 import { readFile } from "node:fs/promises";
 import { Clock, type ClockOptions } from "../src/clock/clock.ts";
 import { describe } from "../src/_describe.ts";
+import type { DstPolicy } from "../src/core/dst_policy.ts";
 import { messageOf } from "../src/errors.ts";
 import { Event } from "../src/events/event.ts";
 import { type HttpAddress, parseHttpAddress } from "./_http.ts";
@@ -45,6 +46,7 @@ interface ClockEntry {
   period?: number;
   cron?: string;
   timezone?: string;
+  dst?: DstPolicy;
   catchUp?: number;
   startAt?: string;
   stopAt?: string;

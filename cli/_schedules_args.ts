@@ -7,6 +7,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { checkDst } from "../src/core/dst_policy.ts";
 import { messageOf } from "../src/errors.ts";
 import { Event } from "../src/events/event.ts";
 import type { ConnectOptions } from "../src/nats/connect_options.ts";
@@ -21,7 +22,8 @@ Manages schedules as data: each fires its event at its ticks, exactly once,
 while a worker runs (deno task run --schedules).
 
 Commands:
-  add ID --event NAME (--period S | --cron EXPR [--timezone TZ] | --at ISO)
+  add ID --event NAME (--period S | --cron EXPR [--timezone TZ]
+      [--dst-gap shift|skip] [--dst-repeat first|last|both] | --at ISO)
       [--value JSON] [--start-at ISO] [--stop-at ISO] [--max-ticks N]
       [--catch-up N] [--jitter S] [--pause-on-failure] [--meta KEY=VALUE ...]
                      creates the schedule ID or replaces its spec (a paused
@@ -29,7 +31,9 @@ Commands:
                      schedules' bucket first. With --value, each fire carries
                      that JSON; without, the fire's instant. --jitter S sends
                      each fire up to S seconds after its tick (the same offset
-                     on every worker; below the period). With
+                     on every worker; below the period). --dst-gap and
+                     --dst-repeat choose what the cron does across a DST
+                     change (default: classic cron's rules). With
                      --pause-on-failure, an actor that gives up a fire
                      pauses the schedule, with a note saying why
   list [--event NAME]
@@ -70,6 +74,8 @@ const COMMAND_FLAGS = {
     "period",
     "cron",
     "timezone",
+    "dst-gap",
+    "dst-repeat",
     "at",
     "value",
     "start-at",
@@ -142,6 +148,8 @@ export function parseSchedulesArgs(args: readonly string[]): SchedulesArgs {
       period: { type: "string" },
       cron: { type: "string" },
       timezone: { type: "string" },
+      "dst-gap": { type: "string" },
+      "dst-repeat": { type: "string" },
       at: { type: "string" },
       value: { type: "string" },
       "start-at": { type: "string" },
@@ -238,6 +246,8 @@ interface AddFlags {
   period?: string | undefined;
   cron?: string | undefined;
   timezone?: string | undefined;
+  "dst-gap"?: string | undefined;
+  "dst-repeat"?: string | undefined;
   at?: string | undefined;
   value?: string | undefined;
   "start-at"?: string | undefined;
@@ -260,11 +270,18 @@ function addCommand(id: string, flags: AddFlags, json: boolean): SchedulesComman
     );
   }
   if (flags.timezone !== undefined && flags.cron === undefined) throw new TypeError("--timezone goes with --cron");
+  const { "dst-gap": gap, "dst-repeat": repeat } = flags;
+  const dst = checkDst(
+    { ...(gap === undefined ? {} : { gap }), ...(repeat === undefined ? {} : { repeat }) },
+    "--dst-gap, --dst-repeat",
+  );
+  if (dst !== undefined && flags.cron === undefined) throw new TypeError("--dst-gap and --dst-repeat go with --cron");
   const options: ScheduleOptions = {
     event: flags.value === undefined ? new Event(flags.event, Date) : new Event(flags.event, Object),
     ...(flags.period === undefined ? {} : { period: number("--period", flags.period) }),
     ...(flags.cron === undefined ? {} : { cron: flags.cron }),
     ...(flags.timezone === undefined ? {} : { timezone: flags.timezone }),
+    ...(dst === undefined ? {} : { dst }),
     ...(flags.at === undefined ? {} : { at: parseInstant("--at", flags.at) }),
     ...(flags.value === undefined ? {} : { value: jsonOf(flags.value) }),
     ...(flags["start-at"] === undefined ? {} : { startAt: parseInstant("--start-at", flags["start-at"]) }),

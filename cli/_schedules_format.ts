@@ -85,6 +85,10 @@ export function formatDescription({ schedule, state, next, lastFire, recent }: S
     ["id", schedule.id],
     ["event", schedule.event],
     ["schedule", scheduleText(schedule)],
+    ...optional(
+      "dst",
+      schedule.dst && Object.entries(schedule.dst).map(([field, choice]) => `${field} ${choice}`).join(", "),
+    ),
     ["state", stateText],
     ...optional("value", value === undefined ? undefined : JSON.stringify(value)),
     ...optional("start at", at(schedule.startAt)),

@@ -1,7 +1,7 @@
 /**
  * What schedules as data guarantee, as one set of test bodies run on both
  * backends: the in-memory server on fake time (tests/schedules/behaviour_test.ts)
- * and a real nats-server (tests/nats/schedules_behaviour_test.ts). Periods
+ * and a real nats-server (tests/nats/schedules_behaviour_test.ts and _rest_test.ts, half each). Periods
  * are 1 s so that the real server's runs stay short.
  *
  * @module
@@ -1167,5 +1167,33 @@ behaviour(
     }
     const { schedule } = await schedules.describe("q");
     assert.equal(schedule.paused, undefined);
+  },
+);
+
+behaviour(
+  "dst: a cron schedule with a DST policy keeps it (get, describe) and fires each tick once away from a change " +
+    "(across a change: tests/schedules/dst_test.ts, fake time only)",
+  async (backend) => {
+    await using schedules = await connected(backend);
+    const dst = { gap: "skip", repeat: "last" } as const;
+    // A 6-field cron whose hour field names every hour, so that the policy applies: every second, no change near.
+    await schedules.upsert("dst", {
+      event: reminder,
+      cron: "* * 0-23 * * *",
+      timezone: "Europe/Berlin",
+      dst,
+      value: {},
+    });
+    assert.deepEqual((await schedules.get("dst"))?.dst, dst);
+    const { next, schedule } = await schedules.describe("dst", { next: 3, recent: 0 });
+    assert.deepEqual(schedule.dst, dst);
+    assert.deepEqual(next.map((date) => date.getTime() - next[0]!.getTime()), [0, 1_000, 2_000]);
+    {
+      await using _running = workers([schedules]);
+      await waitForFires(backend, reminder, "dst", 2);
+    }
+    const ticks = (await fires(backend, reminder, "dst")).map(({ tick }) => tick);
+    assertIncreasing(ticks);
+    assert.ok(ticks.every((tick) => tick % 1_000 === 0), `whole seconds: ${ticks}`);
   },
 );

@@ -248,6 +248,26 @@ const cases: BadInput[] = [
       /'timezone' is not a known IANA time zone, got 'Mars\/Olympus'/,
     ],
     [{ timezone: "Europe/Berlin" }, TypeError, /'timezone' goes with 'cron', got timezone 'Europe\/Berlin' alone/],
+    [
+      { period: 60, dst: { gap: "skip" } },
+      RangeError,
+      /'dst' goes with 'cron', got dst \{"gap":"skip"\} with a period/,
+    ],
+    [
+      { dst: { repeat: "last" } },
+      RangeError,
+      /'dst' goes with 'cron', got dst \{"repeat":"last"\} with a period/,
+    ],
+    [
+      { cron: "30 2 * * *", dst: { gap: "later" } },
+      RangeError,
+      /'dst\.gap' must be 'shift' or 'skip', got 'later'/,
+    ],
+    [
+      { cron: "30 2 * * *", dst: { repeat: "twice" } },
+      RangeError,
+      /'dst\.repeat' must be 'first', 'last' or 'both', got 'twice'/,
+    ],
     [{ catchUp: -1 }, RangeError, /'catchUp' must be a whole number >= 0, got -1/],
     [{ catchUp: 1.5 }, RangeError, /'catchUp' .*got 1\.5/],
     [{ maxTicks: 0 }, RangeError, /'maxTicks' must be a whole number >= 1, got 0/],

@@ -4,6 +4,7 @@ import { isAbort } from "../_async.ts";
 import { emitDue, type TickSource } from "./_emit_due.ts";
 import type { TickReport } from "./tick_report.ts";
 import { CronSchedule } from "../core/cron_schedule.ts";
+import type { DstPolicy } from "../core/dst_policy.ts";
 import { instantOf, wholeMs } from "../core/_units.ts";
 import { DEFAULT_DUPLICATE_WINDOW_S, Event } from "../events/event.ts";
 import type { Publisher } from "../events/publisher.ts";
@@ -32,6 +33,11 @@ export interface ClockOptions {
   cron?: string;
   /** The IANA time zone of `cron`, default `UTC`. */
   timezone?: string;
+  /**
+   * What `cron` does across a DST change, for the hours it names: `gap` (`shift` or `skip`) and `repeat`
+   * (`first`, `last` or `both`); each left out keeps classic cron's rule. Only with `cron`.
+   */
+  dst?: DstPolicy;
   /**
    * After an outage (no clock of the event running), emit up to this many of
    * the most recent missed ticks, oldest first, each with its own instant and
@@ -101,6 +107,8 @@ export class Clock {
   readonly cron: string | undefined;
   /** The time zone of the cron expression. */
   readonly timezone: string;
+  /** The cron's DST policy as given; `undefined` for none (classic cron's rules) and for a periodic clock. */
+  readonly dst: DstPolicy | undefined;
   /** How many missed ticks the clock emits late after an outage. */
   readonly catchUp: number;
   /** Headers added to every tick. */
@@ -116,7 +124,8 @@ export class Clock {
    *   are given, or the cron expression is invalid
    * @throws {RangeError} when the period is not a positive whole number of milliseconds, the event keeps
    *   its messages for less than one period, the time zone is unknown, the cron expression never fires,
-   *   `catchUp` or `maxTicks` is not a whole number (>= 0, >= 1), or `stopAt` is before `startAt`
+   *   `catchUp` or `maxTicks` is not a whole number (>= 0, >= 1), `stopAt` is before `startAt`, or `dst`
+   *   is given without `cron` or names an unknown choice
    */
   constructor(options: ClockOptions = {}) {
     const { event = new Event("minute-passed", Date), cron, timezone, catchUp = 0, maxTicks = Infinity } = options;
@@ -128,6 +137,11 @@ export class Clock {
     }
     if (timezone !== undefined && cron === undefined) {
       throw new TypeError(`Cannot create Clock: 'timezone' goes with 'cron', got timezone ${describe(timezone)} alone`);
+    }
+    if (options.dst !== undefined && cron === undefined) {
+      throw new RangeError(
+        `Cannot create Clock: 'dst' goes with 'cron', got dst ${describe(options.dst)} with a period`,
+      );
     }
     if (!(Number.isSafeInteger(catchUp) && catchUp >= 0)) {
       throw new RangeError(`Cannot create Clock: 'catchUp' must be a whole number >= 0, got ${describe(catchUp)}`);
@@ -146,12 +160,13 @@ export class Clock {
     const period = options.period === undefined ? 60 : options.period;
     const schedule = cron === undefined
       ? periodSchedule(period, event)
-      : new CronSchedule(cron, timezone, "Cannot create Clock");
+      : new CronSchedule(cron, timezone, "Cannot create Clock", options.dst);
     this.period = cron === undefined ? period : undefined;
     this.#schedule = new BoundedSchedule(schedule, startMs, stopMs);
     this.event = withDuplicateWindow(event, this.period ?? 0);
     this.cron = cron;
     this.timezone = timezone ?? "UTC";
+    this.dst = schedule instanceof CronSchedule ? schedule.dst : undefined;
     this.catchUp = catchUp;
     this.#maxTicks = maxTicks;
   }

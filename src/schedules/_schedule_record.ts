@@ -8,6 +8,7 @@ import { describe } from "../_describe.ts";
 import { validateMeta } from "../events/_headers.ts";
 import { instantOf, wholeMs } from "../core/_units.ts";
 import { CronSchedule } from "../core/cron_schedule.ts";
+import { checkDst, type DstPolicy } from "../core/dst_policy.ts";
 import { Event } from "../events/event.ts";
 import { messageOf } from "../errors.ts";
 import { BoundedSchedule, PeriodSchedule, type Schedule } from "../core/schedule.ts";
@@ -69,6 +70,8 @@ export interface ScheduleRecord {
   readonly period?: number;
   readonly cron?: string;
   readonly timezone?: string;
+  /** The cron's DST policy, the fields given (a policy: the record is version 2); absent: classic cron's rules. */
+  readonly dst?: DstPolicy;
   readonly at?: string;
   readonly startAt?: string;
   readonly stopAt?: string;
@@ -142,7 +145,10 @@ export function scheduleRecord(
       `${where}: 'period' must be a positive number of seconds in whole milliseconds, got ${describe(period)}`,
     );
   }
-  if (cron !== undefined) new CronSchedule(cron, timezone, where);
+  if (options.dst !== undefined && cron === undefined) {
+    throw new RangeError(`${where}: 'dst' goes with 'cron', got dst ${describe(options.dst)} without one`);
+  }
+  const dst = cron === undefined ? undefined : new CronSchedule(cron, timezone, where, options.dst).dst;
   const atMs = instantOf(at, "at", where);
   if (atMs !== undefined && atMs <= nowMs) {
     throw new RangeError(`${where}: 'at' must be after the time of the call, got ${describe(at)}`);
@@ -177,6 +183,7 @@ export function scheduleRecord(
     kind: event.payloadKind,
     ...(period === undefined ? {} : { period }),
     ...(cron === undefined ? {} : { cron, timezone: timezone ?? "UTC" }),
+    ...(dst === undefined ? {} : { dst }),
     ...(atMs === undefined ? {} : { at: iso(atMs) }),
     ...(startMs === undefined ? {} : { startAt: iso(startMs) }),
     ...(stopMs === undefined ? {} : { stopAt: iso(stopMs) }),
@@ -293,6 +300,7 @@ export function encodeRecord(record: ScheduleRecord): Uint8Array {
  *
  * @throws {TypeError} when the bytes are not JSON, not a schedule record, of a later version, or have a field
  *   this version does not know; the message says which
+ * @throws {RangeError} when its `dst` names a choice this version does not know
  */
 export function decodeRecord(data: Uint8Array): ScheduleRecord {
   let record: unknown;
@@ -323,6 +331,7 @@ export function decodeRecord(data: Uint8Array): ScheduleRecord {
         `does not know (${unknown.map((field) => `'${field}'`).join(", ")}), got ${describe(record)}`,
     );
   }
+  checkDst(candidate.dst, where);
   if (candidate.jitter !== undefined && wholeMs(candidate.jitter) === undefined) {
     throw new TypeError(
       `${where}: its 'jitter' must be a positive number of seconds, got ${describe(candidate.jitter)}`,
@@ -390,7 +399,13 @@ export function readRecord(data: Uint8Array): { record: ScheduleRecord } | { ref
 /** The schedule of a record without its bounds; records of one spec share it (it holds no state). */
 function baseSchedule(record: ScheduleRecord): Schedule {
   const { cron, timezone, period } = record;
-  if (cron !== undefined) return sharedSchedules.of(`cron ${timezone} ${cron}`, () => new CronSchedule(cron, timezone));
+  if (cron !== undefined) {
+    const { dst } = record;
+    return sharedSchedules.of(
+      `cron ${timezone} ${JSON.stringify(dst ?? {})} ${cron}`,
+      () => new CronSchedule(cron, timezone, undefined, dst),
+    );
+  }
   if (period !== undefined) {
     return sharedSchedules.of(`period ${period}`, () => new PeriodSchedule(wholeMs(period) ?? NaN));
   }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { TickReport } from "../clock/tick_report.ts";
+import type { DstPolicy } from "../core/dst_policy.ts";
 import type { Event } from "../events/event.ts";
 import type { Payload, Schema } from "../events/serializer.ts";
 
@@ -18,6 +19,12 @@ export interface ScheduleOptions<S extends Schema = Schema> {
   cron?: string;
   /** The IANA time zone of `cron`, default `UTC`. */
   timezone?: string;
+  /**
+   * What `cron` does across a DST change, for the hours it names: `gap` (`shift` or `skip`) and `repeat`
+   * (`first`, `last` or `both`); each left out keeps classic cron's rule. Only with `cron` (a policy: the
+   * record is version 2).
+   */
+  dst?: DstPolicy;
   /** One fire at this instant, which must not be past. One of `period`, `cron`, `at`. */
   at?: Date;
   /** The payload of every fire; not for a `Date` event, whose payload is the fire's instant. */

@@ -23,6 +23,7 @@ import type { FireLog, FleetStore, ScheduleStore, StoredFire } from "./stores.ts
 import { instantOf } from "../core/_units.ts";
 import { jitteredInstant } from "./_jitter.ts";
 import type { BoundedSchedule } from "../core/schedule.ts";
+import type { DstPolicy } from "../core/dst_policy.ts";
 import type { Schema } from "../events/serializer.ts";
 import { systemTime, type TimeSource } from "../core/time_source.ts";
 
@@ -75,6 +76,8 @@ export interface ScheduleInfo {
   readonly cron?: string;
   /** The time zone of `cron`. */
   readonly timezone?: string;
+  /** The DST policy of `cron`, the fields given (see `ScheduleOptions.dst`); absent: classic cron's rules. */
+  readonly dst?: DstPolicy;
   /** The instant of a one-off schedule. */
   readonly at?: Date;
   /** No fire before this instant. */
@@ -666,6 +669,7 @@ export class SchedulesConnection implements AsyncDisposable {
       period: record.period,
       cron: record.cron,
       timezone: record.timezone,
+      dst: record.dst,
       at: date(record.at),
       startAt: date(record.startAt),
       stopAt: date(record.stopAt),

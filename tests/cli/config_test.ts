@@ -166,6 +166,18 @@ const BAD: [string, unknown, typeof TypeError | typeof RangeError, RegExp][] = [
     /: clocks\[1\] \(event 'b'\): 'timezone' is not a known IANA time zone, got 'Mars\/Olympus'$/,
   ],
   [
+    "a dst policy on a periodic clock",
+    { clocks: [{ event: "a", period: 5, dst: { gap: "skip" } }] },
+    RangeError,
+    /: clocks\[0\] \(event 'a'\): 'dst' goes with 'cron', got dst \{"gap":"skip"\} with a period$/,
+  ],
+  [
+    "an unknown dst choice",
+    { clocks: [{ event: "a", cron: "30 2 * * *", dst: { repeat: "twice" } }] },
+    TypeError,
+    /: clocks\[0\]\.dst\.repeat: must be one of .*got 'twice'/,
+  ],
+  [
     "a bad cron",
     { clocks: [{ event: "a", cron: "61 * * * *" }] },
     TypeError,

@@ -125,6 +125,11 @@ Deno.test("deno task schedules exits 2 for bad flags and says what is wrong", as
     ],
     [["add", "a", "--event", "e", "--period", "1", "--value", "{user"], /--value must be JSON, got '\{user'/],
     [["add", "a", "--event", "e", "--period", "1", "--timezone", "UTC"], /--timezone goes with --cron/],
+    [["add", "a", "--event", "e", "--period", "1", "--dst-gap", "skip"], /--dst-gap and --dst-repeat go with --cron/],
+    [
+      ["add", "a", "--event", "e", "--cron", "30 2 * * *", "--dst-repeat", "twice"],
+      /'dst\.repeat' must be 'first', 'last' or 'both', got 'twice'/,
+    ],
     [["add", "a", "--event", "e", "--period", "1", "--meta", "novalue"], /--meta must be KEY=VALUE/],
     [["list", "a"], /'list' takes no id, got 'a'/],
     [["list", "--period", "1"], /--period does not go with 'list'/],
@@ -300,6 +305,22 @@ Deno.test("describe shows a zoned cron's next fires in its zone beside UTC, acro
   assert.match(utc.out, /^next fires +2027-03-27T02:30:00\.000\+00:00$/m, "a UTC cron's fires are shown once");
   const json = JSON.parse((await cli("describe", "b", "--next", "1", "--json")).out);
   assert.deepEqual(json.next, ["2027-03-27T01:30:00.000Z"], "--json keeps UTC instants for scripts");
+});
+
+Deno.test("add --dst-gap and --dst-repeat store the policy; describe shows it and previews its fires", async () => {
+  using time = new FakeTime("2027-03-26T12:00:00Z");
+  const server = new MemoryServer(time);
+  const cli = (...args: string[]) => run([...args, ...SERVER], server);
+  const add = ["add", "b", "--event", "nightly", "--cron", "30 2 * * *", "--timezone", "Europe/Berlin"];
+  assert.equal((await cli(...add, "--dst-gap", "skip", "--dst-repeat", "last")).code, 0);
+  const berlin = await cli("describe", "b", "--next", "2");
+  assert.match(berlin.out, /^dst +gap skip, repeat last$/m);
+  assert.deepEqual(berlin.out.split("\n").filter((line) => /^(next fires| {10})/.test(line)), [
+    "next fires    2027-03-27T01:30:00.000+00:00  2027-03-27T02:30:00+01:00 (Europe/Berlin)",
+    "              2027-03-29T00:30:00.000+00:00  2027-03-29T02:30:00+02:00 (Europe/Berlin)", // none on 03-28
+  ]);
+  const json = JSON.parse((await cli("describe", "b", "--json")).out);
+  assert.deepEqual(json.schedule.dst, { gap: "skip", repeat: "last" });
 });
 
 Deno.test("deno task schedules --json prints what scripts read: instants as ISO text, the value as JSON", async () => {

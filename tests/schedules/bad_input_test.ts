@@ -90,6 +90,30 @@ function cases(schedules: SchedulesConnection): BadInput[] {
       /'timezone' .*got 'Mars\/Olympus'/,
     ),
     row(
+      "upsert('kept', { period, dst })",
+      upsert("kept", { ...ok, dst: { gap: "skip" } }),
+      RangeError,
+      /'dst' goes with 'cron', got dst \{"gap":"skip"\} without one/,
+    ),
+    row(
+      "upsert('kept', { at, dst })",
+      upsert("kept", { event: reminder, at: new Date(NOW + 60_000), dst: { repeat: "last" }, value: {} }),
+      RangeError,
+      /'dst' goes with 'cron', got dst \{"repeat":"last"\} without one/,
+    ),
+    row(
+      "upsert('kept', { cron, dst: { gap: 'later' } })",
+      upsert("kept", { event: reminder, cron: "30 2 * * *", dst: { gap: "later" as "skip" }, value: {} }),
+      RangeError,
+      /'dst\.gap' must be 'shift' or 'skip', got 'later'/,
+    ),
+    row(
+      "upsert('kept', { cron, dst: { repeat: 'twice' } })",
+      upsert("kept", { event: reminder, cron: "30 2 * * *", dst: { repeat: "twice" as "both" }, value: {} }),
+      RangeError,
+      /'dst\.repeat' must be 'first', 'last' or 'both', got 'twice'/,
+    ),
+    row(
       "upsert('kept', { period, timezone })",
       upsert("kept", { ...ok, timezone: "Asia/Tokyo" }),
       TypeError,
