@@ -1,6 +1,6 @@
 /**
  * Each resource the library uses, deleted while in use on a real nats-server: the library's own internals
- * (the attempts bucket, the workers bucket) are made again and counted; what a user registers (an event's
+ * (the attempts bucket, the overlap leases bucket, the workers bucket) are made again and counted; what a user registers (an event's
  * stream, an actor's consumer, the schedules bucket) is not made again behind their back, and its loss is
  * reported with a code for as long as it lasts, until `register()`, after which everything runs again.
  *
@@ -11,8 +11,10 @@ import assert from "node:assert/strict";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "../_nats_server_supervisor.ts";
+import { Metrics } from "../../src/metrics.ts";
 import {
   Actor,
+  type ActorOptions,
   Actors,
   Clock,
   ErrorCode,
@@ -30,6 +32,8 @@ import { settled, waitUntil } from "../_wait.ts";
 
 /** The stream behind the actors' attempts bucket. */
 const ATTEMPTS_STREAM = "KV_walnats-attempts";
+/** The stream behind the actors' overlap leases bucket. */
+const LEASES_STREAM = "KV_walnats-leases";
 /** The stream behind the schedules' bucket. */
 const SCHEDULES_STREAM = "KV_walnats-schedules";
 /** The stream behind the fleet's bucket. */
@@ -56,7 +60,7 @@ interface Running {
   /** How many stores may each find an internal resource deleted and make it again (default 1). */
   makers?: number;
   /** The row's own assertions, at the end. */
-  verify?(): void;
+  verify?(): void | Promise<void>;
   /** Stops everything: resolves when `listen()` or `run()` returned. */
   stop(): Promise<void>;
   /** What was seen, for the failure messages. */
@@ -99,21 +103,32 @@ function jobRecorder() {
   };
 }
 
-/** An actor of a `String` event, listening; `delayS` sends each poke's message that much later. */
-async function listeningActor(url: string, delayS: number | undefined) {
+/**
+ * An actor of a `String` event, listening, its job events also counted by `metrics`; `delayS` sends each
+ * poke's message that much later.
+ */
+async function listeningActor(url: string, delayS: number | undefined, options: Pick<ActorOptions, "overlap"> = {}) {
   const event = new Event("vanishing-jobs", String);
-  const actor = new Actor("vanishing-worker", event, () => {}, { retryDelay: 0.5 });
+  const actor = new Actor("vanishing-worker", event, () => {}, { retryDelay: 0.5, ...options });
   const events = await new Events(event).connect({ servers: url });
   await events.register();
   const actors = await new Actors(actor).connect({ servers: url });
   await actors.register();
   const jobs = jobRecorder();
+  const metrics = new Metrics({ runs: ["actors"] });
   const stop = new AbortController();
-  const listening = actors.listen({ signal: stop.signal, onEvent: jobs.onEvent });
+  const listening = actors.listen({
+    signal: stop.signal,
+    onEvent: (event) => {
+      jobs.onEvent(event);
+      metrics.onEvent(event);
+    },
+  });
   let pokes = 0;
   return {
     actors,
     jobs,
+    metrics,
     poke: async () => void await events.emit(event, `job ${++pokes}`, delayS === undefined ? {} : { delay: delayS }),
     done: () => jobs.count((e) => e.type === "success"),
     failures: () => jobs.count((e) => e.type === "failure" || e.type === "pull-failure" || e.type === "unconfirmed"),
@@ -282,6 +297,29 @@ const ROWS: Row[] = [
     },
   },
   {
+    resource: "the overlap leases bucket (KV_walnats-leases)",
+    kind: "internal",
+    async start(url) {
+      // Each message takes its key's lease before its handler runs, and releases it after.
+      const running = await listeningActor(url, undefined, { overlap: "skip" });
+      const recreated = () => running.jobs.count((e) => e.type === "recreated" && e.resource === LEASES_STREAM);
+      return {
+        ...running,
+        vanish: () => deleteOnServer(url, LEASES_STREAM),
+        loud: () => 0,
+        recreated,
+        verify: async () => {
+          // Counted in the metric as each time it was told.
+          const counted = (await running.metrics.text()).match(
+            /^walnats_internal_recreated_total\{resource="KV_walnats-leases"\} (\d+)$/m,
+          );
+          assert.equal(Number(counted?.[1]), recreated(), running.seen());
+          assert.equal(running.jobs.count((e) => e.type === "skipped"), 0, running.seen());
+        },
+      };
+    },
+  },
+  {
     resource: "an actor's consumer",
     kind: "user",
     async start(url) {
@@ -376,7 +414,7 @@ for (const row of ROWS) {
       assert.ok(running.failures() - failuresAtRegister <= 1, running.seen());
       assert.equal(running.recreated(), 0, "a user's resource is not made again by the library");
     }
-    running.verify?.();
+    await running.verify?.();
     await running.stop();
   });
 }
