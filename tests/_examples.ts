@@ -121,6 +121,9 @@ export const README_BLOCKS: Record<string, string> = {
   // docs/operations.md
   "Metrics in your own processes": "run on a server",
   "Running on a cluster": "type-checked only: it needs a 3-node cluster (tests/chaos/ runs clocks on one)",
+  // docs/policies.md
+  "Overlap":
+    "type-checked only: its handler calls an outside service (tests/nats/overlap_processes_test.ts runs the policy)",
 };
 
 /**
