@@ -4,6 +4,7 @@
  * it as a process on a real one.
  */
 import assert from "node:assert/strict";
+import { Actor, Actors, Event, type JobEvent } from "../../mod.ts";
 import { FakeTime, MemoryServer } from "../../testing/mod.ts";
 import { main as runMain } from "../../cli/main.ts";
 import { parseSchedulesArgs } from "../../cli/_schedules_args.ts";
@@ -321,6 +322,43 @@ Deno.test("add --dst-gap and --dst-repeat store the policy; describe shows it an
   ]);
   const json = JSON.parse((await cli("describe", "b", "--json")).out);
   assert.deepEqual(json.schedule.dst, { gap: "skip", repeat: "last" });
+});
+
+Deno.test("add --pause-on-failure: describe shows the setting, then the pause an actor wrote and its note", async () => {
+  using time = new FakeTime("2026-12-01T08:00:00Z");
+  const server = new MemoryServer(time);
+  const cli = (...args: string[]) => run([...args, ...SERVER], server);
+  assert.equal((await cli("add", "r", "--event", "reminder", "--period", "3600", "--pause-on-failure")).code, 0);
+  const active = await cli("describe", "r");
+  assert.match(active.out, /^state +active$/m);
+  assert.match(active.out, /^on failure +pause \(an actor that gives up a fire pauses it\)$/m);
+  assert.equal(JSON.parse((await cli("describe", "r", "--json")).out).schedule.pauseOnFailure, true);
+  // Without the flag, no row.
+  assert.equal((await cli("add", "plain", "--event", "reminder", "--period", "3600")).code, 0);
+  assert.doesNotMatch((await cli("describe", "plain")).out, /^on failure/m);
+
+  // An actor gives up the schedule's fire at its first attempt and pauses it.
+  const actor = new Actor("mailer", new Event("reminder", Date), () => {
+    throw new Error("no mail server");
+  }, { maxAttempts: 1 });
+  await using actors = await new Actors(actor).connect(server);
+  await actors.register();
+  assert.equal((await cli("trigger", "r")).code, 0);
+  const events: JobEvent[] = [];
+  await actors.listen({ burst: true, onEvent: (event) => void events.push(event) });
+  assert.deepEqual(events.map((event) => event.type), ["start", "terminated", "paused"]);
+
+  const note = "Paused on failure: actor 'mailer' gave up the fire of 2026-12-01T08:00:00.000Z (message 1) after 1 " +
+    "attempt: no mail server";
+  const paused = await cli("describe", "r");
+  assert.match(paused.out, /^on failure +pause \(an actor that gives up a fire pauses it\)$/m);
+  assert.equal(
+    paused.out.split("\n").find((line) => line.startsWith("state")),
+    `state         paused since 2026-12-01T08:00:00.000+00:00 (${note})`,
+  );
+  assert.equal(JSON.parse((await cli("describe", "r", "--json")).out).schedule.paused.note, note);
+  const listed = (await cli("list")).out.split("\n").find((line) => line.startsWith("r "));
+  assert.deepEqual(listed?.split(/ {2,}/), ["r", "reminder", "every 3600 s", `paused (${note})`, "-"]);
 });
 
 Deno.test("deno task schedules --json prints what scripts read: instants as ISO text, the value as JSON", async () => {
