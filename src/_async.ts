@@ -55,3 +55,17 @@ export const CANCELLED: Error = new Error("cancelled");
 export function promiseTry<T>(fn: () => T | PromiseLike<T>): Promise<T> {
   return new Promise((resolve) => resolve(fn()));
 }
+
+/**
+ * A promise and the functions that settle it. What `Promise.withResolvers()` does, which Node.js 20 lacks (a
+ * package bundled for Node 20 failed on it: tests/nats/node_test.ts).
+ */
+export function withResolvers<T>(): PromiseWithResolvers<T> {
+  let resolve!: (value: T | PromiseLike<T>) => void;
+  let reject!: (reason?: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

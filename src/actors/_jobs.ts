@@ -1,3 +1,5 @@
+import { withResolvers } from "../_async.ts";
+
 /**
  * At most `limit` jobs hold a slot at once; the first job that throws fails `idle()`. A job may give its slot
  * up while it waits ({@link Jobs.park}): a message waiting for its overlap key holds no slot.
@@ -59,7 +61,7 @@ export class Jobs {
    * awaited as it settles, not told at once: jobs ending in the same turn then free their slots for one pull.
    */
   async next(): Promise<undefined> {
-    this.#parked ??= Promise.withResolvers();
+    this.#parked ??= withResolvers();
     await Promise.race([...this.#running, this.#parked.promise]);
   }
 

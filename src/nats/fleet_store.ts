@@ -18,7 +18,7 @@
 import { JetStreamApiCodes } from "@nats-io/jetstream";
 import { type KV, Kvm, type KvWatchEntry } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/nats-core";
-import { delay } from "../_async.ts";
+import { delay, withResolvers } from "../_async.ts";
 import { ErrorCode, messageOf, WalnatsError } from "../errors.ts";
 import type { FleetMember, FleetStore } from "../schedules/stores.ts";
 import { isApiError } from "./_api_errors.ts";
@@ -170,7 +170,7 @@ class BeatsWatch {
   /** Whether the watch brought the last beat of every worker the bucket held when it opened. */
   #current: boolean;
   /** Resolved (and replaced) at every entry and at the end: what a read that waits for a revision waits on. */
-  #news = Promise.withResolvers<void>();
+  #news = withResolvers<void>();
   #ended = false;
 
   private constructor(watcher: QueuedIterator<KvWatchEntry>, empty: boolean, onEnd: () => void) {
@@ -237,7 +237,7 @@ class BeatsWatch {
 
   #tell(): void {
     this.#news.resolve();
-    this.#news = Promise.withResolvers<void>();
+    this.#news = withResolvers<void>();
   }
 }
 

@@ -73,7 +73,8 @@ Deno.test("a clustered stream without a leader is STREAM_UNAVAILABLE for emit() 
     { what: "emit() to fail" },
   );
   assert.ok(isWalnatsError(error, ErrorCode.StreamUnavailable), String(error));
-  assert.match((error as Error).message, /stream 'second-passed' cannot answer now/);
+  // Without a quorum the follower answers 503 or not at all, as the machine's load has it: either is unavailable.
+  assert.match((error as Error).message, /stream 'second-passed' (cannot answer now|did not answer in time)/);
 
   const reports: TickReport[] = [];
   await settled(clock.run(conn, { burst: true, onTick: (report) => reports.push(report) }), { what: "the tick" });
