@@ -8,7 +8,8 @@
  * failed attempts or reports came before the heal or the recovery. The waits' safety stops are generous.
  */
 import assert from "node:assert/strict";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import { startNatsServer } from "../_nats_server_supervisor.ts";
 import { Metrics } from "../../src/metrics.ts";
@@ -418,6 +419,52 @@ for (const row of ROWS) {
     await running.stop();
   });
 }
+
+Deno.test("the overlap leases bucket deleted while a lease is held: its holder writes it again, and the key stays held", async () => {
+  await using server = await startNatsServer();
+  const event = new Event("vanishing-lease", Number);
+  let release = () => {};
+  const released = new Promise<void>((resolve) => release = resolve);
+  const actor = new Actor("lease-holder", event, (n) => n === 1 ? released : undefined, { overlap: "skip" });
+  await using events = await new Events(event).connect({ servers: server.url });
+  await events.register();
+  await using actors = await new Actors(actor).connect({ servers: server.url });
+  await actors.register();
+  const jobs = jobRecorder();
+  const stop = new AbortController();
+  const listening = actors.listen({ signal: stop.signal, onEvent: jobs.onEvent });
+  const what = (text: string) => ({ what: text, details: jobs.seen, timeoutMs: BOUND_STOP_MS });
+  const nc = await connect({ servers: server.url });
+  try {
+    const { seq: first } = await events.emit(event, 1);
+    await waitUntil(() => jobs.count((e) => e.type === "start") === 1, what("the first run to start"));
+    await deleteOnServer(server.url, LEASES_STREAM);
+    // The key's lease (the event's name), read from a bucket that exists again.
+    const leaseKey = `lease-holder.${btoa(event.name).replace(/=+$/, "")}`;
+    await waitUntil(async () => {
+      try {
+        return (await (await new Kvm(jetstream(nc)).open("walnats-leases")).get(leaseKey))?.operation === "PUT";
+      } catch {
+        return false; // not made again yet
+      }
+    }, what("the held lease written again"));
+    const { seq: second } = await events.emit(event, 2);
+    await waitUntil(() => jobs.count((e) => e.type === "skipped") === 1, what("the second message skipped"));
+    release();
+    await waitUntil(() => jobs.count((e) => e.type === "success") === 1, what("the first run's end"));
+    assert.deepEqual(
+      jobs.events.filter((e) => e.type !== "recreated").map((e) => [e.type, "seq" in e ? e.seq : undefined]),
+      [["start", first], ["skipped", second], ["success", first]],
+      jobs.seen(),
+    );
+    assert.equal(jobs.count((e) => e.type === "recreated" && e.resource === LEASES_STREAM), 1, jobs.seen());
+  } finally {
+    release();
+    stop.abort();
+    await listening;
+    await nc.close();
+  }
+});
 
 Deno.test("listen() returns soon after its signal aborts though its last ack gets no answer (consumer deleted)", async () => {
   await using server = await startNatsServer();
