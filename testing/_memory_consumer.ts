@@ -73,6 +73,7 @@ export class MemoryConsumer {
     };
     return {
       seq: entry.message.seq,
+      subject: entry.message.subject,
       data: entry.message.data,
       headers: entry.message.headers,
       deliveryCount: entry.deliveries,

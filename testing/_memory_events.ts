@@ -1,5 +1,6 @@
 import { promiseTry } from "../src/_async.ts";
 import { emitHeaders, emitPayload } from "../src/events/_emit_options.ts";
+import { traceEmit } from "../src/events/_tracing.ts";
 import {
   eventNotRegistered,
   noStreamStores,
@@ -59,7 +60,7 @@ export class MemoryEventsConnection implements EventsConnection {
       const { uid, headers } = emitHeaders(options, this.time.now());
       const stream = this.#streams.get(event.stream);
       if (stream === undefined) throw noStreamStores(`Cannot emit '${event.name}'`);
-      return stream.publish(payload, headers, uid);
+      return traceEmit(event, uid, (trace) => Promise.resolve(stream.publish(payload, { ...headers, ...trace }, uid)));
     });
   }
 

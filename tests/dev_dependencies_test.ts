@@ -14,8 +14,17 @@ import { join } from "node:path";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
-/** What only tests/ and bench/ import: the Node build's bundler, the timer bench's baseline, the secured servers' JWTs. */
-const DEV_ONLY = ["@nats-io/jwt", "esbuild", "node-cron"];
+/**
+ * What only tests/ and bench/ import: the Node build's bundler, the timer bench's baseline, the secured servers'
+ * JWTs, the OpenTelemetry SDK of the tracing tests.
+ */
+const DEV_ONLY = [
+  "@nats-io/jwt",
+  "@opentelemetry/context-async-hooks",
+  "@opentelemetry/sdk-trace-base",
+  "esbuild",
+  "node-cron",
+];
 
 /** The parts of a deno.lock (version 5) read here. */
 interface Lock {

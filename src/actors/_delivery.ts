@@ -20,6 +20,7 @@ import type { Actor, JobContext, JobEvent } from "./actor.ts";
 import type { TimeSource } from "../core/time_source.ts";
 import { messageOf } from "../errors.ts";
 import type { OverlapGate } from "./_overlap.ts";
+import { startProcess } from "../events/_tracing.ts";
 
 /** The longest nak of a message that is not due yet; it is checked again then. */
 const MAX_DELAY_NAK_MS = 3600_000;
@@ -28,6 +29,8 @@ const MAX_DELAY_NAK_MS = 3600_000;
 export interface Delivery {
   /** The message's stream sequence. */
   readonly seq: number;
+  /** The message's subject: the event's, or a schedule's for its fires. */
+  readonly subject: string;
   /** The payload's bytes. */
   readonly data: Uint8Array;
   /** The message's headers, first value of each. */
@@ -78,10 +81,13 @@ interface DeliveryContext {
  * Runs the actor's handler on a delivery and acks, naks (after the retry
  * delay) or terminates it; a delivery that is not due yet is nak'ed for
  * the time left. Never throws for the handler's failures.
+ *
+ * Each attempt (not a delivery given back before it is due) is a `process <event>` span whose parent is the
+ * message's trace context, and the handler runs inside it; the span ends with the attempt's last job event.
  */
 export async function handleDelivery(actor: Actor, delivery: Delivery, context: DeliveryContext): Promise<void> {
-  const { time, notes, onEvent } = context;
-  const { seq, headers } = delivery;
+  const { time, onEvent } = context;
+  const { seq, subject, headers } = delivery;
   const dueMs = dueMsOf(
     headers,
     (header, value) => onEvent({ type: "bad-header", actor: actor.name, seq, header, value }),
@@ -92,7 +98,18 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
     onEvent({ type: "delayed", actor: actor.name, seq, dueMs });
     return;
   }
-  const delayed = dueMs !== undefined;
+  const span = startProcess({ event: actor.event.name, actor: actor.name, subject, seq, headers });
+  const told = (event: JobEvent) => {
+    span.note(event);
+    onEvent(event);
+  };
+  await span.run(() => runAttempt(actor, delivery, dueMs !== undefined, { ...context, onEvent: told }));
+}
+
+/** One attempt at a due delivery: {@link handleDelivery} past its delay check. */
+async function runAttempt(actor: Actor, delivery: Delivery, delayed: boolean, context: DeliveryContext): Promise<void> {
+  const { time, notes, onEvent } = context;
+  const { seq, headers } = delivery;
   const noteKey = `${actor.event.stream}.${actor.name}.${seq}`;
   let attempt = delivery.deliveryCount;
   /** Gives the message back untried: its attempts cannot be counted, or its overlap key cannot be held, now. */

@@ -9,6 +9,7 @@ import type { Publisher, PublishResult, TickMessage } from "../events/publisher.
 import { type BoundedSchedule, catchUpTicks, type DueTicks } from "../core/schedule.ts";
 import type { TimeSource } from "../core/time_source.ts";
 import type { TickReport } from "./tick_report.ts";
+import { type SendOutcome, sendTarget, traceSend, withHeaders } from "../events/_tracing.ts";
 
 /** What the ticks go out for: a clock, or one schedule of a worker. */
 export interface TickSource {
@@ -84,7 +85,10 @@ export async function emitDue(
   return await emitTick(source, due.current, false, due.deadline, cycle);
 }
 
-/** Emits one tick, with retries until `deadline`; reports it and tells whether it went out. */
+/**
+ * Emits one tick, with retries until `deadline`; reports it and tells whether it went out. One `send` span for
+ * all its attempts, whose context every attempt carries in the message's headers.
+ */
 async function emitTick(
   source: TickSource,
   tickMs: number,
@@ -93,9 +97,23 @@ async function emitTick(
   { publisher, time, signal, onTick }: Cycle,
 ): Promise<boolean> {
   const message = source.message(tickMs, late);
-  const result = await retryUntil((timeoutMs) => publisher.publishTick(message, { timeoutMs }), deadline, time, signal);
+  const result = await traceSend(
+    sendTarget(source.event, message),
+    (trace) => {
+      const traced = withHeaders(message, trace);
+      return retryUntil((timeoutMs) => publisher.publishTick(traced, { timeoutMs }), deadline, time, signal);
+    },
+    sendOutcome,
+  );
   onTick(tickReport(source.event, tickMs, result, late));
   return result.ok;
+}
+
+/** How a tick's attempts ended, for its span. */
+function sendOutcome(result: Retried<PublishResult>): SendOutcome {
+  if (!result.ok) return { outcome: "missed", reason: result.reason, attempts: result.attempts, error: result.error };
+  const { seq, duplicate } = result.value;
+  return { outcome: duplicate ? "duplicate" : "emitted", seq, attempts: result.attempts };
 }
 
 /** A tick whose window had closed when the clock woke. */

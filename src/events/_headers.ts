@@ -2,11 +2,12 @@ import { describe } from "../_describe.ts";
 import type { BoundedSchedule } from "../core/schedule.ts";
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const RESERVED = /^(nats|walnats)-/i;
+const RESERVED = /^((nats|walnats)-|(traceparent|tracestate)$)/i;
 
 /**
  * Checks user meta headers: names are header tokens (no spaces, no `:`), not
- * reserved (`Nats-*`, `Walnats-*`); values are strings without line breaks.
+ * reserved (`Nats-*`, `Walnats-*`, and the trace context's `traceparent` and
+ * `tracestate`); values are strings without line breaks.
  * Returns a frozen copy.
  */
 export function validateMeta(
@@ -22,7 +23,10 @@ export function validateMeta(
       throw new TypeError(`${where}: 'meta' header name must be a token without spaces or ':', got '${name}'`);
     }
     if (RESERVED.test(name)) {
-      throw new TypeError(`${where}: 'meta' header name must not start with 'Nats-' or 'Walnats-', got '${name}'`);
+      throw new TypeError(
+        `${where}: 'meta' header name must not start with 'Nats-' or 'Walnats-', nor be 'traceparent' or ` +
+          `'tracestate', got '${name}'`,
+      );
     }
     if (typeof value !== "string" || /[\r\n]/.test(value)) {
       throw new TypeError(
@@ -59,6 +63,15 @@ export const NOT_BEFORE_HEADER = "Walnats-Not-Before";
  * our actors honour it.
  */
 export const DELAY_HEADER = "Walnats-Delay";
+/** W3C Trace Context's header of the span that sent a message: `00-<trace id>-<span id>-<flags>`. */
+export const TRACEPARENT_HEADER = "traceparent";
+/** W3C Trace Context's vendor entries of the span that sent a message; absent when it has none. */
+export const TRACESTATE_HEADER = "tracestate";
+/**
+ * Python walnats' header of the trace a message belongs to: the same W3C `traceparent` text, which its
+ * OpenTelemetry middleware reads. Our messages carry both; our actors read `traceparent` first.
+ */
+export const TRACE_HEADER = "Walnats-Trace";
 
 /**
  * Where an instant stands on its schedule: the schedule's tick before it and its tick after it, within the

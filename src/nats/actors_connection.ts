@@ -407,6 +407,7 @@ function deliveryOf(
   for (const [name, values] of msg.headers ?? []) headers[name] = values[0] ?? "";
   return {
     seq: msg.seq,
+    subject: msg.subject,
     data: msg.data,
     headers,
     deliveryCount: msg.info.deliveryCount,

@@ -7,6 +7,7 @@ import {
 } from "@nats-io/jetstream";
 import { errors, headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
 import { emitHeaders, emitPayload } from "../events/_emit_options.ts";
+import { traceEmit } from "../events/_tracing.ts";
 import { CANCELLED, delay } from "../_async.ts";
 import {
   ErrorCode,
@@ -139,9 +140,18 @@ export class NatsEventsConnection implements EventsConnection {
    * A stream that cannot answer yet (a server just restarted, a leader being elected) is tried again
    * every 0.1 s within the same 5 s; after a timeout only when the message has a `uid`.
    */
-  async emit<S extends Schema>(event: Event<S>, value: Payload<S>, options: EmitOptions = {}): Promise<PublishResult> {
+  emit<S extends Schema>(event: Event<S>, value: Payload<S>, options: EmitOptions = {}): Promise<PublishResult> {
     const payload = emitPayload(event, value);
     const { uid, headers } = emitHeaders(options, systemTime.now());
+    return traceEmit(event, uid, (trace) => this.#emit(event, payload, uid, { ...headers, ...trace }));
+  }
+
+  async #emit(
+    event: Event,
+    payload: Uint8Array,
+    uid: string | undefined,
+    headers: Record<string, string>,
+  ): Promise<PublishResult> {
     const what = `Cannot emit '${event.name}'`;
     const deadline = systemTime.now() + EMIT_WAIT_MS;
     const publish = () =>

@@ -22,6 +22,7 @@ import type { EventsConnection } from "../events/events_connection.ts";
 import type { FireLog, FleetStore, ScheduleStore, StoredFire } from "./stores.ts";
 import { instantOf } from "../core/_units.ts";
 import { jitteredInstant } from "./_jitter.ts";
+import { traceFire } from "../events/_tracing.ts";
 import type { BoundedSchedule } from "../core/schedule.ts";
 import type { DstPolicy } from "../core/dst_policy.ts";
 import type { Schema } from "../events/serializer.ts";
@@ -461,7 +462,11 @@ export class SchedulesConnection implements AsyncDisposable {
     const { record, revision } = await this.#found(id, where);
     const tickMs = this.time.now();
     const message = manualFireMessage(fireTemplate(record, revision), tickMs, { trigger: true });
-    const { seq, duplicate } = await fires.publish(message, { timeoutMs: MANUAL_TIMEOUT_MS });
+    const { seq, duplicate } = await traceFire(
+      record.event,
+      message,
+      (traced) => fires.publish(traced, { timeoutMs: MANUAL_TIMEOUT_MS }),
+    );
     return { tick: new Date(tickMs), seq, duplicate };
   }
 
@@ -523,7 +528,11 @@ export class SchedulesConnection implements AsyncDisposable {
     for (const tickMs of ticks) {
       if (!held.has(tickMs)) {
         const message = manualFireMessage(template, tickMs, { trigger: false });
-        const { seq, duplicate } = await fires.publish(message, { timeoutMs: MANUAL_TIMEOUT_MS });
+        const { seq, duplicate } = await traceFire(
+          record.event,
+          message,
+          (traced) => fires.publish(traced, { timeoutMs: MANUAL_TIMEOUT_MS }),
+        );
         if (!duplicate) {
           stored.push({ tick: new Date(tickMs), seq });
           continue;

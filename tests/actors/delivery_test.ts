@@ -32,6 +32,7 @@ async function deliver(
   }, options.actor);
   const delivery: Delivery = {
     seq: 7,
+    subject: "reminder",
     data: options.data ?? new TextEncoder().encode('"call Ada"'),
     headers,
     deliveryCount,

@@ -1,0 +1,204 @@
+/**
+ * Traces from tick to handler (src/events/_tracing.ts): the trace context in a message's headers, written and
+ * read (valid, invalid, Python walnats' `Walnats-Trace` alone), the reserved header names, and the spans of a
+ * clock's tick, an actor's two attempts, an `emit()` and a schedule's trigger on the in-memory server with the
+ * OpenTelemetry SDK (an in-memory exporter). tests/nats/tracing_test.ts runs them on nats-server with Deno's own
+ * exporter, tests/nats/node_test.ts on Node.js.
+ */
+import assert from "node:assert/strict";
+import { context, type SpanContext, trace, TraceFlags } from "@opentelemetry/api";
+// deno-lint-ignore no-import-prefix -- development-only: kept out of deno.json and deno.lock (see deno.dev.lock)
+import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from "npm:@opentelemetry/sdk-trace-base@^2.12.1";
+// deno-lint-ignore no-import-prefix -- development-only, as above
+import { AsyncLocalStorageContextManager } from "npm:@opentelemetry/context-async-hooks@^2.12.1";
+import { remoteSpanContext, traceHeaders } from "../../src/events/_tracing.ts";
+import { Actor, Actors, Clock, Event, Events, Schedules } from "../../mod.ts";
+import { FakeTime, MemoryServer } from "../../testing/mod.ts";
+
+const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+const SPAN_ID = "00f067aa0ba902b7";
+const PARENT = `00-${TRACE_ID}-${SPAN_ID}-01`;
+
+Deno.test("traceHeaders() writes traceparent, tracestate and Walnats-Trace of a valid span context, none of an invalid one", () => {
+  const spanContext: SpanContext = { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: TraceFlags.SAMPLED };
+  assert.deepEqual(traceHeaders(trace.wrapSpanContext(spanContext)), { traceparent: PARENT, "Walnats-Trace": PARENT });
+  const withState = remoteSpanContext({ traceparent: PARENT, tracestate: "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7" });
+  assert.ok(withState);
+  assert.deepEqual(traceHeaders(trace.wrapSpanContext({ ...withState, traceFlags: TraceFlags.NONE })), {
+    traceparent: `00-${TRACE_ID}-${SPAN_ID}-00`,
+    tracestate: "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7",
+    "Walnats-Trace": `00-${TRACE_ID}-${SPAN_ID}-00`,
+  });
+  // Without an SDK every span is non-recording with an invalid context: nothing goes on the wire.
+  assert.deepEqual(traceHeaders(trace.getTracer("test").startSpan("x")), {});
+});
+
+Deno.test("remoteSpanContext() reads traceparent first, else Python walnats' Walnats-Trace", () => {
+  const other = `00-${"1".repeat(32)}-${"2".repeat(16)}-00`;
+  assert.deepEqual(remoteSpanContext({ traceparent: PARENT, "Walnats-Trace": other }), {
+    traceId: TRACE_ID,
+    spanId: SPAN_ID,
+    traceFlags: 1,
+    isRemote: true,
+  });
+  assert.deepEqual(remoteSpanContext({ "Walnats-Trace": other }), {
+    traceId: "1".repeat(32),
+    spanId: "2".repeat(16),
+    traceFlags: 0,
+    isRemote: true,
+  });
+  // tracestate goes with traceparent only; a later version may append fields.
+  assert.equal(remoteSpanContext({ "Walnats-Trace": PARENT, tracestate: "a=b" })?.traceState, undefined);
+  assert.equal(remoteSpanContext({ traceparent: `01-${TRACE_ID}-${SPAN_ID}-01-later` })?.traceId, TRACE_ID);
+});
+
+Deno.test("remoteSpanContext() gives undefined for a missing or invalid context, never throws", () => {
+  const invalid = [
+    {},
+    { traceparent: "" },
+    { traceparent: "garbage" },
+    { traceparent: `00-${"0".repeat(32)}-${SPAN_ID}-01` }, // all-zero trace id
+    { traceparent: `00-${TRACE_ID}-${"0".repeat(16)}-01` }, // all-zero span id
+    { traceparent: `ff-${TRACE_ID}-${SPAN_ID}-01` }, // the forbidden version
+    { traceparent: `00-${TRACE_ID}-${SPAN_ID}-01-extra` }, // version 00 has four fields
+    { traceparent: PARENT.toUpperCase() },
+    { "Walnats-Trace": "00-xyz" },
+  ];
+  for (const headers of invalid) assert.equal(remoteSpanContext(headers), undefined, JSON.stringify(headers));
+  // A tracestate the API cannot read loses only the state.
+  assert.equal(remoteSpanContext({ traceparent: PARENT, tracestate: "=,=" })?.spanId, SPAN_ID);
+});
+
+Deno.test("traceparent and tracestate are reserved: a meta using them is refused, naming the header", () => {
+  for (const name of ["traceparent", "TraceState", "Walnats-Trace"]) {
+    assert.throws(
+      () => new Clock({ meta: { [name]: PARENT } }),
+      (error) => error instanceof TypeError && error.message.includes(`got '${name}'`),
+      name,
+    );
+  }
+});
+
+Deno.test("without an SDK, a trigger's message carries no trace header; with one, its send span's context and the schedule", async () => {
+  using time = new FakeTime("2026-12-07T12:00:00Z");
+  const server = new MemoryServer(time);
+  const event = new Event("report-due", Date);
+  await using schedules = await new Schedules(event).connect(server);
+  await schedules.register();
+  await schedules.upsert("daily-report", { event, cron: "0 6 * * *" });
+  await schedules.trigger("daily-report");
+  const untraced = server.messages(event);
+  assert.equal(untraced.length, 1);
+  assert.deepEqual(Object.keys(untraced[0]!.headers).filter((name) => /trace/i.test(name)), []);
+
+  const otel = sdk();
+  time.tick(1); // a trigger of another millisecond: another fire
+  const { seq } = await schedules.trigger("daily-report");
+  const [send] = otel.spans();
+  assert.equal(send?.name, "send report-due");
+  assert.equal(send?.kind, 3 /* PRODUCER */);
+  assert.equal(send?.attributes["walnats.schedule"], "daily-report");
+  assert.equal(send?.attributes["walnats.seq"], seq);
+  assert.equal(send?.attributes["messaging.destination.name"], "walnats-schedule.report-due.daily-report.manual");
+  const stored = server.messages(event).find((message) => message.seq === seq);
+  const parent = `00-${send?.spanContext().traceId}-${send?.spanContext().spanId}-01`;
+  assert.deepEqual([stored?.headers.traceparent, stored?.headers["Walnats-Trace"]], [parent, parent]);
+});
+
+/**
+ * The SDK of the tests below, registered once through the API the library uses: the library's tracer keeps the
+ * first provider it finds (the API's proxy caches it), so the tests share one exporter and each starts by
+ * emptying it. The tests without an SDK come before the first call.
+ */
+const ended: ReadableSpan[] = [];
+let registered = false;
+function sdk(): { spans(): ReadableSpan[] } {
+  if (!registered) {
+    // A processor that keeps every ended span at once: the SDK's InMemorySpanExporter answers on a timer.
+    const keep: SpanProcessor = {
+      onStart: () => {},
+      onEnd: (span) => void ended.push(span),
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
+    assert.ok(trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [keep] })));
+    assert.ok(context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()));
+    registered = true;
+  }
+  ended.length = 0;
+  return { spans: () => [...ended] };
+}
+
+const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
+
+Deno.test("a tick's send span is the parent of each attempt's process span; the handler's spans and emits are their children", async () => {
+  const otel = sdk();
+  using time = new FakeTime("2026-12-07T11:59:59.500Z");
+  const server = new MemoryServer(time);
+  const clock = new Clock({ event: new Event("second-passed", Date), period: 1 });
+  const done = new Event("done", String);
+  const actor = new Actor("work", clock.event, async (_tick, { attempt }) => {
+    trace.getTracer("handler").startSpan(`query ${attempt}`).end(); // the handler's own call
+    if (attempt === 1) throw new Error("database down");
+    await events.emit(done, "ok", { uid: "done-1" });
+  }, { retryDelay: [1] });
+  await using events = await new Events(clock.event, done).connect(server);
+  await events.register();
+  await using actors = await new Actors(actor).connect(server);
+  await actors.register();
+
+  const stop = new AbortController();
+  const running = Promise.all([clock.run(events, { burst: true, time }), actors.listen({ signal: stop.signal })]);
+  await time.tickAsync(3_000);
+  stop.abort();
+  await running;
+
+  const spans = otel.spans();
+  const named = (name: string) => spans.filter((span) => span.name === name);
+  const [send] = named("send second-passed");
+  assert.ok(send, spans.map((span) => span.name).join(", "));
+  assert.equal(send.kind, 3 /* PRODUCER */);
+  assert.equal(parentOf(send), undefined);
+  assert.deepEqual(send.attributes, {
+    "messaging.system": "nats",
+    "messaging.operation.type": "send",
+    "messaging.operation.name": "send",
+    "messaging.destination.name": "second-passed",
+    "messaging.message.id": "second-passed:1796644800000",
+    "walnats.event": "second-passed",
+    "walnats.tick": "2026-12-07T12:00:00.000Z",
+    "walnats.outcome": "emitted",
+    "walnats.seq": 1,
+    "walnats.attempts": 1,
+  });
+  const traceId = send.spanContext().traceId;
+  const processes = named("process second-passed");
+  assert.deepEqual(
+    processes.map((
+      span,
+    ) => [
+      span.kind,
+      span.spanContext().traceId,
+      parentOf(span),
+      span.attributes["walnats.attempt"],
+      span.attributes["walnats.outcome"],
+      span.status.code,
+    ]),
+    [
+      [4, /* CONSUMER */ traceId, send.spanContext().spanId, 1, "failure", 2 /* ERROR */],
+      [4, traceId, send.spanContext().spanId, 2, "success", 0 /* UNSET */],
+    ],
+  );
+  assert.equal(processes[0]?.events[0]?.name, "exception");
+  assert.equal(processes[0]?.events[0]?.attributes?.["exception.message"], "database down");
+  assert.equal(processes[1]?.attributes["messaging.consumer.group.name"], "work");
+  assert.equal(processes[1]?.attributes["walnats.actor"], "work");
+  assert.deepEqual(
+    ["query 1", "query 2"].map((name) => parentOf(named(name)[0]!)),
+    processes.map((span) => span.spanContext().spanId),
+  );
+  const [emitted] = named("send done");
+  assert.equal(parentOf(emitted!), processes[1]?.spanContext().spanId);
+  assert.equal(emitted?.attributes["messaging.message.id"], "done-1");
+  assert.equal(emitted?.attributes["walnats.outcome"], "emitted");
+});
