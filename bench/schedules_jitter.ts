@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { startNatsServer } from "../cli/_nats_server.ts";
+import { runAlone } from "./_alone.ts";
 import { Schedules, type SchedulesConnection } from "../mod.ts";
 import { dialOrAdopt } from "../src/nats/connect.ts";
 import { connectNatsSchedules } from "../src/nats/schedule_store.ts";
@@ -167,19 +167,5 @@ function percent(share: number): string {
 
 if (import.meta.main) {
   // Alone, it writes its case into bench/results/latest.json beside the others', with the load it ran at.
-  const loadavgBefore = Deno.loadavg();
-  const startedAt = new Date().toISOString();
-  const server = await startNatsServer();
-  let result: CaseResult;
-  try {
-    result = await schedulesJitter(server.url);
-  } finally {
-    await server.stop();
-  }
-  const file = new URL("./results/latest.json", import.meta.url);
-  const latest = JSON.parse(await Deno.readTextFile(file));
-  latest.cases.schedules_jitter = result;
-  latest.envOf = { ...latest.envOf, schedules_jitter: { startedAt, loadavgBefore, loadavgAfter: Deno.loadavg() } };
-  await Deno.writeTextFile(file, JSON.stringify(latest, null, 2) + "\n");
-  console.log(JSON.stringify(result, null, 2));
+  await runAlone("schedules_jitter", schedulesJitter);
 }

@@ -31,7 +31,7 @@
  */
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { startNatsServer } from "../cli/_nats_server.ts";
+import { runAlone } from "./_alone.ts";
 import { Schedules } from "../mod.ts";
 import { fireSubject } from "../src/schedules/_fire.ts";
 import { dialOrAdopt } from "../src/nats/connect.ts";
@@ -315,19 +315,5 @@ async function fleetFires(url: string, store: Parameters<typeof writeRecords>[0]
 
 if (import.meta.main) {
   // Alone, it writes its case into bench/results/latest.json beside the others', with the load it ran at.
-  const loadavgBefore = Deno.loadavg();
-  const startedAt = new Date().toISOString();
-  const server = await startNatsServer();
-  let result: CaseResult;
-  try {
-    result = await schedulesScale(server.url);
-  } finally {
-    await server.stop();
-  }
-  const file = new URL("./results/latest.json", import.meta.url);
-  const latest = JSON.parse(await Deno.readTextFile(file));
-  latest.cases.schedules_scale = result;
-  latest.envOf = { ...latest.envOf, schedules_scale: { startedAt, loadavgBefore, loadavgAfter: Deno.loadavg() } };
-  await Deno.writeTextFile(file, JSON.stringify(latest, null, 2) + "\n");
-  console.log(JSON.stringify(result, null, 2));
+  await runAlone("schedules_scale", schedulesScale);
 }

@@ -74,7 +74,12 @@ interface Entry {
  */
 interface Planned {
   readonly atMs: number;
-  readonly tickMs: number;
+  /**
+   * How long after its tick it is sent: the tick is `atMs - delayMs`. The literal 0 without jitter: a small
+   * integer takes no memory of its own, where the tick, or a difference of two instants, takes a heap number
+   * (24 B more per planned fire, measured with 100,000 schedules).
+   */
+  readonly delayMs: number;
   readonly entry: Entry;
 }
 
@@ -180,13 +185,14 @@ export class ScheduleRunner {
           next = this.#planned.peek()
         ) {
           this.#planned.pop();
-          const { entry, tickMs } = next;
+          const { entry, atMs, delayMs } = next;
+          const tickMs = atMs - delayMs;
           if (this.#entries.get(entry.id) !== entry || entry.nextMs !== tickMs || this.#firing.has(entry.id)) continue;
           const due = dueTicks(entry.source.schedule, tickMs, now);
           const sendMs = sendInstant(entry, due.current, due.deadline);
           if (sendMs > now) {
             // Overslept into a later tick's window before its jittered instant: the whole cycle waits for it.
-            this.#planned.push({ atMs: sendMs, tickMs, entry });
+            this.#planned.push({ atMs: sendMs, delayMs: sendMs - tickMs, entry });
             continue;
           }
           entry.nextMs = undefined;
@@ -333,7 +339,7 @@ export class ScheduleRunner {
     if (tickMs === undefined) return;
     entry.nextMs = tickMs;
     const atMs = sendInstant(entry, tickMs);
-    this.#planned.push({ atMs, tickMs, entry });
+    this.#planned.push({ atMs, delayMs: delayOf(entry, atMs, tickMs), entry });
     if (atMs < this.#sleepUntil) this.#wake.abort(CANCELLED);
     if (this.#planned.size > 2 * this.#entries.size + MIN_HEAP_GARBAGE) this.#compact();
   }
@@ -402,7 +408,8 @@ export class ScheduleRunner {
     const heap = newHeap();
     for (const entry of this.#entries.values()) {
       if (entry.nextMs !== undefined) {
-        heap.push({ atMs: sendInstant(entry, entry.nextMs), tickMs: entry.nextMs, entry });
+        const atMs = sendInstant(entry, entry.nextMs);
+        heap.push({ atMs, delayMs: delayOf(entry, atMs, entry.nextMs), entry });
       }
     }
     this.#planned = heap;
@@ -490,6 +497,11 @@ async function manualTicks(
 function sendInstant(entry: Entry, tickMs: number, deadlineMs?: number): number {
   if (entry.jitterMs === 0) return tickMs;
   return jitteredInstant(entry.id, tickMs, entry.jitterMs, deadlineMs ?? entry.source.schedule.deadline(tickMs));
+}
+
+/** The {@link Planned.delayMs} of a fire sent at `atMs` for `tickMs`: the literal 0 for an entry without jitter. */
+function delayOf(entry: Entry, atMs: number, tickMs: number): number {
+  return entry.jitterMs === 0 ? 0 : atMs - tickMs;
 }
 
 /** An empty heap of planned fires, the earliest first. */
