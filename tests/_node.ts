@@ -76,6 +76,12 @@ export interface NodeProject extends AsyncDisposable {
 export interface NodeProjectOptions {
   /** Files copied into the project's directory under their own names, e.g. the Node scripts of examples/node/. */
   files?: URL[];
+  /**
+   * npm packages the scripts import besides the package's own dependencies (development-only ones, such as the
+   * OpenTelemetry SDK), linked from this repository's `node_modules` too: a test that names one imports it by an
+   * inline `npm:` specifier, so that Deno installs it there.
+   */
+  packages?: string[];
 }
 
 /**
@@ -89,6 +95,7 @@ export async function nodeProject(options: NodeProjectOptions = {}): Promise<Nod
     const { bytes, imports } = await buildPackage(packageDir);
     const dependencies: Record<string, string> = {};
     for (const name of imports) dependencies[name] = await linkDependency(dir, name);
+    for (const name of options.packages ?? []) await linkDependency(dir, name);
     const { name, version } = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
     await writeJson(join(packageDir, "package.json"), {
       name,
@@ -158,8 +165,8 @@ async function linkDependency(dir: string, name: string): Promise<string> {
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     throw new Error(
-      `The built package imports '${name}', which is not in ${join(ROOT, "node_modules")}: ` +
-        "run `deno install` (deno.json maps every npm package the library uses)",
+      `The project needs '${name}', which is not in ${join(ROOT, "node_modules")}: run \`deno install\` ` +
+        "(deno.json maps every npm package the library uses; a test installs the development-only ones it imports)",
       { cause: error },
     );
   }

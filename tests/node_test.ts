@@ -32,6 +32,7 @@ Deno.test("the package built for Node.js holds no Deno API and imports only the 
     "@nats-io/kv",
     "@nats-io/nats-core",
     "@nats-io/transport-node",
+    "@opentelemetry/api",
     "@sinonjs/fake-timers",
     "croner",
   ]);

@@ -9,6 +9,11 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { startNatsServer } from "../../cli/_nats_server.ts";
 import { Event } from "../../mod.ts";
 import { NODE, nodeProject, nodeTestName } from "../_node.ts";
+// The SDK examples/node/traced_tick.mjs registers: imported here so that Deno installs it into node_modules.
+// deno-lint-ignore no-import-prefix -- development-only: kept out of deno.json and deno.lock (see deno.dev.lock)
+import "npm:@opentelemetry/sdk-trace-base@^2.12.1";
+// deno-lint-ignore no-import-prefix -- development-only, as above
+import "npm:@opentelemetry/context-async-hooks@^2.12.1";
 
 /** What examples/node/tick_once.mjs prints. */
 interface TickOnce {
@@ -56,5 +61,65 @@ Deno.test({
     } finally {
       await nc.close();
     }
+  },
+});
+
+/** A span as examples/node/traced_tick.mjs prints it. */
+interface PrintedSpan {
+  name: string;
+  kind: number;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  status: number;
+  events: string[];
+  attributes: Record<string, string | number | boolean>;
+}
+
+Deno.test({
+  name: nodeTestName(
+    "on Node.js with the OpenTelemetry SDK, a tick's send span is the parent of its two attempts' process spans (examples/node/traced_tick.mjs)",
+  ),
+  ignore: NODE.missing !== undefined,
+  fn: async () => {
+    await using server = await startNatsServer();
+    await using project = await nodeProject({
+      files: [new URL("../../examples/node/traced_tick.mjs", import.meta.url)],
+      packages: ["@opentelemetry/sdk-trace-base", "@opentelemetry/context-async-hooks"],
+    });
+    const { code, stdout, stderr } = await project.node(["traced_tick.mjs"], { env: { NATS_URL: server.url } });
+
+    assert.equal(code, 0, `${stdout}\n${stderr}`);
+    const { jobs, spans }: { jobs: string[]; spans: PrintedSpan[] } = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    assert.deepEqual(jobs, ["start 1", "failure 1", "start 2", "success 2"]);
+    const [send, ...others] = spans.filter((span) => span.name === "send traced-second");
+    assert.ok(send && others.length === 0, stdout);
+    assert.equal(send.kind, 3 /* PRODUCER */);
+    assert.equal(send.parentSpanId, undefined);
+    assert.equal(send.attributes["messaging.system"], "nats");
+    assert.equal(send.attributes["messaging.destination.name"], "traced-second");
+    assert.equal(send.attributes["walnats.outcome"], "emitted");
+    assert.equal(send.attributes["walnats.attempts"], 1);
+    const processes = spans.filter((span) => span.name === "process traced-second");
+    assert.deepEqual(
+      processes.map((span) => [
+        span.kind,
+        span.traceId,
+        span.parentSpanId,
+        span.attributes["walnats.attempt"],
+        span.attributes["walnats.outcome"],
+        span.status,
+        span.events,
+      ]),
+      [
+        [4, /* CONSUMER */ send.traceId, send.spanId, 1, "failure", 2, /* ERROR */ ["exception"]],
+        [4, send.traceId, send.spanId, 2, "success", 0, []],
+      ],
+    );
+    // The handler ran inside its attempt's span.
+    assert.deepEqual(
+      ["handler attempt 1", "handler attempt 2"].map((name) => spans.find((span) => span.name === name)?.parentSpanId),
+      processes.map((span) => span.spanId),
+    );
   },
 });

@@ -1,0 +1,81 @@
+/**
+ * Traces on Node.js with the OpenTelemetry SDK, against a real NATS server: a clock emits one `traced-second`
+ * tick (`burst`), the actor "node-traced" fails its first attempt and handles the second, and the script prints
+ * one JSON line with the spans an in-memory exporter got (name, kind, ids, parent, attributes). Register the SDK
+ * through the same `@opentelemetry/api` the library imports: a provider registered through a newer API copy
+ * would not be seen by an older one.
+ *
+ *     npx jsr add @walnats/clock
+ *     npm install @opentelemetry/api@1.9 @opentelemetry/sdk-trace-base @opentelemetry/context-async-hooks
+ *     NATS_URL=nats://127.0.0.1:4222 node traced_tick.mjs
+ *
+ * Run by tests/nats/node_test.ts on the package built with esbuild.
+ */
+import { context, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { Actor, Actors, Clock, Event, Events } from "@walnats/clock";
+
+/** How long to wait for the actor's second attempt: a safety stop. */
+const HANDLED_WITHIN_MS = 20_000;
+
+const exporter = new InMemorySpanExporter();
+const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+trace.setGlobalTracerProvider(provider);
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+
+const servers = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+const clock = new Clock({ event: new Event("traced-second", Date), period: 1 });
+const jobs = [];
+
+const events = await new Events(clock.event).connect({ servers });
+try {
+  await events.register();
+  const actor = new Actor("node-traced", clock.event, (_tick, { attempt }) => {
+    trace.getTracer("handler").startSpan(`handler attempt ${attempt}`).end(); // the handler's own call
+    if (attempt === 1) throw new Error("first attempt fails");
+  }, { retryDelay: [0.1] });
+  const actors = await new Actors(actor).connect({ servers });
+  try {
+    await actors.register();
+    const stop = new AbortController();
+    let succeeded = () => {};
+    const success = new Promise((resolve) => succeeded = resolve);
+    const listening = actors.listen({
+      signal: stop.signal,
+      onEvent: (event) => {
+        jobs.push(`${event.type} ${event.attempt ?? ""}`.trim());
+        if (event.type === "success") succeeded();
+      },
+    });
+    try {
+      await clock.run(events, { burst: true });
+      let timer;
+      await Promise.race([success, new Promise((resolve) => timer = setTimeout(resolve, HANDLED_WITHIN_MS))]);
+      clearTimeout(timer);
+    } finally {
+      stop.abort();
+      await listening;
+    }
+  } finally {
+    await actors.close();
+  }
+} finally {
+  await events.close();
+}
+await provider.forceFlush();
+
+console.log(JSON.stringify({
+  node: process.version,
+  jobs,
+  spans: exporter.getFinishedSpans().map((span) => ({
+    name: span.name,
+    kind: span.kind,
+    traceId: span.spanContext().traceId,
+    spanId: span.spanContext().spanId,
+    parentSpanId: span.parentSpanContext?.spanId,
+    status: span.status.code,
+    events: span.events.map((event) => event.name),
+    attributes: span.attributes,
+  })),
+}));
