@@ -417,19 +417,21 @@ export class SchedulesConnection implements AsyncDisposable {
     const { record, revision } = await this.#found(id, where);
     const schedule = scheduleOf(record);
     const nowMs = this.time.now();
-    const next = ticksAfter(schedule, nowMs, count);
-    const over = schedule.next(nowMs) === undefined;
-    const state = record.paused ? "paused" : over ? "ended" : "active";
     const jitterMs = recordJitterMs(record);
+    const sendAt = (tick: number) => jitteredInstant(id, tick, jitterMs, schedule.deadline(tick));
+    // With jitter, the latest tick's fire goes out after it: until then it is the next fire.
+    const latest = jitterMs === 0 ? undefined : schedule.previous(nowMs + 1);
+    const fromMs = latest !== undefined && sendAt(latest) > nowMs ? latest - 1 : nowMs;
+    const next = ticksAfter(schedule, fromMs, count);
+    const over = schedule.next(fromMs) === undefined;
+    const state = record.paused ? "paused" : over ? "ended" : "active";
     const stream = this.#events.get(record.event)?.stream ?? streamOf(record.event);
     const last = await this.#store.lastFire({ stream, subject: fireSubject(stream, id) });
     const recent = recentCount === 0 ? [] : await this.#recent(record, stream, nowMs, recentCount, where);
     return {
       schedule: this.#info(record, revision),
       state,
-      next: state === "active"
-        ? next.map((tick) => new Date(jitteredInstant(id, tick, jitterMs, schedule.deadline(tick))))
-        : [],
+      next: state === "active" ? next.map((tick) => new Date(sendAt(tick))) : [],
       ...(last === undefined ? {} : {
         lastFire: {
           tick: last.tickMs === undefined ? undefined : new Date(last.tickMs),

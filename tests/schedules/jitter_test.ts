@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { jitteredInstant } from "../../src/schedules/_jitter.ts";
+import { Event, Schedules } from "../../mod.ts";
+import { FakeTime, MemoryServer } from "../../testing/mod.ts";
 
 const MIDNIGHT = Date.parse("2026-12-01T00:00:00Z");
 const DAY_MS = 86_400_000;
@@ -40,4 +42,27 @@ Deno.test("jitteredInstant() spreads 10,000 schedules due at one midnight over t
   }
   // 10,000 / 60 = 167 a second on average; a hash that clusters would fill a few seconds.
   assert.ok(Math.max(...perSecond) < 230 && Math.min(...perSecond) > 110, String(perSecond));
+});
+
+Deno.test("describe() shows a tick's jittered fire as the next one until it goes out, for a period and an at", async () => {
+  const reminder = new Event("reminder", Object);
+  const start = Date.parse("2026-12-01T11:59:00Z");
+  using time = new FakeTime(start);
+  const server = new MemoryServer(time);
+  await using schedules = await new Schedules(reminder).connect(server);
+  await schedules.register();
+  await schedules.upsert("every-minute", { event: reminder, period: 60, jitter: 50, value: {} });
+  const atMs = Date.parse("2026-12-01T12:00:00Z");
+  await schedules.upsert("once", { event: reminder, at: new Date(atMs), jitter: 50, value: {} });
+  // 1 ms past the tick: neither fire has gone out (each offset is a hash in [0, 50 s), here above 1 ms).
+  const sendAt = (id: string, tickMs: number) => jitteredInstant(id, tickMs, 50_000, tickMs + 60_000);
+  for (const id of ["every-minute", "once"]) assert.ok(sendAt(id, atMs) > atMs + 1, id);
+  await time.tickAsync(atMs + 1 - start);
+  const periodic = await schedules.describe("every-minute", { next: 2, recent: 0 });
+  assert.deepEqual(periodic.next.map((at) => at.getTime()), [
+    sendAt("every-minute", atMs),
+    sendAt("every-minute", atMs + 60_000),
+  ]);
+  const once = await schedules.describe("once", { next: 2, recent: 0 });
+  assert.deepEqual([once.state, once.next.map((at) => at.getTime())], ["active", [sendAt("once", atMs)]]);
 });
