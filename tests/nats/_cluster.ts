@@ -16,7 +16,8 @@ export interface Cluster extends AsyncDisposable {
   readonly urls: string;
 }
 
-function freePort(): number {
+/** A loopback TCP port that was free a moment ago. */
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
     return listener.addr.port;
