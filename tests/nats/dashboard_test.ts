@@ -22,7 +22,7 @@ const DASHBOARD = new URL("../../examples/grafana/walnats.json", import.meta.url
 
 /** The part of a Grafana dashboard this test reads. */
 interface Dashboard {
-  templating: { list: { name: string }[] };
+  templating: { list: { name: string; type: string; query?: string }[] };
   panels: { title: string; targets?: { expr: string }[] }[];
 }
 
@@ -206,6 +206,14 @@ Deno.test({
         if ((await query(prometheus.base, promql)).length === 0) empty.push(`${title}: ${expr}`);
       }
       assert.deepEqual(empty, [], "panel queries that returned no series");
+      // Each query variable lists values, as Grafana asks them: label_values(metric, label).
+      for (const { name, type, query: values } of dashboard.templating.list) {
+        if (type !== "query") continue;
+        const [, metric, label] = /^label_values\((\w+), (\w+)\)$/.exec(values ?? "") ?? [];
+        assert.ok(metric !== undefined && label !== undefined, `variable ${name}: ${values}`);
+        const listed = await api<string[]>(prometheus.base, `/api/v1/label/${label}/values`, { "match[]": metric });
+        assert.notDeepEqual(listed, [], `variable ${name}: ${values} lists no value`);
+      }
       // Every family the three processes serve is on a panel.
       const served = new Set<string>();
       for (const url of Object.values(targets)) {
