@@ -952,6 +952,10 @@ behaviour(
     assert.match(refused[1]!.reason!, /'unknown': its record has a field .* does not know \('overlapKey'\)/);
     assert.ok(changes.some((change) => change.id === "plain" && change.kind === "put"));
     await assert.rejects(schedules.describe("newer"), { name: "TypeError", message: /version 3/ });
+    // An upsert by this version writes the record anew, one this version reads (docs/policies.md).
+    const replaced = await schedules.upsert("newer", { event: reminder, period: 2, value: {} });
+    assert.deepEqual([replaced.period, replaced.jitter], [2, undefined]);
+    assert.equal((await schedules.describe("newer", { next: 1, recent: 0 })).state, "active");
   },
 );
 

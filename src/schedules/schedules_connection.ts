@@ -276,7 +276,8 @@ export class SchedulesConnection implements AsyncDisposable {
 
   /**
    * Creates the schedule `id`, or replaces its spec whole. A paused schedule
-   * stays paused. Of concurrent upserts of one id the last one wins, never a
+   * stays paused; a record this version refuses (a newer version's) is
+   * replaced, its pause too. Of concurrent upserts of one id the last one wins, never a
    * mix. The new spec takes effect from its next tick after the workers see
    * it; a tick the old spec fired is not fired again.
    *
@@ -620,7 +621,13 @@ export class SchedulesConnection implements AsyncDisposable {
     for (let round = 0; round < MAX_WRITE_ROUNDS; round++) {
       const stored = await this.#store.get(id);
       if (stored === undefined && action !== "upsert") throw scheduleNotFound(where);
-      const existing = stored === undefined ? undefined : decodeRecord(stored.data);
+      // An upsert replaces the spec whole: it writes anew a record this version refuses (a newer version's), and
+      // keeps the pause only of one it reads.
+      const existing = stored === undefined
+        ? undefined
+        : action === "upsert"
+        ? readableRecord(stored.data)
+        : decodeRecord(stored.data);
       const record = change(existing);
       if (stored !== undefined && JSON.stringify(existing) === JSON.stringify(record)) {
         return this.#info(record, stored.revision);
