@@ -1175,6 +1175,43 @@ behaviour(
 );
 
 behaviour(
+  "pauseOnFailure with overlap 'skip': a fire skipped because its schedule's run goes on is no give-up, nothing pauses",
+  async (backend) => {
+    await using schedules = await connected(backend);
+    let release = () => {};
+    const actor = new Actor("one-at-a-time", reminder, () => new Promise<void>((resolve) => release = resolve), {
+      overlap: "skip",
+      maxAttempts: 1,
+    });
+    await using actors = await new Actors(actor).connect(backend.target as never);
+    await actors.register();
+    const events: JobEvent[] = [];
+    const stop = new AbortController();
+    const listening = actors.listen({ signal: stop.signal, onEvent: (event) => void events.push(event) });
+    const until = (type: JobEvent["type"]) =>
+      waitUntil(() => events.some((event) => event.type === type), { what: type, time: backend.wait });
+    try {
+      await schedules.upsert("s", { event: reminder, period: 3600, value: {}, pauseOnFailure: true });
+      await schedules.trigger("s");
+      await until("start");
+      const skipped = await schedules.trigger("s");
+      await until("skipped");
+      release();
+      await until("success");
+      assert.deepEqual(
+        events.filter((event) => event.type === "skipped").map((event) => event.seq),
+        [skipped.seq],
+      );
+    } finally {
+      stop.abort();
+      await listening;
+    }
+    assert.deepEqual(events.filter((event) => event.type.startsWith("pause")), []);
+    assert.equal((await schedules.describe("s")).schedule.paused, undefined);
+  },
+);
+
+behaviour(
   "dst: a cron schedule with a DST policy keeps it (get, describe) and fires each tick once away from a change " +
     "(across a change: tests/schedules/dst_test.ts, fake time only)",
   async (backend) => {

@@ -45,6 +45,18 @@ Deno.test("readConfig() gives a clock's event the replicas of its entry", async 
   assert.deepEqual(config.clocks.map((clock) => clock.event.limits.replicas), [3, undefined]);
 });
 
+Deno.test("readConfig() gives a cron clock the dst of its entry, and its ticks follow it", async () => {
+  const path = await configFile({
+    clocks: [{ event: "n", cron: "30 2 * * *", timezone: "Europe/Berlin", dst: { gap: "skip" } }],
+  });
+  const [clock] = (await readConfig(path)).clocks;
+  assert.deepEqual(clock?.dst, { gap: "skip" });
+  // 02:30 does not happen in Berlin on 2026-03-29: skipped that day.
+  assert.deepEqual(clock?.nextTicks(1, new Date("2026-03-28T12:00:00Z")).map((tick) => tick.toISOString()), [
+    "2026-03-30T00:30:00.000Z",
+  ]);
+});
+
 Deno.test("readConfig() keeps the connection settings and a list of servers", async () => {
   const path = await configFile({
     server: ["nats://a:4222", "nats://b:4222"],
