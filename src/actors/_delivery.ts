@@ -99,6 +99,7 @@ export async function handleDelivery(actor: Actor, delivery: Delivery, context: 
     return;
   }
   const span = startProcess({ event: actor.event.name, actor: actor.name, subject, seq, headers });
+  if (span === undefined) return await runAttempt(actor, delivery, dueMs !== undefined, context);
   const told = (event: JobEvent) => {
     span.note(event);
     onEvent(event);

@@ -245,11 +245,13 @@ export interface ProcessSpan {
 /**
  * Starts the `process <event>` span of one attempt (kind consumer) whose parent is the message's trace context,
  * not the caller's: retries of a message are siblings. An invalid or missing context starts a new trace.
+ * `undefined` without an SDK (a span that records nothing and has no context): the attempt runs unwrapped.
  */
-export function startProcess({ event, actor, subject, seq, headers }: ProcessTarget): ProcessSpan {
+export function startProcess({ event, actor, subject, seq, headers }: ProcessTarget): ProcessSpan | undefined {
   const remote = remoteSpanContext(headers);
   const parent = remote === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, remote);
   const span = tracer.startSpan(`process ${event}`, { kind: SpanKind.CONSUMER }, parent);
+  if (!span.isRecording() && !isSpanContextValid(span.spanContext())) return undefined;
   if (span.isRecording()) {
     const msgId = headers["Nats-Msg-Id"];
     span.setAttributes({
