@@ -20,9 +20,10 @@ export class MemoryLeaseStore implements LeaseStore {
     return Promise.resolve(this.#entries.get(key)?.revision === revision ? this.#write(key, record) : undefined);
   }
 
-  remove(key: string, revision: number): Promise<void> {
-    if (this.#entries.get(key)?.revision === revision) this.#entries.delete(key);
-    return Promise.resolve();
+  remove(key: string, revision: number): Promise<boolean> {
+    const current = this.#entries.get(key)?.revision === revision;
+    if (current) this.#entries.delete(key);
+    return Promise.resolve(current);
   }
 
   #write(key: string, record: LeaseRecord): number {

@@ -52,8 +52,8 @@ export interface LeaseStore {
   create(key: string, record: LeaseRecord, seq: number): Promise<number | undefined>;
   /** Writes the lease if it is still at `revision`; the new revision, or `undefined` when it is not. */
   update(key: string, record: LeaseRecord, revision: number, seq: number): Promise<number | undefined>;
-  /** Deletes the lease if it is still at `revision`; leaves it otherwise. */
-  remove(key: string, revision: number, seq: number): Promise<void>;
+  /** Deletes the lease if it is still at `revision` (true); leaves it otherwise (false). */
+  remove(key: string, revision: number, seq: number): Promise<boolean>;
 }
 
 /** A run allowed to start: it holds its key's lease until {@link OverlapPass.leave}. */
@@ -229,9 +229,15 @@ class Held {
   async leave(): Promise<void> {
     this.#stop.abort(CANCELLED);
     await this.#renewing;
-    await this.#store.remove(this.#key, this.#revision, this.#record.seq).catch(() => {
+    const { seq, holder } = this.#record;
+    try {
+      if (await this.#store.remove(this.#key, this.#revision, seq)) return;
+      // The revision moved since the last renewal (a newer fire's cancel request): still ours, it goes at its own.
+      const entry = await this.#store.get(this.#key, seq);
+      if (entry?.record.holder === holder) await this.#store.remove(this.#key, entry.revision, seq);
+    } catch {
       // Left to expire: nobody waits longer than LEASE_MS for it.
-    });
+    }
   }
 
   async #renew(): Promise<void> {

@@ -38,7 +38,7 @@ export function natsLeaseStore(bucket: OwnBucket, onRecreated: (seq: number) => 
     remove: (key, revision, seq) =>
       bucket.use(
         () => onRecreated(seq),
-        async (kv) => void await staleAsUndefined(kv.delete(key, { previousSeq: revision }).then(() => 0)),
+        async (kv) => await staleAsUndefined(kv.delete(key, { previousSeq: revision }).then(() => 0)) !== undefined,
       ),
   };
 }
