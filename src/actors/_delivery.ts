@@ -148,7 +148,13 @@ async function runAttempt(actor: Actor, delivery: Delivery, delayed: boolean, co
   onEvent({ type: "start", actor: actor.name, seq, attempt });
   const started = time.now();
   try {
-    await runHandler(actor, payload, job, time, entered?.signal);
+    try {
+      await runHandler(actor, payload, job, time, entered?.signal);
+    } finally {
+      // The run is over: its key is free before the message is acked or given back, so that its retry (a run of
+      // the key too, maybe at once in another process) never finds the key held by this run.
+      await entered?.leave();
+    }
     const durationMs = time.now() - started;
     await delivery.ack();
     onEvent({ type: "success", actor: actor.name, seq, attempt, durationMs });
@@ -169,8 +175,6 @@ async function runAttempt(actor: Actor, delivery: Delivery, delayed: boolean, co
       await delivery.nak(retryInMs);
       onEvent({ type: "failure", actor: actor.name, seq, attempt, error, retryInMs });
     }
-  } finally {
-    await entered?.leave();
   }
 }
 

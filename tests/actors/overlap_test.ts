@@ -1,7 +1,8 @@
 /** The overlap gate (src/actors/_overlap.ts) on the testing kit's leases and fake time, one step at a time. */
 import assert from "node:assert/strict";
-import { LEASE_MS, OverlapGate, type OverlapPass } from "../../src/actors/_overlap.ts";
-import { Actor, Event } from "../../mod.ts";
+import { type Delivery, handleDelivery } from "../../src/actors/_delivery.ts";
+import { LEASE_MS, OverlapGate, type OverlapPass, type OverlapSkip } from "../../src/actors/_overlap.ts";
+import { Actor, Event, type JobEvent } from "../../mod.ts";
 import { FakeTime } from "../../testing/mod.ts";
 import { MemoryLeaseStore } from "../../testing/_memory_leases.ts";
 
@@ -32,4 +33,35 @@ Deno.test("cancelOther: a runner that ends on its own before its next renewal fr
   assert.ok("leave" in entered!, JSON.stringify(entered));
   // Not at the old lease's expiry: the key was free once the runner left.
   assert.ok(waitedMs < LEASE_MS / 2, `the newer fire got the key ${waitedMs} ms after the runner left`);
+});
+
+Deno.test("a failed run frees its key before its message is given back: the retry, a run of the key, is not skipped", async () => {
+  using time = new FakeTime("2026-12-01T12:00:00Z");
+  const actor = new Actor("sync", new Event("ticks", Number), () => {
+    throw new Error("crm down");
+  }, { overlap: "skip", retryDelay: 0 });
+  const setup = { store: new MemoryLeaseStore(), time, park: <T>(wait: () => Promise<T>) => wait() };
+  const gate = () => new OverlapGate(actor, "skip", { ...setup, onWaiting: () => {}, onWaited: () => {} });
+  // The retry, delivered at once to another process, enters its gate the moment the message is given back.
+  let retry: OverlapPass | OverlapSkip | undefined;
+  const delivery: Delivery = {
+    seq: 1,
+    subject: "ticks",
+    data: new TextEncoder().encode("1"),
+    headers: {},
+    deliveryCount: 1,
+    ack: () => Promise.resolve(),
+    nak: async () => void (retry = await gate().enter(1, { attempt: 2, seq: 1, headers: {} })),
+    term: () => Promise.resolve(),
+  };
+  const events: JobEvent[] = [];
+  await handleDelivery(actor, delivery, {
+    time,
+    notes: { first: () => Promise.resolve(1), forget: () => Promise.resolve() },
+    onEvent: (event) => void events.push(event),
+    overlap: gate(),
+  });
+  assert.deepEqual(events.map((event) => event.type), ["start", "failure"]);
+  if (retry !== undefined && "leave" in retry) await retry.leave();
+  assert.ok(retry !== undefined && "leave" in retry, `the retry found its key ${JSON.stringify(retry)}`);
 });
