@@ -10,7 +10,7 @@ const ROOT = new URL("../", import.meta.url);
 
 /** Floors from the bottom up; a prefix names a folder, a whole path a file. Capabilities on one floor are siblings. */
 const FLOORS: readonly (readonly string[])[] = [
-  ["src/_async.ts", "src/_describe.ts", "src/errors.ts"],
+  ["deno.json", "src/_async.ts", "src/_describe.ts", "src/errors.ts"],
   ["src/core/"],
   ["src/events/"],
   ["src/clock/", "src/actors/"],
