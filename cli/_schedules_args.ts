@@ -275,7 +275,10 @@ function addCommand(id: string, flags: AddFlags, json: boolean): SchedulesComman
     { ...(gap === undefined ? {} : { gap }), ...(repeat === undefined ? {} : { repeat }) },
     "--dst-gap, --dst-repeat",
   );
-  if (dst !== undefined && flags.cron === undefined) throw new TypeError("--dst-gap and --dst-repeat go with --cron");
+  if (dst !== undefined && flags.cron === undefined) {
+    const given = Object.entries(dst).map(([field, choice]) => `--dst-${field} ${choice}`).join(" ");
+    throw new RangeError(`--dst-gap and --dst-repeat go with --cron, got ${given} without one`);
+  }
   const options: ScheduleOptions = {
     event: flags.value === undefined ? new Event(flags.event, Date) : new Event(flags.event, Object),
     ...(flags.period === undefined ? {} : { period: number("--period", flags.period) }),

@@ -126,7 +126,10 @@ Deno.test("deno task schedules exits 2 for bad flags and says what is wrong", as
     ],
     [["add", "a", "--event", "e", "--period", "1", "--value", "{user"], /--value must be JSON, got '\{user'/],
     [["add", "a", "--event", "e", "--period", "1", "--timezone", "UTC"], /--timezone goes with --cron/],
-    [["add", "a", "--event", "e", "--period", "1", "--dst-gap", "skip"], /--dst-gap and --dst-repeat go with --cron/],
+    [
+      ["add", "a", "--event", "e", "--period", "1", "--dst-gap", "skip"],
+      /--dst-gap and --dst-repeat go with --cron, got --dst-gap skip without one/,
+    ],
     [
       ["add", "a", "--event", "e", "--cron", "30 2 * * *", "--dst-repeat", "twice"],
       /'dst\.repeat' must be 'first', 'last' or 'both', got 'twice'/,
