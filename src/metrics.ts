@@ -298,14 +298,15 @@ export class Metrics {
     });
     this.#recreated = new Counter({
       name: "walnats_internal_recreated_total",
-      help:
-        "The library's own resources (the actors' attempts bucket, the workers bucket) found deleted and made again.",
+      help: "The library's own buckets found deleted and made again: KV_walnats-attempts (the actors' attempts), " +
+        "KV_walnats-leases (their overlap leases), KV_walnats-workers (the fleet's).",
       labelNames: ["resource"],
       registers: servedFor("actors", "schedules"),
     });
     this.#missing = new Counter({
       name: "walnats_resource_missing_total",
-      help: "Reports that a resource of the user's is missing (the schedules' bucket: once a second while it lasts).",
+      help: "Reports that a resource of the user's is missing: KV_walnats-schedules (the schedules' bucket), once a " +
+        "second while it lasts.",
       labelNames: ["resource"],
       registers: servedFor("schedules"),
     });

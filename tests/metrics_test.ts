@@ -381,3 +381,55 @@ Deno.test("Metrics counts a schedule paused on failure once per pause, not a pau
   const values = samples(await metrics.text());
   assert.equal(values.get('walnats_schedules_paused_on_failure_total{actor="send"}'), 1);
 });
+
+/** A Metrics fed every outcome, kind, reason and resource the library reports, one of each at least. */
+async function fedEverything(): Promise<Metrics> {
+  const metrics = await fedAll(["clocks", "schedules", "actors"]);
+  const stopped = { event: "minute-passed", tick: new Date(T0), outcome: "missed", lagMs: 0, attempts: 1 } as const;
+  metrics.onTick({ ...stopped, reason: "stopped" });
+  metrics.onFire({ ...stopped, event: "reminder", schedule: "u-1", reason: "stopped" });
+  metrics.onChange({ id: "u-4", kind: "refused", revision: 5, reason: "its record is version 3" });
+  const job = { actor: "backup", seq: 9, attempt: 1, key: "k" } as const;
+  metrics.onEvent({ type: "skipped", ...job, reason: "running" });
+  metrics.onEvent({ type: "cancelled", ...job, error: new Error("a newer fire") });
+  metrics.onEvent({ type: "paused", actor: "backup", seq: 9, schedule: "daily", revision: 3, note: "Paused" });
+  metrics.onEvent({ type: "recreated", actor: "backup", seq: 9, resource: "KV_walnats-leases" });
+  return metrics;
+}
+
+/** Each family of `text` with the values its samples have for the labels that name what was counted. */
+function countedValues(text: string): Map<string, Set<string>> {
+  const counted = new Map<string, Set<string>>();
+  for (const family of families(text)) counted.set(family, new Set());
+  for (const [, name, labels] of text.matchAll(/^(walnats_\w+?)(?:_bucket|_sum|_count)?\{(.*)\} /gm)) {
+    const values = counted.get(name!) ?? counted.get(name!.replace(/_(bucket|sum|count)$/, ""));
+    for (const [, value] of labels!.matchAll(/(?:outcome|kind|reason|resource)="([^"]*)"/g)) values?.add(value!);
+  }
+  return counted;
+}
+
+Deno.test("the Metrics tables of docs/operations.md and src/metrics.ts have a row for each family, naming each outcome, kind, reason and resource it counts", async () => {
+  const counted = countedValues(await (await fedEverything()).text());
+  assert.ok(counted.get("walnats_jobs_total")?.has("cancelled"), [...counted.keys()].join(", "));
+  for (const file of ["../docs/operations.md", "../src/metrics.ts"]) {
+    const text = await Deno.readTextFile(new URL(file, import.meta.url));
+    const rows = new Map(
+      [...text.matchAll(/^(?: \* )?\| `(walnats_\w+)` *\|(.*)$/gm)].map((row) => [row[1]!, row[2]!]),
+    );
+    const lacking = [...counted].flatMap(([family, values]) => {
+      const row = rows.get(family);
+      if (row === undefined) return [`${family}: no row`];
+      return [...values].filter((value) => !row.includes(`\`${value}\``)).map((value) => `${family}: ${value}`);
+    });
+    assert.deepEqual(lacking, [], file);
+  }
+});
+
+Deno.test("each family's help names each outcome, kind, reason and resource it counts", async () => {
+  const text = await (await fedEverything()).text();
+  const help = new Map([...text.matchAll(/^# HELP (\S+) (.*)$/gm)].map((line) => [line[1]!, line[2]!]));
+  const lacking = [...countedValues(text)].flatMap(([family, values]) =>
+    [...values].filter((value) => !help.get(family)?.includes(value)).map((value) => `${family}: ${value}`)
+  );
+  assert.deepEqual(lacking, []);
+});
