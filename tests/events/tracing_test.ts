@@ -6,18 +6,12 @@
  * exporter, tests/nats/node_test.ts on Node.js.
  */
 import assert from "node:assert/strict";
-import { context, type SpanContext, trace, TraceFlags } from "@opentelemetry/api";
-// deno-lint-ignore no-import-prefix -- development-only: kept out of deno.json and deno.lock (see deno.dev.lock)
-import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from "npm:@opentelemetry/sdk-trace-base@^2.12.1";
-// deno-lint-ignore no-import-prefix -- development-only, as above
-import { AsyncLocalStorageContextManager } from "npm:@opentelemetry/context-async-hooks@^2.12.1";
+import { type SpanContext, trace, TraceFlags } from "@opentelemetry/api";
 import { remoteSpanContext, traceHeaders } from "../../src/events/_tracing.ts";
 import { Actor, Actors, Clock, Event, Events, Schedules } from "../../mod.ts";
 import { FakeTime, MemoryServer } from "../../testing/mod.ts";
-
-const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
-const SPAN_ID = "00f067aa0ba902b7";
-const PARENT = `00-${TRACE_ID}-${SPAN_ID}-01`;
+import { garbageTraceContext, PARENT, parentOf, sdk, SPAN_ID, TRACE_ID } from "../_otel.ts";
+import { openMemory } from "../_backends.ts";
 
 Deno.test("traceHeaders() writes traceparent, tracestate and Walnats-Trace of a valid span context, none of an invalid one", () => {
   const spanContext: SpanContext = { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: TraceFlags.SAMPLED };
@@ -105,32 +99,6 @@ Deno.test("without an SDK, a trigger's message carries no trace header; with one
   assert.deepEqual([stored?.headers.traceparent, stored?.headers["Walnats-Trace"]], [parent, parent]);
 });
 
-/**
- * The SDK of the tests below, registered once through the API the library uses: the library's tracer keeps the
- * first provider it finds (the API's proxy caches it), so the tests share one exporter and each starts by
- * emptying it. The tests without an SDK come before the first call.
- */
-const ended: ReadableSpan[] = [];
-let registered = false;
-function sdk(): { spans(): ReadableSpan[] } {
-  if (!registered) {
-    // A processor that keeps every ended span at once: the SDK's InMemorySpanExporter answers on a timer.
-    const keep: SpanProcessor = {
-      onStart: () => {},
-      onEnd: (span) => void ended.push(span),
-      forceFlush: () => Promise.resolve(),
-      shutdown: () => Promise.resolve(),
-    };
-    assert.ok(trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [keep] })));
-    assert.ok(context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()));
-    registered = true;
-  }
-  ended.length = 0;
-  return { spans: () => [...ended] };
-}
-
-const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
-
 Deno.test("a tick's send span is the parent of each attempt's process span; the handler's spans and emits are their children", async () => {
   const otel = sdk();
   using time = new FakeTime("2026-12-07T11:59:59.500Z");
@@ -201,4 +169,9 @@ Deno.test("a tick's send span is the parent of each attempt's process span; the 
   assert.equal(parentOf(emitted!), processes[1]?.spanContext().spanId);
   assert.equal(emitted?.attributes["messaging.message.id"], "done-1");
   assert.equal(emitted?.attributes["walnats.outcome"], "emitted");
+});
+
+Deno.test("garbage trace headers start a trace of their own and never fail the job; a valid Walnats-Trace alone is the parent [memory]", async () => {
+  await using backend = await openMemory();
+  await garbageTraceContext(backend);
 });

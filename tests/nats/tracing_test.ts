@@ -4,10 +4,13 @@
  * a receiver served here; the spans it receives are checked across the messages: each `process` span's parent is
  * the `send` span of its message (same trace, parentSpanId = the send span's id), a retried job's two attempts
  * are siblings numbered 1 and 2, the handler's `emit()` is a child of its attempt, and a schedule's fire carries
- * the schedule's id. No SDK code is in the program.
+ * the schedule's id. No SDK code is in the program. The last test registers the SDK here: garbage trace headers
+ * start traces of their own (tests/events/tracing_test.ts runs it in memory).
  */
 import assert from "node:assert/strict";
 import { startNatsServer } from "../../cli/_nats_server.ts";
+import { garbageTraceContext } from "../_otel.ts";
+import { openNats } from "./_nats_backend.ts";
 
 /** A span as OTLP/JSON sends it (ids in hex), with its attributes as a plain object. */
 interface ReceivedSpan {
@@ -144,4 +147,9 @@ Deno.test("OTEL_DENO exports a tick's send span, the process spans of its two at
   assert.equal(handled?.attributes["messaging.destination.name"], fire?.attributes["messaging.destination.name"]);
   assert.equal(handled?.attributes["walnats.actor"], "reporter");
   assert.equal(handled?.attributes["walnats.outcome"], "success");
+});
+
+Deno.test("garbage trace headers start a trace of their own and never fail the job; a valid Walnats-Trace alone is the parent [nats]", async () => {
+  await using backend = await openNats();
+  await garbageTraceContext(backend);
 });
