@@ -89,7 +89,8 @@ Deno.test({
     const clock = new Clock({ event: new Event("ticks-skip", Date), period: PERIOD_S, maxTicks: 30 });
     const procs = startFleet(server.url, clock.event, "skip");
     const killedAt = new Map<ActorProcess, number>();
-    let lease: { untilMs: number; holder: string } | undefined;
+    let lease: { untilMs: number; holder: string; seq: number } | undefined;
+    let victimSeq: number | undefined;
     try {
       const stored = await fireAndSettle(server.url, clock, procs, async () => {
         // Kill the holder of a run past its first renewal, once the fleet has run a few.
@@ -99,6 +100,7 @@ Deno.test({
           details: details(procs),
         });
         const victim = holder(procs)!;
+        victimSeq = victim.lines.findLast((line) => line.type === "start")!.seq;
         victim.child.kill("SIGKILL");
         await victim.child.status;
         killedAt.set(victim, Date.now());
@@ -110,6 +112,8 @@ Deno.test({
       assertNoOverlap(runs, "runs");
       const [victim, killed] = [...killedAt][0]!;
       assert.ok(lease !== undefined, "the lease was read after the kill");
+      // The lease read is the killed run's (the message it was handling), so its expiry is the bound to check.
+      assert.equal(lease.seq, victimSeq, `the lease read after the kill is held for message ${lease.seq}`);
       assert.ok(lease.untilMs - killed <= LEASE_MS, `lease held ${lease.untilMs - killed} ms past the kill`);
       const after = runs.filter((run) => run.start > killed);
       assert.ok(after.length > 0, "a run started after the kill: the lease was freed");
@@ -188,7 +192,10 @@ function holder(procs: ActorProcess[]): ActorProcess | undefined {
 }
 
 /** The lease's holder and expiry, read with a connection of its own. */
-async function readLease(servers: string, key: string): Promise<{ untilMs: number; holder: string } | undefined> {
+async function readLease(
+  servers: string,
+  key: string,
+): Promise<{ untilMs: number; holder: string; seq: number } | undefined> {
   const nc = await connect({ servers });
   try {
     const kv = await new Kvm(jetstream(nc)).open("walnats-leases");
