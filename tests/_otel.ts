@@ -39,6 +39,8 @@ export function sdk(): { spans(): ReadableSpan[] } {
   return { spans: () => [...ended] };
 }
 
+export type { ReadableSpan };
+
 /** The span id of a span's parent; `undefined` for a root. */
 export const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanContext?.spanId;
 

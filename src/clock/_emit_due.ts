@@ -70,7 +70,11 @@ export async function emitDue(
     };
     const ledger = await retryUntil(read, due.deadline, time, signal);
     if (!ledger.ok) {
-      cycle.onTick(tickReport(source.event, due.current, { ...ledger, attempts: 0 }, false));
+      // Missed before its first publish, but missed as a clock without catch-up misses it: a send span says so.
+      const missed = { ...ledger, attempts: 0 };
+      const message = source.message(due.current, false);
+      await traceSend(sendTarget(source.event, message), () => Promise.resolve(missed), sendOutcome);
+      cycle.onTick(tickReport(source.event, due.current, missed, false));
       return false;
     }
     const { lastMs, elsewhere } = ledger.value;

@@ -8,9 +8,10 @@
 import assert from "node:assert/strict";
 import { type SpanContext, trace, TraceFlags } from "@opentelemetry/api";
 import { remoteSpanContext, traceHeaders } from "../../src/events/_tracing.ts";
-import { Actor, Actors, Clock, Event, Events, Schedules } from "../../mod.ts";
-import { FakeTime, MemoryServer } from "../../testing/mod.ts";
-import { garbageTraceContext, PARENT, parentOf, sdk, SPAN_ID, TRACE_ID } from "../_otel.ts";
+import { Actor, Actors, Clock, Event, Events, type Publisher, Schedules, type TickReport } from "../../mod.ts";
+import { FakeTime, MemoryPublisher, MemoryServer } from "../../testing/mod.ts";
+import { tickMessage } from "../../src/events/tick.ts";
+import { garbageTraceContext, PARENT, parentOf, type ReadableSpan, sdk, SPAN_ID, TRACE_ID } from "../_otel.ts";
 import { openMemory } from "../_backends.ts";
 
 Deno.test("traceHeaders() writes traceparent, tracestate and Walnats-Trace of a valid span context, none of an invalid one", () => {
@@ -174,4 +175,67 @@ Deno.test("a tick's send span is the parent of each attempt's process span; the 
 Deno.test("garbage trace headers start a trace of their own and never fail the job; a valid Walnats-Trace alone is the parent [memory]", async () => {
   await using backend = await openMemory();
   await garbageTraceContext(backend);
+});
+
+/** A tick's send span, as its report reads: tick, outcome, late, attempts, reason, seq, status. */
+const sendOf = (span: ReadableSpan) => [
+  span.attributes["walnats.tick"],
+  span.attributes["walnats.outcome"],
+  span.attributes["walnats.late"] ?? false,
+  span.attributes["walnats.attempts"],
+  span.attributes["walnats.reason"],
+  span.attributes["walnats.seq"],
+  span.status.code === 2, /* ERROR */
+];
+const reportOf = (report: TickReport) => [
+  report.tick.toISOString(),
+  report.outcome,
+  report.late ?? false,
+  report.attempts,
+  report.reason,
+  report.seq,
+  report.outcome === "missed",
+];
+
+Deno.test("a tick's send span: one for all its attempts, missed with its reason and error, late when caught up, duplicate when stored already", async () => {
+  const otel = sdk();
+  const T0 = Date.parse("2026-12-07T12:00:00Z");
+  const MINUTE = 60_000;
+  const clock = new Clock({ catchUp: 1 });
+  const stream = new MemoryPublisher();
+  await stream.publishTick(tickMessage(clock.event, T0, "earlier-clock", {}));
+  using time = new FakeTime(T0 + 1_000);
+  // The server is down from before tick 1 until 500 ms after tick 2 (its publishes until 3 s after): tick 1 is
+  // missed, then caught up late in several attempts. Another clock stores tick 3 first.
+  const down = (ms = 500) => time.now() < T0 + 2 * MINUTE + ms;
+  const other = (tickMs: number) =>
+    tickMs === T0 + 3 * MINUTE && stream.publishTick(tickMessage(clock.event, tickMs, "other", {}));
+  const flaky: Publisher = {
+    publishTick: async (message) => {
+      if (down(3_000)) throw new Error("server down");
+      await other(message.tickMs);
+      return await stream.publishTick(message);
+    },
+    lastTick: (target) => down() ? Promise.reject(new Error("server down")) : stream.lastTick(target),
+  };
+  const reports: TickReport[] = [];
+  const stop = new AbortController();
+  const running = clock.run(flaky, { time, signal: stop.signal, onTick: (report) => reports.push(report) });
+  await time.tickAsync(3 * MINUTE + 10_000);
+  stop.abort();
+  await time.tickAsync(0);
+  await running;
+
+  const sends = otel.spans().filter((span) => span.name === "send minute-passed");
+  assert.deepEqual(
+    reports.map((report) => [report.tick.getTime() - T0, report.outcome, report.late ?? false]),
+    [[MINUTE, "missed", false], [MINUTE, "emitted", true], [2 * MINUTE, "emitted", false], [
+      3 * MINUTE,
+      "duplicate",
+      false,
+    ]],
+  );
+  assert.deepEqual(sends.map(sendOf), reports.map(reportOf));
+  assert.ok(reports[1]!.attempts > 1, `attempts: ${reports.map((r) => r.attempts)}`);
+  assert.equal(sends[0]?.events[0]?.attributes?.["exception.message"], "server down");
 });
