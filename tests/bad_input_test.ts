@@ -198,6 +198,12 @@ const cases: BadInput[] = [
       /'meta' header name must not start with .*got 'Walnats-Tick'/,
     ],
     [
+      '{ meta: { traceparent: "00-..." } }',
+      { meta: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" } },
+      TypeError,
+      /'meta' header name must not .*nor be 'traceparent' or 'tracestate', got 'traceparent'/,
+    ],
+    [
       '{ meta: { "my team": "ops" } }',
       { meta: { "my team": "ops" } },
       TypeError,

@@ -50,7 +50,10 @@ export interface ClockOptions {
   stopAt?: Date;
   /** `run()` returns after this many scheduled ticks (catch-up ticks do not count). */
   maxTicks?: number;
-  /** Headers added to every tick, copied verbatim. Names must not start with `Nats-` or `Walnats-`. */
+  /**
+   * Headers added to every tick, copied verbatim. Names must not start with `Nats-` or `Walnats-`, nor be `traceparent` or
+   * `tracestate` (the trace context's).
+   */
   meta?: Record<string, string>;
 }
 

@@ -52,7 +52,10 @@ export interface ScheduleOptions<S extends Schema = Schema> {
    * Default false.
    */
   pauseOnFailure?: boolean;
-  /** Headers of every fire, copied verbatim. Names must not start with `Nats-` or `Walnats-`. */
+  /**
+   * Headers of every fire, copied verbatim. Names must not start with `Nats-` or `Walnats-`, nor be `traceparent` or
+   * `tracestate` (the trace context's).
+   */
   meta?: Record<string, string>;
 }
 

@@ -179,6 +179,12 @@ function cases(schedules: SchedulesConnection): BadInput[] {
       /'meta' header name must not start with .*got 'Nats-Msg-Id'/,
     ),
     row(
+      "upsert('kept', { meta: { tracestate: 'a=b' } })",
+      upsert("kept", { ...ok, meta: { tracestate: "a=b" } }),
+      TypeError,
+      /'meta' header name must not .*nor be 'traceparent' or 'tracestate', got 'tracestate'/,
+    ),
+    row(
       "upsert('kept', { event: strict, value: 'x' })",
       upsert("kept", { event: strict, period: 60, value: "x" }),
       TypeError,
