@@ -19,7 +19,7 @@ import { pauseRecord, pauseRequestOf, type RecordBucket } from "../events/_pause
 import type { Actor, JobContext, JobEvent } from "./actor.ts";
 import type { TimeSource } from "../core/time_source.ts";
 import { messageOf } from "../errors.ts";
-import type { OverlapGate } from "./_overlap.ts";
+import { type OverlapGate, OverlapKeyError } from "./_overlap.ts";
 import { startProcess } from "../events/_tracing.ts";
 
 /** The longest nak of a message that is not due yet; it is checked again then. */
@@ -138,7 +138,9 @@ async function runAttempt(actor: Actor, delivery: Delivery, delayed: boolean, co
   }
   const job = { attempt, seq, headers, ...origin(headers) };
   const entered = await context.overlap?.enter(payload, job).catch((error: unknown) => ({ error }));
-  if (entered && "error" in entered) return await untried(entered.error);
+  if (entered && "error" in entered) {
+    return entered.error instanceof OverlapKeyError ? await failed(entered.error) : await untried(entered.error);
+  }
   if (entered && "skipped" in entered) {
     await delivery.ack();
     onEvent({ type: "skipped", actor: actor.name, seq, attempt, key: entered.key, reason: entered.skipped });
@@ -165,7 +167,14 @@ async function runAttempt(actor: Actor, delivery: Delivery, delayed: boolean, co
       await delivery.ack();
       onEvent({ type: "cancelled", actor: actor.name, seq, attempt, key: entered.key, error });
       if (delayed) await notes.forget(noteKey, seq).catch(() => {});
-    } else if (attempt >= actor.maxAttempts) {
+    } else {
+      await failed(error);
+    }
+  }
+
+  /** A failed attempt: given back after the retry delay, or terminated (and maybe paused) after the last. */
+  async function failed(error: unknown): Promise<void> {
+    if (attempt >= actor.maxAttempts) {
       await delivery.term();
       onEvent({ type: "terminated", actor: actor.name, seq, attempt, reason: "attempts", error });
       if (delayed) await notes.forget(noteKey, seq).catch(() => {});

@@ -98,11 +98,24 @@ export class OverlapCancelled extends Error {
  */
 function overlapKeyOf(actor: Actor, payload: unknown, context: Omit<JobContext, "signal">): string {
   if (actor.overlapKey === undefined) return context.schedule ?? actor.event.name;
-  const key = actor.overlapKey(payload as never, context);
+  let key: unknown;
+  try {
+    key = actor.overlapKey(payload as never, context);
+  } catch (cause) {
+    throw new OverlapKeyError(`Actor '${actor.name}': 'overlapKey' threw on message ${context.seq}`, { cause });
+  }
   if (typeof key !== "string" || key === "") {
-    throw new TypeError(`Actor '${actor.name}': 'overlapKey' must return a non-empty string, got ${String(key)}`);
+    throw new OverlapKeyError(`Actor '${actor.name}': 'overlapKey' must return a non-empty string, got ${String(key)}`);
   }
   return key;
+}
+
+/**
+ * The actor's `overlapKey` threw or gave no key: the user's code failed on this message, as a handler would, so the
+ * attempt counts (retried after `retryDelay`, terminated after `maxAttempts`) rather than coming back for ever.
+ */
+export class OverlapKeyError extends Error {
+  override readonly name = "OverlapKeyError";
 }
 
 /** Lets the runs of one actor's keys through according to its `overlap` policy, in one listener. */

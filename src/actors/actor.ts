@@ -66,7 +66,8 @@ export interface ActorOptions<S extends Schema = Schema> {
   overlap?: OverlapPolicy;
   /**
    * The key of a message under `overlap`. Default: the schedule's id for a schedule's fire, the event's name
-   * for a clock's tick and any other message (one run of the actor at a time).
+   * for a clock's tick and any other message (one run of the actor at a time). A throw here fails the attempt as
+   * the handler's would (retried, then terminated after `maxAttempts`).
    */
   overlapKey?: (payload: Payload<S>, context: Omit<JobContext, "signal">) => string;
 }

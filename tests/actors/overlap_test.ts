@@ -65,3 +65,51 @@ Deno.test("a failed run frees its key before its message is given back: the retr
   if (retry !== undefined && "leave" in retry) await retry.leave();
   assert.ok(retry !== undefined && "leave" in retry, `the retry found its key ${JSON.stringify(retry)}`);
 });
+
+Deno.test("an overlapKey that throws fails the attempt like a handler: retried, then terminated after maxAttempts", async () => {
+  using time = new FakeTime("2026-12-01T12:00:00Z");
+  const handled: number[] = [];
+  const actor = new Actor("sync", new Event("ticks", Number), (n) => void handled.push(n), {
+    overlap: "skip",
+    overlapKey: () => {
+      throw new Error("no customer in the payload");
+    },
+    maxAttempts: 2,
+    retryDelay: 1,
+  });
+  const gate = new OverlapGate(actor, "skip", {
+    store: new MemoryLeaseStore(),
+    time,
+    park: <T>(wait: () => Promise<T>) => wait(),
+    onWaiting: () => {},
+    onWaited: () => {},
+  });
+  const replies: string[] = [];
+  const events: JobEvent[] = [];
+  for (const deliveryCount of [1, 2]) {
+    await handleDelivery(actor, {
+      seq: 7,
+      subject: "ticks",
+      data: new TextEncoder().encode("1"),
+      headers: {},
+      deliveryCount,
+      ack: () => Promise.resolve(void replies.push("ack")),
+      nak: (delayMs) => Promise.resolve(void replies.push(`nak ${delayMs}`)),
+      term: () => Promise.resolve(void replies.push("term")),
+    }, {
+      time,
+      notes: { first: () => Promise.resolve(1), forget: () => Promise.resolve() },
+      onEvent: (event) => void events.push(event),
+      overlap: gate,
+    });
+  }
+  assert.deepEqual(replies, ["nak 1000", "term"]);
+  assert.deepEqual(events.map((event) => [event.type, "attempt" in event ? event.attempt : undefined]), [
+    ["failure", 1],
+    ["terminated", 2],
+  ]);
+  const error = (events[1] as { error: unknown }).error;
+  assert.match(String(error), /'overlapKey' threw on message 7/);
+  assert.match(String((error as Error).cause), /no customer in the payload/);
+  assert.deepEqual(handled, []);
+});
