@@ -16,12 +16,13 @@ const ROOT = new URL("..", import.meta.url).pathname;
 
 /**
  * What only tests/ and bench/ import: the Node build's bundler, the timer bench's baseline, the secured servers'
- * JWTs, the OpenTelemetry SDK of the tracing tests.
+ * JWTs, the OpenTelemetry SDK of the tracing tests (its Node SDK for examples/node/traced_tick.mjs).
  */
 const DEV_ONLY = [
   "@nats-io/jwt",
   "@opentelemetry/context-async-hooks",
   "@opentelemetry/sdk-trace-base",
+  "@opentelemetry/sdk-trace-node",
   "esbuild",
   "node-cron",
 ];

@@ -9,11 +9,9 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { startNatsServer } from "../../cli/_nats_server.ts";
 import { Event } from "../../mod.ts";
 import { NODE, nodeProject, nodeTestName } from "../_node.ts";
-// The SDK examples/node/traced_tick.mjs registers: imported here so that Deno installs it into node_modules.
+// The Node SDK examples/node/traced_tick.mjs registers: imported here so that Deno installs it into node_modules.
 // deno-lint-ignore no-import-prefix -- development-only: kept out of deno.json and deno.lock (see deno.dev.lock)
-import "npm:@opentelemetry/sdk-trace-base@^2.12.1";
-// deno-lint-ignore no-import-prefix -- development-only, as above
-import "npm:@opentelemetry/context-async-hooks@^2.12.1";
+import "npm:@opentelemetry/sdk-trace-node@^2.12.1";
 
 /** What examples/node/tick_once.mjs prints. */
 interface TickOnce {
@@ -78,19 +76,21 @@ interface PrintedSpan {
 
 Deno.test({
   name: nodeTestName(
-    "on Node.js with the OpenTelemetry SDK, a tick's send span is the parent of its two attempts' process spans (examples/node/traced_tick.mjs)",
+    "on Node.js with the OpenTelemetry Node SDK, a tick's send span is the parent of its two attempts' process spans, whose context the handler's outgoing calls carry (examples/node/traced_tick.mjs)",
   ),
   ignore: NODE.missing !== undefined,
   fn: async () => {
     await using server = await startNatsServer();
     await using project = await nodeProject({
       files: [new URL("../../examples/node/traced_tick.mjs", import.meta.url)],
-      packages: ["@opentelemetry/sdk-trace-base", "@opentelemetry/context-async-hooks"],
+      packages: ["@opentelemetry/sdk-trace-node"], // alone: NodeTracerProvider.register() sets up the rest
     });
     const { code, stdout, stderr } = await project.node(["traced_tick.mjs"], { env: { NATS_URL: server.url } });
 
     assert.equal(code, 0, `${stdout}\n${stderr}`);
-    const { jobs, spans }: { jobs: string[]; spans: PrintedSpan[] } = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    const { jobs, outgoing, spans }: { jobs: string[]; outgoing: string[]; spans: PrintedSpan[] } = JSON.parse(
+      stdout.trim().split("\n").at(-1)!,
+    );
     assert.deepEqual(jobs, ["start 1", "failure 1", "start 2", "success 2"]);
     const [send, ...others] = spans.filter((span) => span.name === "send traced-second");
     assert.ok(send && others.length === 0, stdout);
@@ -121,5 +121,7 @@ Deno.test({
       ["handler attempt 1", "handler attempt 2"].map((name) => spans.find((span) => span.name === name)?.parentSpanId),
       processes.map((span) => span.spanId),
     );
+    // register() installed the W3C propagator: an outgoing call of each attempt carries that attempt's context.
+    assert.deepEqual(outgoing, processes.map((span) => `00-${span.traceId}-${span.spanId}-01`));
   },
 });
