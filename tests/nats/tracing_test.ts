@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { startNatsServer } from "../../cli/_nats_server.ts";
 import { garbageTraceContext } from "../_otel.ts";
+import { settled } from "../_wait.ts";
 import { openNats } from "./_nats_backend.ts";
 
 /** A span as OTLP/JSON sends it (ids in hex), with its attributes as a plain object. */
@@ -27,6 +28,8 @@ interface ReceivedSpan {
 /** OTLP's span kinds. */
 const PRODUCER = 4;
 const CONSUMER = 5;
+/** How long the process may take to see both actors succeed and exit: a safety stop, not a measurement. */
+const PROCESS_WITHIN_MS = 60_000;
 /** How long the spans may take to arrive after the process exited: a safety stop, not a measurement. */
 const SPANS_WITHIN_MS = 30_000;
 
@@ -78,10 +81,18 @@ Deno.test("OTEL_DENO exports a tick's send span, the process spans of its two at
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  });
-  const output = await child.output();
-  const stdout = new TextDecoder().decode(output.stdout);
-  assert.equal(output.code, 0, `${stdout}\n${new TextDecoder().decode(output.stderr)}`);
+  }).spawn();
+  const running = child.output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  // A process whose actors never succeed never exits on its own: kill it, and fail with what it printed.
+  const output = await settled(running, { what: "the traced process to exit", timeoutMs: PROCESS_WITHIN_MS })
+    .catch(async (error: Error) => {
+      child.kill("SIGKILL");
+      const killed = await running;
+      throw new Error(`${error.message}: killed; it printed:\n${decode(killed.stdout)}\n${decode(killed.stderr)}`);
+    });
+  const stdout = decode(output.stdout);
+  assert.equal(output.code, 0, `${stdout}\n${decode(output.stderr)}`);
 
   const named = (name: string) => spans.filter((span) => span.name === name);
   const complete = () => named("process traced-report-due").length > 0 && named("send traced-done").length > 0;
