@@ -52,7 +52,8 @@ export const PARENT = `00-${TRACE_ID}-${SPAN_ID}-01`;
 /**
  * Messages whose trace headers are garbage (as a foreign producer may write them: Python walnats' `trace_id` is
  * free text) are handled, each attempt in a trace of its own; a valid `Walnats-Trace` alone (Python walnats with
- * OpenTelemetry) is the parent. Needs {@link sdk} registered.
+ * OpenTelemetry), a `Traceparent` (a Go or Java producer's name case) and a valid `Walnats-Trace` beside a garbage
+ * `traceparent` are the parent. Needs {@link sdk} registered.
  */
 export async function garbageTraceContext(backend: TestBackend): Promise<void> {
   const otel = sdk();
@@ -69,6 +70,8 @@ export async function garbageTraceContext(backend: TestBackend): Promise<void> {
     { "Walnats-Trace": "some-number" },
     { traceparent: `00-${TRACE_ID.toUpperCase()}-${SPAN_ID}-01-extra`, tracestate: PARENT },
     { "Walnats-Trace": PARENT },
+    { Traceparent: `00-${"1".repeat(32)}-${SPAN_ID}-01` },
+    { traceparent: "garbage", "Walnats-Trace": `00-${"2".repeat(32)}-${SPAN_ID}-01` },
   ];
   const firstMs = Math.ceil(backend.time.now() / 1000) * 1000;
   for (const [i, meta] of headers.entries()) {
@@ -82,7 +85,7 @@ export async function garbageTraceContext(backend: TestBackend): Promise<void> {
   const listening = actors.listen({ signal: stop.signal, onEvent });
   try {
     await waitUntil(() => jobs.length >= headers.length, {
-      what: "5 jobs",
+      what: `${headers.length} jobs`,
       time: backend.wait,
       details: () => `${jobs}`,
     });
@@ -94,14 +97,12 @@ export async function garbageTraceContext(backend: TestBackend): Promise<void> {
   const processes = otel.spans().filter((span) => span.name === "process garbage-traced")
     .sort((a, b) => Number(a.attributes["walnats.seq"]) - Number(b.attributes["walnats.seq"]));
   const traces = processes.map((span) => span.spanContext().traceId);
+  const parented = [TRACE_ID, "1".repeat(32), "2".repeat(32)];
   assert.deepEqual(
     processes.map((span) => [parentOf(span), span.attributes["walnats.outcome"]]),
-    [[undefined, "success"], [undefined, "success"], [undefined, "success"], [undefined, "success"], [
-      SPAN_ID,
-      "success",
-    ]],
+    headers.map((_, i) => [i < 4 ? undefined : SPAN_ID, "success"]),
   );
-  assert.equal(traces[4], TRACE_ID);
-  assert.equal(new Set(traces).size, 5, `a new trace for each garbage context: ${traces}`);
+  assert.deepEqual(traces.slice(4), parented);
+  assert.equal(new Set(traces).size, headers.length, `a new trace for each garbage context: ${traces}`);
   assert.ok(traces.every((traceId) => /^[0-9a-f]{32}$/.test(traceId) && !/^0+$/.test(traceId)), `${traces}`);
 }

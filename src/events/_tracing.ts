@@ -15,6 +15,7 @@ import {
   context,
   createTraceState,
   isSpanContextValid,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
@@ -27,7 +28,18 @@ import { LATE_HEADER, SCHEDULE_HEADER, TRACE_HEADER, TRACEPARENT_HEADER, TRACEST
 import type { PublishResult, TickMessage } from "./publisher.ts";
 
 /** The library's tracer: a proxy, so that a provider registered after this module loaded is used. */
-const tracer = trace.getTracer("@walnats/clock", denoJson.version);
+const TRACER_NAME = "@walnats/clock";
+const tracer = trace.getTracer(TRACER_NAME, denoJson.version);
+
+/**
+ * Whether a tracer provider is registered: an SDK's, or Deno's own with `OTEL_DENO=true`. Without one the library's
+ * spans record nothing. Asked per message, as the tracer asks, so that a provider registered later counts.
+ */
+function providerRegistered(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) ||
+    provider.getDelegateTracer(TRACER_NAME, denoJson.version) !== undefined;
+}
 
 /** Span attributes the library sets besides OpenTelemetry's `messaging.*` ones. */
 export const ATTRIBUTE = {
@@ -71,24 +83,45 @@ export function traceHeaders(span: Span): Record<string, string> {
 }
 
 /**
- * The remote span context a message's headers carry: `traceparent` (with `tracestate`), else Python walnats'
- * `Walnats-Trace`. `undefined` when neither is there or valid: the consumer's span then starts a trace.
+ * The remote span context a message's headers carry: `traceparent` (with `tracestate`), else (missing or invalid)
+ * Python walnats' `Walnats-Trace`; their names in any case, unless `anyCase` is false. `undefined` when neither is
+ * there or valid: the consumer's span then starts a trace.
  */
-export function remoteSpanContext(headers: Readonly<Record<string, string>>): SpanContext | undefined {
-  const parent = headers[TRACEPARENT_HEADER] ?? headers[TRACE_HEADER];
-  const match = parent === undefined ? null : TRACEPARENT.exec(parent.trim());
+export function remoteSpanContext(
+  headers: Readonly<Record<string, string>>,
+  anyCase = true,
+): SpanContext | undefined {
+  const parent = parseTraceparent(headerValue(headers, TRACEPARENT_HEADER, anyCase));
+  if (parent === undefined) return parseTraceparent(headerValue(headers, TRACE_HEADER, anyCase));
+  const state = headerValue(headers, TRACESTATE_HEADER, anyCase);
+  if (state === undefined) return parent;
+  try {
+    return { ...parent, traceState: createTraceState(state) };
+  } catch {
+    return parent; // a tracestate the API cannot read does not cost the parent
+  }
+}
+
+/**
+ * The value of the header `name`; with `anyCase`, its name matched whatever its case (a Go or Java producer may
+ * write `Traceparent`), the exact name first, so that this library's own messages cost one lookup.
+ */
+function headerValue(headers: Readonly<Record<string, string>>, name: string, anyCase: boolean): string | undefined {
+  const exact = headers[name];
+  if (exact !== undefined || !anyCase) return exact;
+  const lower = name.toLowerCase();
+  for (const key in headers) if (key.length === name.length && key.toLowerCase() === lower) return headers[key];
+  return undefined;
+}
+
+/** The span context a `traceparent` value (or Python walnats' `Walnats-Trace`) gives; `undefined` if invalid. */
+function parseTraceparent(value: string | undefined): SpanContext | undefined {
+  const match = value === undefined ? null : TRACEPARENT.exec(value.trim());
   if (match === null) return undefined;
   const [, version, traceId = "", spanId = "", flags = ""] = match;
   if (version === "ff" || (version === "00" && match[5] !== undefined)) return undefined;
   const spanContext: SpanContext = { traceId, spanId, traceFlags: parseInt(flags, 16), isRemote: true };
-  if (!isSpanContextValid(spanContext)) return undefined;
-  const state = headers[TRACEPARENT_HEADER] === undefined ? undefined : headers[TRACESTATE_HEADER];
-  if (state === undefined) return spanContext;
-  try {
-    return { ...spanContext, traceState: createTraceState(state) };
-  } catch {
-    return spanContext; // a tracestate the API cannot read does not cost the parent
-  }
+  return isSpanContextValid(spanContext) ? spanContext : undefined;
 }
 
 /** What a message is sent to, and of: the attributes of its `send` span. */
@@ -245,10 +278,15 @@ export interface ProcessSpan {
 /**
  * Starts the `process <event>` span of one attempt (kind consumer) whose parent is the message's trace context,
  * not the caller's: retries of a message are siblings. An invalid or missing context starts a new trace.
- * `undefined` without an SDK (a span that records nothing and has no context): the attempt runs unwrapped.
+ * `undefined` without an SDK when the message carries no context under the exact header names (or with a provider
+ * whose span records nothing and has no context): the attempt runs unwrapped.
  */
 export function startProcess({ event, actor, subject, seq, headers }: ProcessTarget): ProcessSpan | undefined {
-  const remote = remoteSpanContext(headers);
+  // Without a provider, only a context under the exact names is passed on (to the handler's own emits): looking
+  // for the names in other cases would cost every message, and a message without a context costs no span at all.
+  const registered = providerRegistered();
+  const remote = remoteSpanContext(headers, registered);
+  if (!registered && remote === undefined) return undefined;
   const parent = remote === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, remote);
   const span = tracer.startSpan(`process ${event}`, { kind: SpanKind.CONSUMER }, parent);
   if (!span.isRecording() && !isSpanContextValid(span.spanContext())) return undefined;

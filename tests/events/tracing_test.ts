@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { type SpanContext, trace, TraceFlags } from "@opentelemetry/api";
-import { remoteSpanContext, traceHeaders } from "../../src/events/_tracing.ts";
+import { remoteSpanContext, startProcess, traceHeaders } from "../../src/events/_tracing.ts";
 import { Actor, Actors, Clock, Event, Events, type Publisher, Schedules, type TickReport } from "../../mod.ts";
 import { FakeTime, MemoryPublisher, MemoryServer } from "../../testing/mod.ts";
 import { tickMessage } from "../../src/events/tick.ts";
@@ -45,6 +45,40 @@ Deno.test("remoteSpanContext() reads traceparent first, else Python walnats' Wal
   // tracestate goes with traceparent only; a later version may append fields.
   assert.equal(remoteSpanContext({ "Walnats-Trace": PARENT, tracestate: "a=b" })?.traceState, undefined);
   assert.equal(remoteSpanContext({ traceparent: `01-${TRACE_ID}-${SPAN_ID}-01-later` })?.traceId, TRACE_ID);
+});
+
+Deno.test("remoteSpanContext() matches the header names whatever their case, as a Go or Java producer may write them", () => {
+  const state = "congo=t61rcWkgMzE";
+  for (const [parent, tracestate] of [["Traceparent", "Tracestate"], ["TRACEPARENT", "TraceState"]] as const) {
+    const spanContext = remoteSpanContext({ "Nats-Msg-Id": "a:1", [parent]: PARENT, [tracestate]: state });
+    assert.deepEqual([spanContext?.traceId, spanContext?.spanId, spanContext?.traceState?.serialize()], [
+      TRACE_ID,
+      SPAN_ID,
+      state,
+    ], parent);
+  }
+  assert.equal(remoteSpanContext({ "walnats-trace": PARENT })?.spanId, SPAN_ID);
+  assert.equal(remoteSpanContext({ "WALNATS-TRACE": PARENT })?.spanId, SPAN_ID);
+  // Without an SDK (none is registered yet in this file) an attempt reads the exact names only, so that a message
+  // without a context costs no search: a context under them is still passed on to the handler's emits.
+  const attempt = (headers: Record<string, string>) =>
+    startProcess({ event: "e", actor: "a", subject: "e", seq: 1, headers }) !== undefined;
+  assert.deepEqual([attempt({ traceparent: PARENT }), attempt({ Traceparent: PARENT }), attempt({})], [
+    true,
+    false,
+    false,
+  ]);
+});
+
+Deno.test("remoteSpanContext() reads Walnats-Trace when traceparent is there but invalid", () => {
+  const other = `00-${"1".repeat(32)}-${"2".repeat(16)}-01`;
+  for (const traceparent of ["garbage", `00-${"0".repeat(32)}-${SPAN_ID}-01`, PARENT.toUpperCase()]) {
+    const spanContext = remoteSpanContext({ traceparent, tracestate: "a=b", "Walnats-Trace": other });
+    // The tracestate goes with the traceparent it came with: not with Walnats-Trace's context.
+    assert.deepEqual(spanContext, { traceId: "1".repeat(32), spanId: "2".repeat(16), traceFlags: 1, isRemote: true });
+  }
+  assert.equal(remoteSpanContext({ Traceparent: "garbage", "walnats-trace": other })?.spanId, "2".repeat(16));
+  assert.equal(remoteSpanContext({ traceparent: "garbage", "Walnats-Trace": "also garbage" }), undefined);
 });
 
 Deno.test("remoteSpanContext() gives undefined for a missing or invalid context, never throws", () => {
@@ -172,7 +206,7 @@ Deno.test("a tick's send span is the parent of each attempt's process span; the 
   assert.equal(emitted?.attributes["walnats.outcome"], "emitted");
 });
 
-Deno.test("garbage trace headers start a trace of their own and never fail the job; a valid Walnats-Trace alone is the parent [memory]", async () => {
+Deno.test("garbage trace headers start a trace of their own and never fail the job; a valid context in Walnats-Trace or under another name case is the parent [memory]", async () => {
   await using backend = await openMemory();
   await garbageTraceContext(backend);
 });

@@ -160,7 +160,7 @@ Deno.test("OTEL_DENO exports a tick's send span, the process spans of its two at
   assert.equal(handled?.attributes["walnats.outcome"], "success");
 });
 
-Deno.test("garbage trace headers start a trace of their own and never fail the job; a valid Walnats-Trace alone is the parent [nats]", async () => {
+Deno.test("garbage trace headers start a trace of their own and never fail the job; a valid context in Walnats-Trace or under another name case is the parent [nats]", async () => {
   await using backend = await openNats();
   await garbageTraceContext(backend);
 });
