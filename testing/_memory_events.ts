@@ -59,8 +59,11 @@ export class MemoryEventsConnection implements EventsConnection {
       const payload = emitPayload(event, value);
       const { uid, headers } = emitHeaders(options, this.time.now());
       const stream = this.#streams.get(event.stream);
-      if (stream === undefined) throw noStreamStores(`Cannot emit '${event.name}'`);
-      return traceEmit(event, uid, (trace) => Promise.resolve(stream.publish(payload, { ...headers, ...trace }, uid)));
+      return traceEmit(event, uid, (trace) => {
+        // Inside the send span, as on NATS, where the publish finds no stream.
+        if (stream === undefined) throw noStreamStores(`Cannot emit '${event.name}'`);
+        return Promise.resolve(stream.publish(payload, { ...headers, ...trace }, uid));
+      });
     });
   }
 

@@ -10,7 +10,7 @@ import { context, trace } from "@opentelemetry/api";
 import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from "npm:@opentelemetry/sdk-trace-base@^2.12.1";
 // deno-lint-ignore no-import-prefix -- development-only, as above
 import { AsyncLocalStorageContextManager } from "npm:@opentelemetry/context-async-hooks@^2.12.1";
-import { Actor, Actors, Event, Events, type JobEvent } from "../mod.ts";
+import { Actor, Actors, ErrorCode, Event, Events, isWalnatsError, type JobEvent } from "../mod.ts";
 import { tickMessage } from "../src/events/tick.ts";
 import type { TestBackend } from "./_backends.ts";
 import { waitUntil } from "./_wait.ts";
@@ -105,4 +105,35 @@ export async function garbageTraceContext(backend: TestBackend): Promise<void> {
   assert.deepEqual(traces.slice(4), parented);
   assert.equal(new Set(traces).size, headers.length, `a new trace for each garbage context: ${traces}`);
   assert.ok(traces.every((traceId) => /^[0-9a-f]{32}$/.test(traceId) && !/^0+$/.test(traceId)), `${traces}`);
+}
+
+/**
+ * An `emit()` that fails (its event's stream is not registered) ends its `send` span `failed`, with status ERROR
+ * and the exception, and the error is thrown on. Needs {@link sdk} registered.
+ */
+export async function failingEmit(backend: TestBackend): Promise<void> {
+  const otel = sdk();
+  const event = new Event("never-registered", String);
+  await using events = await new Events(event).connect(backend.target);
+  let thrown: unknown;
+  await assert.rejects(events.emit(event, "lost", { uid: "lost-1" }), (error) => {
+    thrown = error;
+    return isWalnatsError(error, ErrorCode.StreamNotFound);
+  });
+  const [send, ...others] = otel.spans();
+  assert.ok(send && others.length === 0, otel.spans().map((span) => span.name).join(", "));
+  assert.deepEqual([send.name, send.kind, parentOf(send)], ["send never-registered", 3, /* PRODUCER */ undefined]);
+  assert.deepEqual(send.attributes, {
+    "messaging.system": "nats",
+    "messaging.operation.type": "send",
+    "messaging.operation.name": "send",
+    "messaging.destination.name": "never-registered",
+    "messaging.message.id": "lost-1",
+    "walnats.event": "never-registered",
+    "walnats.outcome": "failed",
+  });
+  assert.deepEqual(send.status, { code: 2, /* ERROR */ message: (thrown as Error).message });
+  assert.deepEqual(send.events.map((event) => [event.name, event.attributes?.["exception.message"]]), [
+    ["exception", (thrown as Error).message],
+  ]);
 }

@@ -1,8 +1,8 @@
 /**
  * Traces from tick to handler (src/events/_tracing.ts): the trace context in a message's headers, written and
- * read (valid, invalid, Python walnats' `Walnats-Trace` alone), the reserved header names, and the spans of a
- * clock's tick, an actor's two attempts, an `emit()` and a schedule's trigger on the in-memory server with the
- * OpenTelemetry SDK (an in-memory exporter). tests/nats/tracing_test.ts runs them on nats-server with Deno's own
+ * read (valid, invalid, Python walnats' `Walnats-Trace`, names in any case), the reserved header names, and the
+ * spans of a clock's tick, an actor's two attempts, an `emit()` (and a failing one), a schedule's trigger and a
+ * backfill on the in-memory server with the OpenTelemetry SDK (an in-memory exporter). tests/nats/tracing_test.ts runs them on nats-server with Deno's own
  * exporter, tests/nats/node_test.ts on Node.js.
  */
 import assert from "node:assert/strict";
@@ -11,7 +11,16 @@ import { remoteSpanContext, startProcess, traceHeaders } from "../../src/events/
 import { Actor, Actors, Clock, Event, Events, type Publisher, Schedules, type TickReport } from "../../mod.ts";
 import { FakeTime, MemoryPublisher, MemoryServer } from "../../testing/mod.ts";
 import { tickMessage } from "../../src/events/tick.ts";
-import { garbageTraceContext, PARENT, parentOf, type ReadableSpan, sdk, SPAN_ID, TRACE_ID } from "../_otel.ts";
+import {
+  failingEmit,
+  garbageTraceContext,
+  PARENT,
+  parentOf,
+  type ReadableSpan,
+  sdk,
+  SPAN_ID,
+  TRACE_ID,
+} from "../_otel.ts";
 import { openMemory } from "../_backends.ts";
 
 Deno.test("traceHeaders() writes traceparent, tracestate and Walnats-Trace of a valid span context, none of an invalid one", () => {
@@ -272,4 +281,55 @@ Deno.test("a tick's send span: one for all its attempts, missed with its reason 
   assert.deepEqual(sends.map(sendOf), reports.map(reportOf));
   assert.ok(reports[1]!.attempts > 1, `attempts: ${reports.map((r) => r.attempts)}`);
   assert.equal(sends[0]?.events[0]?.attributes?.["exception.message"], "server down");
+});
+
+Deno.test("a failing emit() ends its send span failed, with status ERROR and the exception [memory]", async () => {
+  await using backend = await openMemory();
+  await failingEmit(backend);
+});
+
+Deno.test("a backfill's send spans: one per fire stored, the schedule, the backfilled tick, late, emitted; none for a tick held", async () => {
+  const otel = sdk();
+  using time = new FakeTime("2026-12-07T12:00:30Z");
+  const server = new MemoryServer(time);
+  const event = new Event("report-due", Date);
+  await using schedules = await new Schedules(event).connect(server);
+  await schedules.register();
+  await schedules.upsert("minutely", { event, period: 60 });
+  const range = { from: new Date("2026-12-07T11:57:30Z"), to: new Date(time.now()) };
+  const { stored } = await schedules.backfill("minutely", range);
+  const again = await schedules.backfill("minutely", range); // every tick held now: nothing sent
+
+  assert.deepEqual(stored.map(({ tick }) => tick.toISOString()), [
+    "2026-12-07T11:58:00.000Z",
+    "2026-12-07T11:59:00.000Z",
+    "2026-12-07T12:00:00.000Z",
+  ]);
+  assert.equal(again.skipped.length, 3);
+  const sends = otel.spans();
+  assert.deepEqual(
+    sends.map((span) => [span.name, span.kind, parentOf(span), span.status.code]),
+    stored.map(() => [
+      "send report-due",
+      3, /* PRODUCER */
+      undefined,
+      0, /* UNSET */
+    ]),
+  );
+  assert.deepEqual(
+    sends.map((span) => span.attributes),
+    stored.map(({ tick, seq }) => ({
+      "messaging.system": "nats",
+      "messaging.operation.type": "send",
+      "messaging.operation.name": "send",
+      "messaging.destination.name": "walnats-schedule.report-due.minutely.manual",
+      "messaging.message.id": `report-due:minutely:${tick.getTime()}`,
+      "walnats.event": "report-due",
+      "walnats.tick": tick.toISOString(),
+      "walnats.schedule": "minutely",
+      "walnats.late": true,
+      "walnats.outcome": "emitted",
+      "walnats.seq": seq,
+    })),
+  );
 });

@@ -4,12 +4,13 @@
  * a receiver served here; the spans it receives are checked across the messages: each `process` span's parent is
  * the `send` span of its message (same trace, parentSpanId = the send span's id), a retried job's two attempts
  * are siblings numbered 1 and 2, the handler's `emit()` is a child of its attempt, and a schedule's fire carries
- * the schedule's id. No SDK code is in the program. The last test registers the SDK here: garbage trace headers
- * start traces of their own (tests/events/tracing_test.ts runs it in memory).
+ * the schedule's id. No SDK code is in the program. The last tests register the SDK here: garbage trace headers
+ * start traces of their own, a failing `emit()` ends its span failed (tests/events/tracing_test.ts runs them in
+ * memory).
  */
 import assert from "node:assert/strict";
 import { startNatsServer } from "../../cli/_nats_server.ts";
-import { garbageTraceContext } from "../_otel.ts";
+import { failingEmit, garbageTraceContext } from "../_otel.ts";
 import { settled } from "../_wait.ts";
 import { openNats } from "./_nats_backend.ts";
 
@@ -163,4 +164,9 @@ Deno.test("OTEL_DENO exports a tick's send span, the process spans of its two at
 Deno.test("garbage trace headers start a trace of their own and never fail the job; a valid context in Walnats-Trace or under another name case is the parent [nats]", async () => {
   await using backend = await openNats();
   await garbageTraceContext(backend);
+});
+
+Deno.test("a failing emit() ends its send span failed, with status ERROR and the exception [nats]", async () => {
+  await using backend = await openNats();
+  await failingEmit(backend);
 });
